@@ -1,0 +1,38 @@
+# newsbot: two commands for a new machine.
+#   make demo   set up .venv, ingest corpus/, answer a question
+#   make test   set up .venv with test extras, run the test suite and the evaluation gate
+PYTHON ?= python3
+VENV := .venv
+PIP := $(VENV)/bin/pip
+NEWSBOT := $(VENV)/bin/newsbot
+QUESTION ?= Who holds the Beijing Hyundai licence?
+
+.PHONY: demo test install install-test local lint typecheck clean
+
+$(VENV)/.core: pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.core
+	$(PIP) install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.core
+
+install-test: $(VENV)/.test
+
+demo: install
+	$(NEWSBOT) ingest
+	$(NEWSBOT) ask "$(QUESTION)"
+
+test: install-test
+	$(VENV)/bin/pytest -q
+	$(NEWSBOT) eval gate
+
+typecheck: install-test
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .newsbot

@@ -1,0 +1,126 @@
+"""The retrieval chain as a LangChain runnable: retriever -> answerer -> citation formatter.
+
+This is the only module that imports langchain_core. Each step records its time; the formatter
+guarantees that every [n] in the answer refers to a listed citation and that every citation quotes
+its passage exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from bot.answer import Answerer
+from bot.retrieve import Retriever
+from bot.schema import ABSTAIN_TEXT, Answer, Citation, Hit, Query, Reply
+
+_MARKER = re.compile(r"\s*\[(\d+)\]")
+
+
+def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
+    """question + query -> Answer, as three runnable steps."""
+
+    def retrieve(state: dict[str, Any]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        hits = retriever.retrieve(state["query"])
+        return {**state, "hits": hits, "t_retrieve": (time.perf_counter() - t0) * 1000}
+
+    def answer(state: dict[str, Any]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        reply = answerer.answer(state["question"], state["hits"])
+        return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
+
+    def fmt(state: dict[str, Any]) -> Answer:
+        return format_answer(state["question"], state["query"].text, state["hits"], state["reply"], {
+            "retrieve": state.get("t_retrieve", 0.0), "answer": state["t_answer"]})
+
+    return RunnableLambda(retrieve) | RunnableLambda(answer) | RunnableLambda(fmt)
+
+
+def build_answer_chain(answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
+    """The chain without retrieval, for passages given by the caller (evaluation on gold evidence)."""
+
+    def answer(state: dict[str, Any]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        reply = answerer.answer(state["question"], state["hits"])
+        return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
+
+    def fmt(state: dict[str, Any]) -> Answer:
+        return format_answer(state["question"], state["question"], state["hits"], state["reply"], {
+            "retrieve": 0.0, "answer": state["t_answer"]})
+
+    return RunnableLambda(answer) | RunnableLambda(fmt)
+
+
+def stream_tokens(chain_answerer: Answerer, question: str, hits: Sequence[Hit]) -> Iterator[str]:
+    """Tokens from an answerer that can stream (`stream(question, hits)`), else the whole text once."""
+    stream = getattr(chain_answerer, "stream", None)
+    if callable(stream):
+        yield from stream(question, hits)
+        return
+    yield chain_answerer.answer(question, hits).text
+
+
+def format_answer(
+    question: str, standalone: str, hits: list[Hit], reply: Reply, timings: dict[str, float]
+) -> Answer:
+    """Renumber citations densely, drop markers that refer to nothing, check quotes are exact."""
+    valid: dict[int, Citation] = {}
+    for c in reply.citations:
+        if _quote_ok(c, hits):
+            valid[c.n] = c
+    order: dict[int, int] = {}
+    for m in _MARKER.finditer(reply.text):
+        n = int(m.group(1))
+        if n in valid and n not in order:
+            order[n] = len(order) + 1
+
+    def renumber(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return f" [{order[n]}]" if n in order else ""
+
+    text = _MARKER.sub(renumber, reply.text).strip()
+    citations = [
+        Citation(order[n], c.article_id, c.title, c.source, c.published, c.url, c.path, c.quote, c.chunk_id)
+        for n, c in sorted(valid.items(), key=lambda kv: order.get(kv[0], 10**6))
+        if n in order
+    ]
+    abstained = reply.abstained or not text
+    if abstained:
+        text = reply.text.strip() if reply.abstained and reply.text.strip() else ABSTAIN_TEXT
+        text = _MARKER.sub("", text).strip() or ABSTAIN_TEXT
+        citations = []
+    elif not citations:
+        # An answer that cites nothing it can back up is not shown as an answer.
+        abstained, text = True, ABSTAIN_TEXT
+    total = sum(timings.values())
+    return Answer(
+        question=question,
+        text=text,
+        abstained=abstained,
+        citations=citations,
+        hits=list(hits),
+        standalone_query=standalone,
+        timings_ms={**timings, "total": total},
+        check=reply.check,
+    )
+
+
+def _quote_ok(c: Citation, hits: list[Hit]) -> bool:
+    for h in hits:
+        if h.passage.chunk_id == c.chunk_id or (not c.chunk_id and h.passage.article_id == c.article_id):
+            if c.quote and c.quote in h.passage.text:
+                return True
+    return False
+
+
+def invoke(chain: Runnable[dict[str, Any], Answer], question: str, query: Query, hits: list[Hit] | None = None) -> Answer:
+    """Run a chain built here."""
+    state: dict[str, Any] = {"question": question, "query": query}
+    if hits is not None:
+        state["hits"] = hits
+    return chain.invoke(state)

@@ -1,0 +1,191 @@
+"""Conversations: turn a follow-up into a standalone question, and keep turns per session.
+
+The default (no LLM) condenser resolves pronouns and elliptical follow-ups from the previous turns:
+it carries over the names the earlier questions and answers were about, and asks retrieval to prefer
+the articles already cited. With an LLM answerer, `bot.generate` can supply a condense-question
+step instead (any callable `(history, question) -> str`). Sessions (REPL, `ask --session`, Slack
+threads) are stored in SQLite under the data dir.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.schema import Answer
+
+_PRONOUNS = re.compile(
+    r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|"
+    r"the (company|companies|firm|carmaker|automaker|deal|plant|factory|report|partnership|talks|two|"
+    r"group|country|government|bank|president|leader|team|move|plan|story|article))\b",
+    re.IGNORECASE,
+)
+_FOLLOWUP_START = re.compile(r"^\s*(and|also|so|but|what about|how about|then|why|when|where|how)\b", re.IGNORECASE)
+_NAME = re.compile(r"\b([A-Z][\w&.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w&.-]*)*)")
+_SKIP_NAMES = frozenset(
+    "I The A An And But So What Which Who Whom Whose When Where Why How Is Are Was Were Do Does Did "
+    "Also According It They He She This That These Those In On At For With By From If As".split()
+)
+
+Condenser = Callable[[list["Turn"], str], str]
+MAX_TURNS = 8
+
+
+@dataclass
+class Turn:
+    """One question and its answer."""
+
+    question: str
+    standalone: str
+    answer: str
+    abstained: bool
+    doc_ids: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Conversation:
+    """The turns of one conversation and how to read a follow-up in their light."""
+
+    turns: list[Turn] = field(default_factory=list)
+    condenser: Condenser | None = None
+
+    def standalone(self, question: str) -> str:
+        """The follow-up rewritten to stand alone for retrieval (unchanged when it already does)."""
+        if not self.turns:
+            return question
+        if self.condenser is not None:
+            rewritten = self.condenser(self.turns[-MAX_TURNS:], question).strip()
+            return rewritten or question
+        return condense(self.turns, question)
+
+    def prefer_docs(self) -> tuple[str, ...]:
+        """Articles cited in the last answered turn, which a follow-up most likely asks about."""
+        for turn in reversed(self.turns):
+            if not turn.abstained and turn.doc_ids:
+                return tuple(turn.doc_ids)
+        return ()
+
+    def record(self, answer: Answer) -> None:
+        """Add an answered turn."""
+        doc_ids = list(dict.fromkeys(h.passage.doc_id for h in answer.hits if any(
+            c.chunk_id == h.passage.chunk_id for c in answer.citations)))
+        self.turns.append(
+            Turn(
+                question=answer.question,
+                standalone=answer.standalone_query or answer.question,
+                answer=answer.text,
+                abstained=answer.abstained,
+                doc_ids=doc_ids,
+                titles=[c.title for c in answer.citations if c.title],
+            )
+        )
+        del self.turns[:-MAX_TURNS]
+
+    def reset(self) -> None:
+        """Forget every turn."""
+        self.turns.clear()
+
+    def to_json(self) -> str:
+        """Serialised turns."""
+        return json.dumps([asdict(t) for t in self.turns])
+
+    @classmethod
+    def from_json(cls, text: str) -> Conversation:
+        """Turns from their serialised form."""
+        return cls([Turn(**t) for t in json.loads(text)])
+
+
+def is_followup(question: str) -> bool:
+    """Whether a question leans on earlier turns (pronouns, 'and ...', or very short)."""
+    names = [n for n in _NAME.findall(question) if n.split()[0] not in _SKIP_NAMES]
+    if _PRONOUNS.search(question) or _FOLLOWUP_START.search(question):
+        return True
+    return len(question.split()) <= 4 and not names
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised names in a text, in order, without sentence-initial function words."""
+    out: list[str] = []
+    for match in _NAME.findall(text):
+        parts = match.split()
+        while parts and parts[0] in _SKIP_NAMES:
+            parts = parts[1:]
+        name = " ".join(parts).strip(".")
+        if len(name) > 1 and name not in out:
+            out.append(name)
+    return out
+
+
+def condense(turns: list[Turn], question: str) -> str:
+    """Rule-based condensing: add the previous turns' subject names to a follow-up."""
+    if not is_followup(question):
+        return question
+    present = question.lower()
+    carried: list[str] = []
+    for turn in reversed(turns[-3:]):
+        # The earlier question names the subject; the answer names what was found.
+        for name in names_in(turn.standalone) + names_in(turn.answer)[:3]:
+            if name.lower() not in present and name not in carried:
+                carried.append(name)
+        if carried:
+            break
+    if not carried:
+        return question
+    return f"{question.rstrip()} ({' '.join(carried[:6])})"
+
+
+class SessionStore:
+    """Conversations stored by key (REPL session name, `ask --session`, Slack thread) in SQLite."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._connect() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, turns TEXT NOT NULL, updated REAL NOT NULL)"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30.0)
+        con.execute("PRAGMA journal_mode=WAL")
+        return con
+
+    def load(self, key: str, condenser: Condenser | None = None) -> Conversation:
+        """The conversation under a key (empty when new)."""
+        with self._connect() as con:
+            row = con.execute("SELECT turns FROM sessions WHERE key=?", (key,)).fetchone()
+        conv = Conversation.from_json(row[0]) if row else Conversation()
+        conv.condenser = condenser
+        return conv
+
+    def save(self, key: str, conversation: Conversation) -> None:
+        """Store a conversation under a key."""
+        with self._lock, self._connect() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO sessions(key, turns, updated) VALUES (?, ?, ?)",
+                (key, conversation.to_json(), time.time()),
+            )
+
+    def reset(self, key: str) -> None:
+        """Forget a conversation."""
+        with self._lock, self._connect() as con:
+            con.execute("DELETE FROM sessions WHERE key=?", (key,))
+
+    def keys(self) -> list[str]:
+        """Every stored session key."""
+        with self._connect() as con:
+            return [str(r[0]) for r in con.execute("SELECT key FROM sessions ORDER BY updated DESC")]
+
+
+def session_info(conv: Conversation) -> dict[str, Any]:
+    """A summary of a conversation for `--json`."""
+    return {"turns": len(conv.turns), "prefer_docs": list(conv.prefer_docs())}

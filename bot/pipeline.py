@@ -1,0 +1,260 @@
+"""Assembles the pipeline from settings: embedder, store, BM25, indexer, retriever, answerer, chain.
+
+This is the one place that picks implementations by name. Constructors are cheap; the model,
+Chroma and the BM25 index load on first use (or `warm_up()`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.answer import Answerer, ExtractiveAnswerer
+from bot.chain import build_answer_chain, build_chain, invoke
+from bot.chunking import SentenceChunker
+from bot.conversation import Conversation
+from bot.embed import Embedder, MiniLMEmbedder
+from bot.errors import ConfigError, IndexEmptyError, QuestionError
+from bot.ingest import Indexer, IngestReport, progress_iter
+from bot.lexical import Bm25Index
+from bot.retrieve import HybridRetriever
+from bot.schema import Answer, Article, Hit, Query, Skipped
+from bot.settings import Settings
+from bot.state import StateDB
+from bot.store import ChromaStore
+
+
+def _minilm(settings: Settings) -> Embedder:
+    return MiniLMEmbedder()
+
+
+def _minilm_int8(settings: Settings) -> Embedder:
+    from bot.embed_onnx import MiniLMInt8Embedder
+
+    return MiniLMInt8Embedder(settings.data_dir / "models")
+
+
+def _http(settings: Settings) -> Embedder:
+    from bot.embed_http import HttpEmbedder
+
+    return HttpEmbedder(settings.embeddings_url or "", model=settings.embeddings_model)
+
+
+EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
+    "minilm": _minilm,
+    "minilm-int8": _minilm_int8,
+    "http": _http,
+}
+
+
+def _extractive(settings: Settings, embedder: Embedder) -> Answerer:
+    return ExtractiveAnswerer()
+
+
+def _generative(settings: Settings, embedder: Embedder) -> Answerer:
+    from bot.generate import make_generative_answerer
+
+    return make_generative_answerer(settings, embedder)
+
+
+ANSWERERS: dict[str, Callable[[Settings, Embedder], Answerer]] = {
+    "extractive": _extractive,
+    "local": _generative,
+    "llm": _generative,
+}
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder named by settings.embedder."""
+    try:
+        factory = EMBEDDERS[settings.embedder]
+    except KeyError:
+        raise ConfigError(f"unknown embedder {settings.embedder!r}; valid: {', '.join(EMBEDDERS)}") from None
+    return factory(settings)
+
+
+def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+    """The answerer named by settings.answerer."""
+    try:
+        factory = ANSWERERS[settings.answerer]
+    except KeyError:
+        raise ConfigError(f"unknown answerer {settings.answerer!r}; valid: {', '.join(ANSWERERS)}") from None
+    return factory(settings, embedder)
+
+
+class Pipeline:
+    """newsbot's whole pipeline for one data dir, built from settings."""
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None, answerer: Answerer | None = None) -> None:
+        self.settings = settings
+        self.embedder: Embedder = embedder or make_embedder(settings)
+        self._answerer = answerer
+        self.state = StateDB(settings.state_path)
+        self.store = ChromaStore(settings, self.embedder.name, self.embedder.dim)
+        self.lexical = Bm25Index(settings.data_dir / "bm25" / self.store.collection_name)
+        self.chunker = SentenceChunker(max_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap_sentences)
+        self.indexer = Indexer(self.state, self.store, self.lexical, self.embedder, self.chunker, settings.data_dir)
+        self.retriever = HybridRetriever(
+            self.embedder, self.store, self.lexical, self.state, candidates=settings.candidates, refresh=self._refresh_lexical
+        )
+        self._chain: Any = None
+        self._answer_chain: Any = None
+        self._lock = threading.Lock()
+        self._checked_gen = -1
+        self._checked_at = 0.0
+
+    @property
+    def answerer(self) -> Answerer:
+        """The configured answerer (built on first use)."""
+        if self._answerer is None:
+            self._answerer = make_answerer(self.settings, self.embedder)
+        return self._answerer
+
+    def warm_up(self) -> None:
+        """Load the model, open the store and load the BM25 index now."""
+        warm = getattr(self.embedder, "warm_up", None)
+        if callable(warm):
+            warm()
+        self.chunker.counter.count(["warm up"])
+        self.store.count()
+        self._refresh_lexical(force=True)
+
+    def _refresh_lexical(self, force: bool = False) -> None:
+        """Pick up the BM25 index an ingest saved (checked at most every half second)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < 0.5:
+            return
+        self._checked_at = now
+        if self.lexical.generation == self.state.generation():
+            return
+        with self._lock:
+            if self.lexical.disk_generation() != self.lexical.generation:
+                self.lexical.load()
+
+    # --- ingest -----------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        progress: bool = False,
+        on_skip: Callable[[Skipped], None] | None = None,
+        wait: bool = False,
+    ) -> IngestReport:
+        """Sync files and folders (default: the corpus folder) into the index."""
+        from bot.readers import iter_files, read_file
+
+        paths = list(paths) if paths else [self.settings.corpus_dir]
+        files: list[Path] = []
+        skipped: list[Skipped] = []
+        for item in iter_files(paths):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+            else:
+                files.append(item)
+
+        def items() -> Iterable[Article | Skipped]:
+            yield from skipped
+            walk = progress_iter(files, len(files), "ingest") if progress else files
+            for f in walk:
+                yield from read_file(f)
+
+        scopes = [str(p) for p in paths if p.is_dir()] + [str(p) for p in paths if p.is_file()]
+        return self.indexer.sync(items(), scopes=scopes, on_skip=on_skip, wait=wait)
+
+    def ingest_articles(self, articles: Iterable[Article | Skipped], *, scope: str | None = None, wait: bool = False) -> IngestReport:
+        """Sync articles given directly (datasets); keys under `scope` not given are removed."""
+        return self.indexer.sync(articles, scopes=[scope] if scope else [], wait=wait)
+
+    # --- questions --------------------------------------------------------------------------
+
+    def check_question(self, question: str) -> str:
+        """The question, stripped; QuestionError when empty or too long."""
+        q = " ".join(question.split())
+        if not q:
+            raise QuestionError("the question is empty")
+        limit = self.settings.max_question_chars
+        if len(q) > limit:
+            raise QuestionError(
+                f"the question is {len(q)} characters long; the limit is {limit} (NEWSBOT_MAX_QUESTION_CHARS)"
+            )
+        return q
+
+    def ensure_index(self) -> None:
+        """IndexEmptyError when nothing has been ingested into this data dir."""
+        if self.state.counts()["chunks"] == 0:
+            raise IndexEmptyError(
+                f"the index in {self.settings.data_dir} is empty: run `newsbot ingest` "
+                f"(it reads {self.settings.corpus_dir}/ by default) or `newsbot ingest PATH...`"
+            )
+
+    def query(
+        self,
+        text: str,
+        *,
+        as_of: dt.date | None = None,
+        k: int | None = None,
+        sources: Sequence[str] = (),
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        prefer_docs: Sequence[str] = (),
+    ) -> Query:
+        """A Query with the configured defaults."""
+        return Query(text, k or self.settings.top_k, as_of, tuple(sources), since, until, tuple(prefer_docs))
+
+    def retrieve(self, query: Query) -> list[Hit]:
+        """Hybrid retrieval for a query."""
+        return self.retriever.retrieve(query)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        as_of: dt.date | None = None,
+        k: int | None = None,
+        sources: Sequence[str] = (),
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        conversation: Conversation | None = None,
+    ) -> Answer:
+        """Answer a question from the index (a follow-up when a conversation is given)."""
+        q = self.check_question(question)
+        self.ensure_index()
+        t0 = time.perf_counter()
+        standalone = conversation.standalone(q) if conversation is not None else q
+        prefer = conversation.prefer_docs() if conversation is not None and standalone != q else ()
+        t_condense = (time.perf_counter() - t0) * 1000
+        query = self.query(standalone, as_of=as_of, k=k, sources=sources, since=since, until=until, prefer_docs=prefer)
+        if self._chain is None:
+            self._chain = build_chain(self.retriever, self.answerer)
+        answer = invoke(self._chain, q, query)
+        if conversation is not None:
+            answer.timings_ms["condense"] = t_condense
+            answer.timings_ms["total"] += t_condense
+            conversation.record(answer)
+        return answer
+
+    def answer_passages(self, question: str, hits: Sequence[Hit]) -> Answer:
+        """Answer from given passages only (no retrieval)."""
+        q = self.check_question(question)
+        if self._answer_chain is None:
+            self._answer_chain = build_answer_chain(self.answerer)
+        return invoke(self._answer_chain, q, self.query(q), list(hits))
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, locations and models."""
+        counts = self.state.counts()
+        return {
+            **counts,
+            "vectors": self.store.count(),
+            "store": self.store.location,
+            "state": str(self.settings.state_path),
+            "bm25_chunks": len(self.lexical) if self.lexical.load() else 0,
+            "embedder": self.embedder.name,
+            "answerer": self.settings.answerer,
+            "data_dir": str(self.settings.data_dir),
+        }

@@ -1,0 +1,151 @@
+"""Query -> hits: hybrid retrieval (dense MiniLM + BM25) fused by reciprocal rank.
+
+Filters (source, date range, as-of) apply to both retrievers; near-duplicate chunks are collapsed;
+questions about "this week" or "recently" prefer articles close to the as-of date; a conversation's
+previously cited articles get a small boost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.embed import Embedder
+from bot.lexical import Bm25Index
+from bot.schema import Hit, Passage, Query
+from bot.state import StateDB
+from bot.store import ChromaStore, DenseFilter
+
+RRF_K = 60
+_RECENT = re.compile(
+    r"\b(this (week|month|year|weekend)|last (week|month|weekend)|recent(ly)?|latest|newest|"
+    r"today|yesterday|tonight|currently|now|just|new)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+")
+
+
+class Retriever(Protocol):
+    """Finds the passages most likely to answer a query."""
+
+    def retrieve(self, query: Query) -> list[Hit]:
+        """Hits, best first, at most query.k."""
+        ...
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval fused by reciprocal rank, with filters and near-duplicate collapse."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: ChromaStore,
+        lexical: Bm25Index,
+        state: StateDB,
+        candidates: int = 40,
+        refresh: object | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.lexical = lexical
+        self.state = state
+        self.candidates = candidates
+        self._refresh = refresh
+
+    def retrieve(self, query: Query) -> list[Hit]:
+        """Hits for a query, best first, filtered and de-duplicated."""
+        if callable(self._refresh):
+            self._refresh()
+        n = max(self.candidates, query.k * 4)
+        max_day = _min_date(query.as_of, query.until)
+        flt = DenseFilter(
+            max_ord=max_day.toordinal() if max_day else None,
+            min_ord=query.since.toordinal() if query.since else None,
+            sources=tuple(s.lower() for s in query.sources),
+        )
+        vector = self.embedder.embed([query.text])[0]
+        dense = self.store.search(vector, n, flt)
+        lexical = self.lexical.search(query.text, n * 3 if (flt.max_ord or flt.min_ord or flt.sources) else n)
+        passages = self.state.passages([c for c, _ in dense] + [c for c, _ in lexical])
+        dense = [(c, s) for c, s in dense if c in passages]
+        lexical = [(c, s) for c, s in lexical if c in passages and _passes(passages[c], flt)][:n]
+        return self.fuse(query, passages, dense, lexical)
+
+    def fuse(
+        self,
+        query: Query,
+        passages: dict[str, Passage],
+        dense: Sequence[tuple[str, float]],
+        lexical: Sequence[tuple[str, float]],
+    ) -> list[Hit]:
+        """Reciprocal-rank fusion, recency and conversation boosts, near-duplicate collapse."""
+        scores: dict[str, float] = {}
+        dense_rank = {c: i + 1 for i, (c, _) in enumerate(dense)}
+        lexical_rank = {c: i + 1 for i, (c, _) in enumerate(lexical)}
+        for rank_map in (dense_rank, lexical_rank):
+            for c, r in rank_map.items():
+                scores[c] = scores.get(c, 0.0) + 1.0 / (RRF_K + r)
+        prefer = set(query.prefer_docs)
+        recent = query.as_of is not None and bool(_RECENT.search(query.text))
+        for c in scores:
+            p = passages[c]
+            if prefer and p.doc_id in prefer:
+                scores[c] *= 1.25
+            if recent and query.as_of is not None:
+                age = _age_days(p.published, query.as_of)
+                if age is not None:
+                    scores[c] *= 1.0 + 0.5 / (1.0 + age / 7.0)
+        ordered = sorted(scores, key=lambda c: -scores[c])
+        hits: list[Hit] = []
+        kept: list[set[str]] = []
+        for c in ordered:
+            words = set(_WORD.findall(passages[c].text.lower()))
+            if any(_jaccard(words, other) >= 0.8 for other in kept):
+                continue
+            kept.append(words)
+            hits.append(Hit(passages[c], scores[c], dense_rank.get(c), lexical_rank.get(c)))
+            if len(hits) >= query.k:
+                break
+        return hits
+
+
+def _passes(p: Passage, flt: DenseFilter) -> bool:
+    if flt.sources and (p.source or "").lower() not in flt.sources:
+        return False
+    if flt.max_ord is None and flt.min_ord is None:
+        return True
+    day = _ordinal(p.published)
+    if day is None:
+        return flt.min_ord is None
+    if flt.max_ord is not None and day > flt.max_ord:
+        return False
+    return not (flt.min_ord is not None and day < flt.min_ord)
+
+
+def _ordinal(published: str | None) -> int | None:
+    from bot.schema import date_ordinal
+
+    return date_ordinal(published)
+
+
+def _age_days(published: str | None, as_of: dt.date) -> float | None:
+    day = _ordinal(published)
+    if day is None:
+        return None
+    return max(0.0, float(as_of.toordinal() - day))
+
+
+def _min_date(a: dt.date | None, b: dt.date | None) -> dt.date | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)

@@ -1,0 +1,221 @@
+"""Data types that flow through the pipeline: articles -> chunks -> passages/hits -> answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+
+def parse_date(value: object) -> str | None:
+    """Normalise a date to 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD'; None when it is not a date."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    if not text:
+        return None
+    match = _DATE_RE.match(text)
+    if match:
+        year, month, day = match.groups()
+        try:
+            dt.date(int(year), int(month or 1), int(day or 1))
+        except ValueError:
+            return None
+        return "-".join(p for p in (year, month, day) if p)
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%m/%d/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def date_ordinal(published: str | None) -> int | None:
+    """Day number (proleptic ordinal) of the first day a normalised date can mean."""
+    if not published:
+        return None
+    parts = [int(p) for p in published.split("-")]
+    while len(parts) < 3:
+        parts.append(1)
+    return dt.date(parts[0], parts[1], parts[2]).toordinal()
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from a file or record."""
+
+    text: str
+    title: str | None = None
+    source: str | None = None
+    author: str | None = None
+    published: str | None = None
+    url: str | None = None
+    path: str | None = None
+    line: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The article's id: its url, or its path (and line, for records) when it has none."""
+        if self.url:
+            return self.url
+        if self.line is not None:
+            return f"{self.path}#L{self.line}"
+        return self.path or ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file or record that could not be read, and why."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of an article's text, small enough for the embedding model."""
+
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+    @property
+    def id(self) -> str:
+        """Stable chunk id: document content hash and position."""
+        return f"{self.doc_id}:{self.index}"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A stored chunk together with its article's metadata."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    article_id: str
+    title: str | None = None
+    source: str | None = None
+    published: str | None = None
+    url: str | None = None
+    path: str | None = None
+    start: int = 0
+    end: int = 0
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage retrieved for a query, with its fused score and per-retriever ranks."""
+
+    passage: Passage
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What retrieval needs: the standalone query text and its filters."""
+
+    text: str
+    k: int = 5
+    as_of: dt.date | None = None
+    sources: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    prefer_docs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: an exact quote from an article."""
+
+    n: int
+    article_id: str
+    title: str | None
+    source: str | None
+    published: str | None
+    url: str | None
+    path: str | None
+    quote: str
+    chunk_id: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The citation as in `newsbot ask --json`."""
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "published": self.published,
+            "url": self.url,
+            "path": self.path,
+            "quote": self.quote,
+        }
+
+
+@dataclass
+class Reply:
+    """What an answerer produces: the answer text with [n] markers and its citations."""
+
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    check: dict[str, Any] | None = None
+
+
+ABSTAIN_TEXT = "I couldn't find that in the articles I have."
+
+
+@dataclass
+class Answer:
+    """A full answer to a question, as front ends show it."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    hits: list[Hit] = field(default_factory=list)
+    standalone_query: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    check: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The object `newsbot ask --json` prints."""
+        out: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "standalone_query": self.standalone_query,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+        if self.check is not None:
+            out["check"] = self.check
+        return out
+
+
+def passage_dict(p: Passage) -> dict[str, Any]:
+    """A passage as a plain dict (for JSON output)."""
+    d = asdict(p)
+    d["urls"] = list(p.urls)
+    return d

@@ -1,0 +1,128 @@
+"""One frozen settings object, read from the environment in one place (`Settings.from_env`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+EMBEDDERS = ("minilm", "minilm-int8", "http")
+ANSWERERS = ("extractive", "local", "llm")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything newsbot can be configured with; tests build it directly."""
+
+    data_dir: Path = Path(".newsbot")
+    corpus_dir: Path = Path("corpus")
+    chroma_host: str | None = None
+    chroma_port: int | None = None
+    embedder: str = "minilm"
+    embeddings_url: str | None = None
+    embeddings_model: str = "all-MiniLM-L6-v2"
+    answerer: str = "extractive"
+    llm: str | None = None
+    llm_base_url: str | None = None
+    llm_timeout_s: float = 60.0
+    top_k: int = 5
+    candidates: int = 40
+    chunk_tokens: int = 160
+    chunk_overlap_sentences: int = 1
+    max_question_chars: int = 1000
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+    slack_channels: tuple[str, ...] = ()
+    slack_workers: int = 4
+    slack_user_rate: int = 10
+    dedup_ttl_s: int = 3600
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read NEWSBOT_* (and SLACK_*) variables; keyword overrides win (CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+
+        def text(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def integer(name: str) -> int | None:
+            value = text(name)
+            if value is None:
+                return None
+            try:
+                return int(value)
+            except ValueError:
+                raise ConfigError(f"{name}={value!r} is not an integer") from None
+
+        if (v := text("NEWSBOT_DATA_DIR")) is not None:
+            values["data_dir"] = Path(v)
+        if (v := text("NEWSBOT_CORPUS")) is not None:
+            values["corpus_dir"] = Path(v)
+        if (v := text("NEWSBOT_CHROMA_HOST")) is not None:
+            values["chroma_host"] = v
+        if (p := integer("NEWSBOT_CHROMA_PORT")) is not None:
+            values["chroma_port"] = p
+        for key, name in (
+            ("embedder", "NEWSBOT_EMBEDDER"),
+            ("embeddings_url", "NEWSBOT_EMBEDDINGS_URL"),
+            ("embeddings_model", "NEWSBOT_EMBEDDINGS_MODEL"),
+            ("answerer", "NEWSBOT_ANSWERER"),
+            ("llm", "NEWSBOT_LLM"),
+            ("llm_base_url", "NEWSBOT_LLM_BASE_URL"),
+            ("slack_bot_token", "SLACK_BOT_TOKEN"),
+            ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+            ("slack_app_token", "SLACK_APP_TOKEN"),
+            ("slack_api_url", "NEWSBOT_SLACK_API_URL"),
+        ):
+            if (v := text(name)) is not None:
+                values[key] = v
+        for key, name in (
+            ("top_k", "NEWSBOT_TOP_K"),
+            ("max_question_chars", "NEWSBOT_MAX_QUESTION_CHARS"),
+            ("slack_workers", "NEWSBOT_SLACK_WORKERS"),
+            ("slack_user_rate", "NEWSBOT_SLACK_USER_RATE"),
+        ):
+            if (i := integer(name)) is not None:
+                values[key] = i
+        if (v := text("NEWSBOT_SLACK_CHANNELS")) is not None:
+            values["slack_channels"] = tuple(c.strip() for c in v.split(",") if c.strip())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the variable when a setting cannot work."""
+        if self.embedder not in EMBEDDERS:
+            raise ConfigError(
+                f"NEWSBOT_EMBEDDER={self.embedder!r} is unknown; valid: {', '.join(EMBEDDERS)}"
+            )
+        if self.answerer not in ANSWERERS:
+            raise ConfigError(
+                f"NEWSBOT_ANSWERER={self.answerer!r} is unknown; valid: {', '.join(ANSWERERS)}"
+            )
+        if (self.chroma_host is None) != (self.chroma_port is None):
+            raise ConfigError("set both NEWSBOT_CHROMA_HOST and NEWSBOT_CHROMA_PORT, or neither")
+        if self.embedder == "http" and not self.embeddings_url:
+            raise ConfigError("NEWSBOT_EMBEDDER=http needs NEWSBOT_EMBEDDINGS_URL")
+        if self.answerer == "llm" and not self.llm:
+            raise ConfigError("NEWSBOT_ANSWERER=llm needs NEWSBOT_LLM=provider:model (e.g. openai:gpt-4.1-mini)")
+        if self.top_k < 1:
+            raise ConfigError("NEWSBOT_TOP_K must be at least 1")
+
+    @property
+    def state_path(self) -> Path:
+        """SQLite file holding sync state, chunk texts, sessions, dedup and feedback."""
+        return self.data_dir / "state.db"

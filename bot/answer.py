@@ -1,10 +1,13 @@
 """Hits -> answer with citations. The Answerer protocol and the default extractive answerer.
 
-The extractive answerer needs no model: it scores every sentence of the retrieved passages against
-the question (weighted term coverage, the passage's retrieval rank, and whether the sentence holds
-the kind of thing asked for: a name, a number, a date), answers with the best one or two sentences
-with [n] markers, and abstains when support is weak or when names and numbers the question is about
-appear in none of the passages. Quotes are exact slices of the article text.
+The extractive answerer needs no generative model. It scores every sentence of the retrieved
+passages against the question: weighted coverage of the question's terms (the previous sentence
+counts at half weight, since answers often say "it"), the passage's retrieval rank, and the
+embedding model's question-sentence similarity for the best lexical candidates. A sentence is
+eligible only when it holds the kind of thing asked for (a number for "how many", a date for
+"when") beyond what the question already says, and when the names and numbers the question is
+about appear around it. The answer is the best one or two sentences with [n] markers; with no
+eligible, well-supported sentence it abstains. Quotes are exact slices of the article text.
 """
 
 from __future__ import annotations
@@ -12,36 +15,39 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+import numpy as np
+
 from bot.chunking import split_sentences
+from bot.embed import Embedder
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.%$-]*[A-Za-z0-9%]|[A-Za-z0-9]")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.%$]*[A-Za-z0-9%]|[A-Za-z0-9]")
 STOPWORDS = frozenset(
     """a an the and or but if of at by for with about against between into through during before after
     above below to from up down in out on off over under again further then once here there all any both
     each few more most other some such no nor not only own same so than too very can will just should now
     is are was were be been being have has had having do does did doing would could might must shall may
     i me my we our you your he him his she her it its they them their what which who whom whose this that
-    these those am as until while where when why how also said says say according one two get got make
-    made much many last week year years month new news report reported reports per cent""".split()
+    these those am as until while where when why how also said says say according get got make made much
+    many one""".split()
 )
-_QWORDS = frozenset("what which who whom whose when where why how name named".split())
+_QWORDS = frozenset("what which who whom whose when where why how name named kind type".split())
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
 _DATE = re.compile(
-    rf"\b(({_MONTHS})\b|(19|20)\d\d\b|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"yesterday|today|last (year|week|month)|this (year|week|month)|earlier|later|first half|second half|"
-    r"quarter|spring|summer|autumn|fall|winter)",
+    rf"\b(({_MONTHS})\b|(1[89]|20)\d\d\b|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"yesterday|today|tomorrow|last (year|week|month)|this (year|week|month)|next (year|week|month)|"
+    r"earlier|later|first half|second half|quarter|spring|summer|autumn|fall|winter|decade|century|ago)",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
-    r"(\d|\bone\b|\btwo\b|\bthree\b|\bfour\b|\bfive\b|\bsix\b|\bseven\b|\beight\b|\bnine\b|\bten\b|"
-    r"\bhundred|\bthousand|\bmillion|\bbillion|\bdozen|percent|%)",
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|trillion|dozen|half|third|quarter|percent)\b|%",
     re.IGNORECASE,
 )
 
@@ -55,8 +61,8 @@ class Answerer(Protocol):
 
 
 def words(text: str) -> list[str]:
-    """Word tokens of a text, as written."""
-    return _WORD.findall(text)
+    """Word tokens of a text, as written (hyphenated words split)."""
+    return _WORD.findall(text.replace("-", " ").replace("–", " "))
 
 
 def stem(word: str) -> str:
@@ -78,7 +84,7 @@ def content_terms(text: str) -> list[str]:
     out = []
     for w in words(text):
         lw = w.lower()
-        if lw in STOPWORDS or lw in _QWORDS or len(lw) < 2 and not lw.isdigit():
+        if lw in STOPWORDS or lw in _QWORDS or (len(lw) < 2 and not lw.isdigit()):
             continue
         out.append(stem(w))
     return out
@@ -100,13 +106,30 @@ def key_terms(question: str) -> list[str]:
 def answer_type(question: str) -> str:
     """The kind of thing asked for: 'date', 'number', 'name' or 'thing'."""
     q = question.lower()
-    if re.search(r"\bwhen\b|\bwhat (year|date|month|day|time)\b|\bwhich (year|month|day)\b|\bhow long ago\b", q):
+    if re.search(r"\bwhen\b|\bwhat (year|date|month|day|time)\b|\b(which|what) (year|month|day|decade)\b|\bhow long ago\b", q):
         return "date"
-    if re.search(r"\bhow (many|much|big|large|high|low|fast|far|long|old)\b|\bwhat (percentage|percent|share|number|amount|price|value|rate)\b", q):
+    if re.search(
+        r"\bhow (many|much|big|large|high|low|fast|far|long|old|tall)\b|"
+        r"\bwhat (was |is |were |are )?(the )?(percentage|percent|share|number|amount|price|value|rate|total|size|age|score|cost)\b",
+        q,
+    ):
         return "number"
-    if re.search(r"\bwho(m|se)?\b|\bwhich (company|companies|firm|person|country|city|brand|team|group|state|carmaker|automaker|maker|party|agency|organi[sz]ation)\b|\bwhere\b", q):
+    if re.search(
+        r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (company|companies|firm|person|people|country|countries|city|"
+        r"cities|brand|team|group|state|states|carmaker|automaker|maker|party|agency|organi[sz]ation|"
+        r"nation|president|leader|player|artist|singer|actor|actress|band|film|movie|show|book|song)\b",
+        q,
+    ):
         return "name"
     return "thing"
+
+
+def split_context(question: str) -> tuple[str, str]:
+    """A condensed follow-up 'question (carried names)' -> (question, carried names)."""
+    match = re.match(r"^(.*\S)\s+\(([^()]*)\)\s*$", question)
+    if match:
+        return match.group(1), match.group(2)
+    return question, ""
 
 
 @dataclass(frozen=True)
@@ -117,31 +140,44 @@ class _Candidate:
     text: str
     score: float
     coverage: float
+    similarity: float = 0.0
 
 
 class ExtractiveAnswerer:
-    """Answers with the best-supported sentences of the retrieved passages; needs no model."""
+    """Answers with the best-supported sentences of the retrieved passages; needs no generative model."""
 
-    def __init__(self, min_coverage: float = 0.34, max_words: int = 50, max_sentences: int = 2) -> None:
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        min_coverage: float = 0.3,
+        min_similarity: float = 0.4,
+        max_words: int = 50,
+        max_sentences: int = 2,
+        rerank: int = 12,
+    ) -> None:
+        self.embedder = embedder
         self.min_coverage = min_coverage
+        self.min_similarity = min_similarity
         self.max_words = max_words
         self.max_sentences = max_sentences
+        self.rerank = rerank
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Reply:
         """Pick the sentences that best answer the question, or abstain."""
-        if not hits:
+        own, carried = split_context(question)
+        q_terms = content_terms(own)
+        if not hits or not (q_terms or carried):
             return Reply(ABSTAIN_TEXT, True)
-        q_terms = content_terms(question)
-        if not q_terms:
-            return Reply(ABSTAIN_TEXT, True)
-        keys = key_terms(question)
-        if keys and not self._keys_present(keys, hits):
-            return Reply(ABSTAIN_TEXT, True)
-        candidates = self._candidates(question, q_terms, hits)
+        candidates = self._candidates(own, q_terms, content_terms(carried), hits)
         if not candidates:
             return Reply(ABSTAIN_TEXT, True)
+        if self.embedder is not None:
+            candidates = self._rerank(question, candidates)
         best = candidates[0]
-        if best.coverage < self.min_coverage:
+        supported = best.coverage >= self.min_coverage or (
+            best.similarity >= self.min_similarity and best.coverage >= self.min_coverage / 2
+        )
+        if not supported:
             return Reply(ABSTAIN_TEXT, True)
         chosen = [best]
         total_words = len(best.text.split())
@@ -149,60 +185,81 @@ class ExtractiveAnswerer:
             if len(chosen) >= self.max_sentences:
                 break
             n_words = len(cand.text.split())
-            if cand.score < 0.8 * best.score or total_words + n_words > self.max_words:
+            if cand.score < 0.85 * best.score or total_words + n_words > self.max_words:
                 continue
-            if _overlap(cand.text, best.text) > 0.6:
+            if _overlap(cand.text, best.text) > 0.5:
                 continue
             chosen.append(cand)
             total_words += n_words
         return self._compose(chosen, hits)
 
-    def _keys_present(self, keys: list[str], hits: Sequence[Hit]) -> bool:
-        found = set()
-        for h in hits:
-            text = f"{h.passage.title or ''} {h.passage.text}"
-            found.update(stem(w) for w in words(text))
-        missing = [k for k in keys if k not in found]
-        # Long questions may name a thing differently ("US" / "United States"): allow one miss in three.
-        return len(missing) == 0 or (len(keys) >= 3 and len(missing) <= len(keys) // 3)
-
-    def _candidates(self, question: str, q_terms: list[str], hits: Sequence[Hit]) -> list[_Candidate]:
-        sentences: list[tuple[int, int, int, str, list[str]]] = []
+    def _candidates(self, question: str, q_terms: list[str], carried: list[str], hits: Sequence[Hit]) -> list[_Candidate]:
+        rows: list[tuple[int, int, int, str, list[str], list[str], str]] = []
         for i, hit in enumerate(hits):
             text = hit.passage.text
-            for s, e in split_sentences(text):
+            spans = split_sentences(text)
+            prev_terms: list[str] = [stem(w) for w in words(hit.passage.title or "")]
+            prev_text = hit.passage.title or ""
+            for s, e in spans:
                 sentence = text[s:e]
-                if len(sentence.split()) < 4:
-                    continue
-                sentences.append((i, s, e, sentence, [stem(w) for w in words(sentence)]))
-        if not sentences:
+                toks = [stem(w) for w in words(sentence)]
+                if len(sentence.split()) >= 4 and "|" not in sentence:
+                    rows.append((i, s, e, sentence, toks, prev_terms, prev_text))
+                prev_terms, prev_text = toks, sentence
+        if not rows:
             return []
-        n = len(sentences)
+        n = len(rows)
         df: dict[str, int] = {}
-        for *_, toks in sentences:
-            for t in set(toks):
+        for row in rows:
+            for t in set(row[4]):
                 df[t] = df.get(t, 0) + 1
-        q_unique = list(dict.fromkeys(q_terms))
-        idf = {t: math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5 for t in q_unique}
-        total = sum(idf.values())
-        q_set = set(q_unique)
+        weights: dict[str, float] = {}
+        for t in carried:
+            weights[t] = 0.3 * (math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5)
+        for t in q_terms:
+            weights[t] = math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5
+        total = sum(weights.values()) or 1.0
+        q_set = set(q_terms) | set(carried)
+        keys = key_terms(question)
         kind = answer_type(question)
+        q_lower = question.lower()
         out: list[_Candidate] = []
-        for i, s, e, sentence, toks in sentences:
-            present = q_set.intersection(toks)
-            coverage = sum(idf[t] for t in present) / total
+        for i, s, e, sentence, toks, prev, prev_text in rows:
+            here, before = set(toks), set(prev)
+            coverage = sum(w for t, w in weights.items() if t in here) + 0.5 * sum(
+                w for t, w in weights.items() if t in before and t not in here
+            )
+            coverage /= total
+            if keys:
+                window = here | before
+                missing = sum(1 for k in keys if k not in window)
+                if missing > len(keys) // 3:
+                    continue
             novel = [w for w in words(sentence) if stem(w) not in q_set and w.lower() not in STOPWORDS]
-            type_bonus = _type_bonus(kind, sentence, novel)
-            rank_prior = 1.0 / (1.0 + 0.35 * i)
-            bigram = _bigram_bonus(q_terms, toks)
-            score = coverage + 0.12 * type_bonus + 0.15 * rank_prior + 0.1 * bigram
             if not novel:
-                score *= 0.5
+                continue
+            if kind == "number" and not any(_NUMBER.search(w) and w.lower() not in q_lower for w in novel):
+                continue
+            if kind == "date" and not _has_new_date(sentence, question):
+                continue
+            type_bonus = 1.0 if kind == "name" and any(w[:1].isupper() for w in novel[1:]) else 0.0
+            rank_prior = 1.0 / (1.0 + 0.5 * i)
+            score = coverage + 0.1 * type_bonus + 0.15 * rank_prior + 0.1 * _bigram_bonus(q_terms, toks)
             if len(sentence.split()) > 60:
                 score *= 0.85
             out.append(_Candidate(i, s, e, sentence, score, coverage))
         out.sort(key=lambda c: -c.score)
         return out
+
+    def _rerank(self, question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+        """Add the embedding model's question-sentence similarity to the best lexical candidates."""
+        assert self.embedder is not None
+        top = candidates[: self.rerank]
+        vectors = self.embedder.embed([question] + [c.text for c in top])
+        sims = np.asarray(vectors[1:] @ vectors[0], dtype=np.float64)
+        rescored = [replace(c, score=c.score + 0.3 * float(sim), similarity=float(sim)) for c, sim in zip(top, sims)]
+        rescored.sort(key=lambda c: -c.score)
+        return rescored + candidates[self.rerank :]
 
     def _compose(self, chosen: list[_Candidate], hits: Sequence[Hit]) -> Reply:
         numbers: dict[int, int] = {}
@@ -225,14 +282,9 @@ class ExtractiveAnswerer:
         return Reply(" ".join(parts), False, citations)
 
 
-def _type_bonus(kind: str, sentence: str, novel: list[str]) -> float:
-    if kind == "date":
-        return 1.0 if _DATE.search(sentence) else 0.0
-    if kind == "number":
-        return 1.0 if any(_NUMBER.search(w) for w in novel) else 0.0
-    if kind == "name":
-        return 1.0 if any(w[:1].isupper() for w in novel[1:] or novel) else 0.0
-    return 0.5 if novel else 0.0
+def _has_new_date(sentence: str, question: str) -> bool:
+    q = question.lower()
+    return any(m.group(0).lower() not in q for m in _DATE.finditer(sentence))
 
 
 def _bigram_bonus(q_terms: list[str], toks: list[str]) -> float:

@@ -52,7 +52,7 @@ EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
 
 
 def _extractive(settings: Settings, embedder: Embedder) -> Answerer:
-    return ExtractiveAnswerer()
+    return ExtractiveAnswerer(embedder=embedder)
 
 
 def _generative(settings: Settings, embedder: Embedder) -> Answerer:

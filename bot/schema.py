@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+_DATE_RE = re.compile(r"^(\d{4})(?!\d)(?:-(\d{2})(?!\d))?(?:-(\d{2})(?!\d))?")
 
 
 def parse_date(value: object) -> str | None:

@@ -34,6 +34,7 @@ STOPWORDS = frozenset(
     these those am as until while where when why how also said says say according get got make made much
     many one""".split()
 )
+_FOOTNOTE = re.compile(r"\s*\[\d+\]")  # an article's own [n] marks: never shown where they would read as citations
 _QWORDS = frozenset("what which who whom whose when where why how name named kind type".split())
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -55,8 +56,11 @@ _NUMBER = re.compile(
 class Answerer(Protocol):
     """Turns a question and retrieved passages into an answer with citations."""
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Reply:
-        """Answer from the hits only; abstain when they do not hold the answer."""
+    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
+        """Answer from the hits only; abstain when they do not hold the answer.
+
+        `avoid` holds quotes already given earlier in the conversation: prefer new information.
+        """
         ...
 
 
@@ -150,19 +154,19 @@ class ExtractiveAnswerer:
         self,
         embedder: Embedder | None = None,
         min_coverage: float = 0.3,
-        min_similarity: float = 0.4,
+        min_support: float = 0.42,
         max_words: int = 50,
-        max_sentences: int = 2,
+        max_sentences: int = 1,
         rerank: int = 12,
     ) -> None:
         self.embedder = embedder
         self.min_coverage = min_coverage
-        self.min_similarity = min_similarity
+        self.min_support = min_support
         self.max_words = max_words
         self.max_sentences = max_sentences
         self.rerank = rerank
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Reply:
+    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
         """Pick the sentences that best answer the question, or abstain."""
         own, carried = split_context(question)
         q_terms = content_terms(own)
@@ -173,9 +177,13 @@ class ExtractiveAnswerer:
             return Reply(ABSTAIN_TEXT, True)
         if self.embedder is not None:
             candidates = self._rerank(question, candidates)
+        if avoid:
+            # A follow-up asks for something new: sentences already given drop behind the rest.
+            candidates.sort(key=lambda c: (any(c.text in q for q in avoid), -c.score))
         best = candidates[0]
+        # Term coverage alone, or coverage and meaning together (follow-ups word things differently).
         supported = best.coverage >= self.min_coverage or (
-            best.similarity >= self.min_similarity and best.coverage >= self.min_coverage / 2
+            best.coverage >= self.min_coverage / 3 and best.coverage + 0.5 * best.similarity >= self.min_support
         )
         if not supported:
             return Reply(ABSTAIN_TEXT, True)
@@ -194,18 +202,19 @@ class ExtractiveAnswerer:
         return self._compose(chosen, hits)
 
     def _candidates(self, question: str, q_terms: list[str], carried: list[str], hits: Sequence[Hit]) -> list[_Candidate]:
-        rows: list[tuple[int, int, int, str, list[str], list[str], str]] = []
+        # (hit index, start, end, sentence, its terms, previous sentence's terms, nearby terms)
+        rows: list[tuple[int, int, int, str, list[str], list[str], set[str]]] = []
         for i, hit in enumerate(hits):
             text = hit.passage.text
-            spans = split_sentences(text)
-            prev_terms: list[str] = [stem(w) for w in words(hit.passage.title or "")]
-            prev_text = hit.passage.title or ""
-            for s, e in spans:
+            title_terms = [stem(w) for w in words(hit.passage.title or "")]
+            history: list[list[str]] = [title_terms, title_terms]
+            for s, e in split_sentences(text):
                 sentence = text[s:e]
                 toks = [stem(w) for w in words(sentence)]
                 if len(sentence.split()) >= 4 and "|" not in sentence:
-                    rows.append((i, s, e, sentence, toks, prev_terms, prev_text))
-                prev_terms, prev_text = toks, sentence
+                    nearby = set(toks).union(*history[-2:], title_terms)
+                    rows.append((i, hit.passage.start + s, hit.passage.start + e, sentence, toks, history[-1], nearby))
+                history.append(toks)
         if not rows:
             return []
         n = len(rows)
@@ -213,26 +222,26 @@ class ExtractiveAnswerer:
         for row in rows:
             for t in set(row[4]):
                 df[t] = df.get(t, 0) + 1
-        weights: dict[str, float] = {}
-        for t in carried:
-            weights[t] = 0.3 * (math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5)
-        for t in q_terms:
-            weights[t] = math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5
+        weights = {t: math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5 for t in q_terms}
+        # Names carried over from earlier turns give context, but must not outweigh the question itself.
+        extra = {t: math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5 for t in carried if t not in weights}
+        if extra:
+            scale = min(0.3, 0.35 * sum(weights.values()) / sum(extra.values())) if weights else 0.3
+            weights.update({t: w * scale for t, w in extra.items()})
         total = sum(weights.values()) or 1.0
         q_set = set(q_terms) | set(carried)
         keys = key_terms(question)
         kind = answer_type(question)
         q_lower = question.lower()
         out: list[_Candidate] = []
-        for i, s, e, sentence, toks, prev, prev_text in rows:
+        for i, s, e, sentence, toks, prev, nearby in rows:
             here, before = set(toks), set(prev)
             coverage = sum(w for t, w in weights.items() if t in here) + 0.5 * sum(
                 w for t, w in weights.items() if t in before and t not in here
             )
             coverage /= total
             if keys:
-                window = here | before
-                missing = sum(1 for k in keys if k not in window)
+                missing = sum(1 for k in keys if k not in nearby)
                 if missing > len(keys) // 3:
                     continue
             novel = [w for w in words(sentence) if stem(w) not in q_set and w.lower() not in STOPWORDS]
@@ -244,7 +253,9 @@ class ExtractiveAnswerer:
                 continue
             type_bonus = 1.0 if kind == "name" and any(w[:1].isupper() for w in novel[1:]) else 0.0
             rank_prior = 1.0 / (1.0 + 0.5 * i)
-            score = coverage + 0.1 * type_bonus + 0.15 * rank_prior + 0.1 * _bigram_bonus(q_terms, toks)
+            # News leads with its main fact (the inverted pyramid): the opening sentence gets a nudge.
+            lead = 0.05 if s < 5 and not carried else 0.0
+            score = coverage + 0.1 * type_bonus + 0.15 * rank_prior + lead + 0.1 * _bigram_bonus(q_terms, toks)
             if len(sentence.split()) > 60:
                 score *= 0.85
             out.append(_Candidate(i, s, e, sentence, score, coverage))
@@ -261,6 +272,7 @@ class ExtractiveAnswerer:
         rescored.sort(key=lambda c: -c.score)
         return rescored + candidates[self.rerank :]
 
+
     def _compose(self, chosen: list[_Candidate], hits: Sequence[Hit]) -> Reply:
         numbers: dict[int, int] = {}
         quotes: dict[int, list[_Candidate]] = {}
@@ -270,12 +282,12 @@ class ExtractiveAnswerer:
                 numbers[cand.hit_index] = len(numbers) + 1
                 quotes[cand.hit_index] = []
             quotes[cand.hit_index].append(cand)
-            parts.append(f"{cand.text} [{numbers[cand.hit_index]}]")
+            parts.append(f"{_FOOTNOTE.sub('', cand.text)} [{numbers[cand.hit_index]}]")
         citations = []
         for hit_index, n in numbers.items():
             p = hits[hit_index].passage
             cands = sorted(quotes[hit_index], key=lambda c: c.start)
-            quote = p.text[cands[0].start : cands[-1].end] if len(cands) > 1 else cands[0].text
+            quote = p.text[cands[0].start - p.start : cands[-1].end - p.start] if len(cands) > 1 else cands[0].text
             citations.append(
                 Citation(n, p.article_id, p.title, p.source, p.published, p.url, p.path, quote, p.chunk_id)
             )

@@ -32,7 +32,11 @@ def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, 
     def answer(state: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         # A follow-up is answered in its standalone form, which names what "it" and "they" are.
-        reply = answerer.answer(state["query"].text, state["hits"])
+        query = state["query"]
+        if query.avoid:
+            reply = answerer.answer(query.text, state["hits"], avoid=query.avoid)
+        else:
+            reply = answerer.answer(query.text, state["hits"])
         return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
 
     def fmt(state: dict[str, Any]) -> Answer:

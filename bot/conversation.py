@@ -48,6 +48,7 @@ class Turn:
     abstained: bool
     doc_ids: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +74,10 @@ class Conversation:
                 return tuple(turn.doc_ids)
         return ()
 
+    def given_quotes(self) -> tuple[str, ...]:
+        """Quotes already shown in this conversation (a follow-up wants something new)."""
+        return tuple(q for turn in self.turns[-3:] for q in turn.quotes)
+
     def record(self, answer: Answer) -> None:
         """Add an answered turn."""
         doc_ids = list(dict.fromkeys(h.passage.doc_id for h in answer.hits if any(
@@ -85,6 +90,7 @@ class Conversation:
                 abstained=answer.abstained,
                 doc_ids=doc_ids,
                 titles=[c.title for c in answer.citations if c.title],
+                quotes=[c.quote for c in answer.citations],
             )
         )
         del self.turns[:-MAX_TURNS]

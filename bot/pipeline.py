@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -226,9 +227,14 @@ class Pipeline:
         self.ensure_index()
         t0 = time.perf_counter()
         standalone = conversation.standalone(q) if conversation is not None else q
-        prefer = conversation.prefer_docs() if conversation is not None and standalone != q else ()
+        followup = conversation is not None and standalone != q
+        prefer = conversation.prefer_docs() if conversation is not None and followup else ()
+        avoid = conversation.given_quotes() if conversation is not None and followup else ()
         t_condense = (time.perf_counter() - t0) * 1000
-        query = self.query(standalone, as_of=as_of, k=k, sources=sources, since=since, until=until, prefer_docs=prefer)
+        query = replace(
+            self.query(standalone, as_of=as_of, k=k, sources=sources, since=since, until=until, prefer_docs=prefer),
+            avoid=avoid,
+        )
         if self._chain is None:
             self._chain = build_chain(self.retriever, self.answerer)
         answer = invoke(self._chain, q, query)

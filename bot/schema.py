@@ -143,6 +143,7 @@ class Query:
     since: dt.date | None = None
     until: dt.date | None = None
     prefer_docs: tuple[str, ...] = ()
+    avoid: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

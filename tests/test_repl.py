@@ -1,0 +1,83 @@
+"""The real `newsbot repl` driven in a pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from bot.pipeline import Pipeline
+
+NEWSBOT = str(Path(sys.executable).parent / "newsbot")
+PROMPT = "newsbot>"  # prompt_toolkit draws the trailing space as a cursor move
+
+
+def _spawn(data_dir: Path, *args: str) -> pexpect.spawn:
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(data_dir), "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"}
+    child = pexpect.spawn(NEWSBOT, ["repl", *args], env=env, encoding="utf-8", timeout=90, dimensions=(50, 400))
+    return child
+
+
+def _ask(child: pexpect.spawn, line: str) -> str:
+    """Send a line; return what the REPL printed before its next prompt."""
+    child.sendline(line)
+    # prompt_toolkit turns bracketed paste off when it hands the line over; the output follows.
+    child.expect_exact("\x1b[?2004l")
+    child.expect_exact(PROMPT)
+    return str(child.before)
+
+
+@pytest.mark.slow
+def test_three_turn_conversation_sources_reset_and_quit(corpus_pipeline: Pipeline) -> None:
+    started = time.monotonic()
+    child = _spawn(corpus_pipeline.settings.data_dir)
+    child.expect("articles")
+    child.expect_exact(PROMPT)
+    assert time.monotonic() - started < 5.0, "the REPL must start in under 5 seconds"
+
+    first = _ask(child, "Who is Xiaomi in talks with?")
+    assert "Beijing Automotive" in first and "[1]" in first
+    second = _ask(child, "What would they buy?")
+    assert "Beijing Hyundai No. 2" in second and "[1]" in second
+    third = _ask(child, "When do they plan to mass-produce?")
+    assert "2024" in third
+
+    sources = _ask(child, ":sources")
+    assert '"The company has committed to mass manufacturing its vehicles in the first half of 2024."' in sources
+    why = _ask(child, ":why")
+    assert "standalone query: When do they plan to mass-produce? (" in why and "score" in why
+
+    assert "reset" in _ask(child, ":reset").lower()
+    after = _ask(child, "What would they buy?")
+    assert "couldn't find" in after
+
+    child.sendline(":quit")
+    child.expect("bye")
+    child.expect(pexpect.EOF)
+
+
+def test_ctrl_d_quits_and_empty_index_says_how_to_ingest(tmp_path: Path) -> None:
+    child = _spawn(tmp_path / "empty")
+    child.expect("is empty")
+    child.expect("newsbot ingest")
+    child.expect_exact(PROMPT)
+    child.sendcontrol("d")
+    child.expect("bye")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_help_and_unknown_command(tmp_path: Path) -> None:
+    child = _spawn(tmp_path / "empty")
+    child.expect_exact(PROMPT)
+    assert ":sources" in _ask(child, ":help")
+    assert "unknown command" in _ask(child, ":frobnicate")
+    assert "not a date" in _ask(child, ":as-of yesterday")
+    assert "2022-09-01" in _ask(child, ":as-of 2022-09-01")
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)

@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class MiniLMEmbedder:
     def __init__(self, batch_size: int = 64, threads: int | None = None) -> None:
         self.batch_size = batch_size
         self.threads = threads
-        self._model: object | None = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -64,7 +64,7 @@ class MiniLMEmbedder:
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
 
-                hf_logging.disable_progress_bar()  # no "Loading weights" bar over the REPL prompt
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no bar over the REPL prompt
 
                 if self.threads:
                     torch.set_num_threads(self.threads)
@@ -81,7 +81,7 @@ class MiniLMEmbedder:
         self.warm_up()
         model = self._model
         try:
-            vectors = model.encode(  # type: ignore[attr-defined]
+            vectors = model.encode(
                 list(texts),
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
@@ -110,4 +110,4 @@ class HashEmbedder:
                 out[i, h % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return out / norms
+        return np.asarray(out / norms, dtype=np.float32)

@@ -1,0 +1,210 @@
+"""Answers as Slack messages: Block Kit blocks plus fallback text, with article text made inert.
+
+Pure functions, no Slack library: everything an article says is escaped for mrkdwn (`&`, `<`, `>`)
+and stripped of invisible/bidi control characters, so no article can ping `<!channel>`, mention a
+user or disguise a link. Long answers are split into several sections at sentence or word
+boundaries; nothing is dropped without saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from bot.schema import Answer, Citation
+
+MAX_SECTION_CHARS = 3000  # Slack's limit for a section's text
+MAX_BLOCKS = 50  # Slack's limit per message
+MAX_CONTEXT_ELEMENTS = 10  # Slack's limit per context block
+MAX_FALLBACK_CHARS = 3000
+MAX_TITLE_CHARS = 150
+VOTE_UP = "newsbot_vote_up"
+VOTE_DOWN = "newsbot_vote_down"
+FEEDBACK_BLOCK_ID = "newsbot_feedback"
+REPHRASE_HINT = (
+    "Try rephrasing: name the company, person or place you mean, or add when it happened."
+)
+
+# zero-width, bidi embedding/override/isolate marks and other invisible format characters
+_INVISIBLE_RE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?\u2026])[\"')\]\u201d\u2019]*\s+|\n+")
+_ENTITY_TAIL_RE = re.compile(r"&[a-z]{0,3}$")
+_SLACK_TOKEN_RE = re.compile(r"<([^<>]*)>")
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """What chat.postMessage needs: Block Kit blocks and the top-level fallback text."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """Make text inert in mrkdwn: escape & < > and drop invisible control characters."""
+    text = _INVISIBLE_RE.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
+    """Split text into pieces of at most `limit` chars at sentence, then word boundaries."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = 0
+        for match in _SENTENCE_END_RE.finditer(window):
+            if match.start() <= limit and match.start() > 0:
+                cut = match.start()
+        if cut < limit // 2:
+            space = max(window.rfind(" "), window.rfind("\n"))
+            if space > limit // 4:
+                cut = space
+        if cut <= 0:
+            cut = limit
+            tail = _ENTITY_TAIL_RE.search(rest[:cut])
+            if tail and tail.start() > 0:  # never split an &amp; / &lt; / &gt; entity
+                cut = tail.start()
+        piece = rest[:cut].rstrip()
+        if piece:
+            pieces.append(piece)
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) url fit for `<url|title>`, or None when it could mislead or break the link."""
+    if not url:
+        return None
+    url = _INVISIBLE_RE.sub("", url).strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    quoted = quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")  # encodes < > | space and quotes
+    return quoted.replace("&", "&amp;")  # Slack reads &amp; in a link as &
+
+
+def citation_line(citation: Citation) -> str:
+    """`*[n]* <url|Title> · Outlet · date`, escaped; the title is plain text when there is no url."""
+    title = (citation.title or citation.article_id or "untitled").strip()
+    if len(title) > MAX_TITLE_CHARS:
+        title = title[: MAX_TITLE_CHARS - 1].rstrip() + "\u2026"
+    label = escape(title).replace("|", "\u2223")
+    url = safe_url(citation.url)
+    parts = [f"<{url}|{label}>" if url else label]
+    if citation.source:
+        parts.append(escape(citation.source))
+    if citation.published:
+        parts.append(escape(citation.published))
+    return f"*[{citation.n}]* " + " \u00b7 ".join(parts)
+
+
+def sources_blocks(citations: Sequence[Citation]) -> list[dict[str, Any]]:
+    """Context blocks listing the numbered sources (at most 10 elements per block)."""
+    lines = [citation_line(c) for c in sorted(citations, key=lambda c: c.n)]
+    if not lines:
+        return []
+    lines[0] = "*Sources*  " + lines[0]
+    return [
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": line} for line in lines[i : i + MAX_CONTEXT_ELEMENTS]
+            ],
+        }
+        for i in range(0, len(lines), MAX_CONTEXT_ELEMENTS)
+    ]
+
+
+def feedback_block(answer_id: str) -> dict[str, Any]:
+    """The 👍 / 👎 buttons; their value is the answer id the feedback store knows."""
+    return {
+        "type": "actions",
+        "block_id": FEEDBACK_BLOCK_ID,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": VOTE_UP,
+                "text": {"type": "plain_text", "text": "\U0001f44d Helpful", "emoji": True},
+                "value": answer_id,
+            },
+            {
+                "type": "button",
+                "action_id": VOTE_DOWN,
+                "text": {"type": "plain_text", "text": "\U0001f44e Not helpful", "emoji": True},
+                "value": answer_id,
+            },
+        ],
+    }
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _fallback(text: str) -> str:
+    if len(text) <= MAX_FALLBACK_CHARS:
+        return text
+    return split_text(text, MAX_FALLBACK_CHARS - 2)[0] + " \u2026"
+
+
+def answer_message(answer: Answer, answer_id: str, *, asked_by: str | None = None) -> SlackMessage:
+    """The reply for an answer: question line (for /ask), answer sections, sources, buttons."""
+    head: list[dict[str, Any]] = []
+    if asked_by is not None:
+        head.append(
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f"<@{asked_by}> asked: *{escape(answer.question)}*"}
+                ],
+            }
+        )
+    body = escape(answer.text)
+    if answer.abstained:
+        body = f"{body}\n_{REPHRASE_HINT}_"
+    tail = ([] if answer.abstained else sources_blocks(answer.citations)) + [feedback_block(answer_id)]
+    sections = split_text(body)
+    room = MAX_BLOCKS - len(head) - len(tail)
+    if len(sections) > room:
+        shown = sections[: room - 1]
+        hidden = sum(len(s) for s in sections[room - 1 :])
+        shown.append(
+            f"_\u2026 the answer goes on for about {hidden} more characters that do not fit in one "
+            "Slack message; ask a narrower question to see them._"
+        )
+        sections = shown
+    blocks = head + [_section(s) for s in sections] + tail
+    return SlackMessage(text=_fallback(body), blocks=blocks)
+
+
+def notice_message(text: str) -> SlackMessage:
+    """A short message from the bot itself (warnings, hints); `text` is trusted mrkdwn."""
+    return SlackMessage(text=text, blocks=[_section(s) for s in split_text(text)][:MAX_BLOCKS])
+
+
+def plain_question(text: str, bot_user_id: str | None = None) -> str:
+    """A Slack message's text as a plain question: bot mention removed, links and entities undone."""
+
+    def token(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            return "" if bot_user_id and target[1:] == bot_user_id else "@" + (label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            return label or ""
+        return label or target
+
+    text = _SLACK_TOKEN_RE.sub(token, text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(_INVISIBLE_RE.sub("", text).split())

@@ -1,0 +1,165 @@
+"""Slack burst benchmark: 30 @mentions sent at once to the real served bot, against a local fake Slack.
+
+Measures, for the burst, the acknowledgement latency (HTTP response to Slack's POST) and the time to
+reply (from sending the event to the bot's chat.postMessage reaching the fake), with the real
+pipeline (real Chroma, real embedding model) over the shipped corpus. Every event is also retried
+once (as Slack does when an ack is slow) to check that no question is answered twice.
+
+    .venv/bin/python evals/bench_slack.py [--events 30] [--workers 4] [--out evals/reports/bench_slack.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the fake Slack lives with the tests
+
+from slack_fake import FakeSlack, burst, event_body, mention, post_event  # noqa: E402
+
+from bot.pipeline import Pipeline  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.slack_app import HttpServer, build_bot  # noqa: E402
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench"
+QUESTIONS = (
+    "Who is Xiaomi talking to?",
+    "What would Xiaomi buy?",
+    "When does Xiaomi want to mass-produce?",
+    "What is BAIC?",
+    "Who reported the talks?",
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """p50 / p95 / max in milliseconds."""
+    return {
+        "p50": round(percentile(values, 50) * 1000, 1),
+        "p95": round(percentile(values, 95) * 1000, 1),
+        "max": round(max(values) * 1000, 1),
+    }
+
+
+def run(events: int, workers: int, corpus: Path) -> dict[str, Any]:
+    """Ingest, serve, send the burst; the measurements."""
+    data = Path(tempfile.mkdtemp(prefix="bench-slack-"))
+    index = Settings(data_dir=data / "index", corpus_dir=corpus)
+    pipeline = Pipeline(index)
+    started = time.perf_counter()
+    report = pipeline.ingest([corpus])
+    pipeline.warm_up()
+    setup_s = time.perf_counter() - started
+    with FakeSlack(bot_token=TOKEN) as fake:
+        settings = Settings(
+            data_dir=data / "bot", slack_bot_token=TOKEN, slack_signing_secret=SECRET,
+            slack_api_url=fake.api_url, slack_workers=workers,
+        )
+        bot = build_bot(settings, pipeline)
+        bot.start()
+        server = HttpServer(bot, "127.0.0.1", 0).start()
+        url = server.url + "/slack/events"
+        try:
+            bodies = [event_body(mention(QUESTIONS[i % len(QUESTIONS)], user=f"UB{i:03d}")) for i in range(events)]
+            warm = [event_body(mention(QUESTIONS[i % len(QUESTIONS)], user=f"UWARM{i}")) for i in range(2 * workers)]
+            # the sender runs in its own process, as Slack's servers do: its work must not slow the bot
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                # a few questions first (every worker's first use, auth.test, the child's imports), off the clock
+                pool.apply(burst, (url, SECRET, warm, False))
+                fake.wait_for("chat.postMessage", len(warm), timeout=120)
+                assert bot.wait_idle(120)
+                fake.reset()
+                burst_start = time.time()
+                sent_log = pool.apply(burst, (url, SECRET, bodies))
+            sent = {r["ts"]: r["at"] for r in sent_log}
+            acks = [(r["status"], r["elapsed"]) for r in sent_log]
+            retry_status = [r["retry_status"] for r in sent_log]
+            fake.wait_for("chat.postMessage", events, timeout=600)
+            assert bot.wait_idle(600)
+            burst_s = time.time() - burst_start
+            replies = fake.calls_to("chat.postMessage")
+            per_thread: dict[str, int] = {}
+            reply_s: list[float] = []
+            for call in replies:
+                ts = call.params.get("thread_ts")
+                per_thread[ts] = per_thread.get(ts, 0) + 1
+                if ts in sent and per_thread[ts] == 1:
+                    reply_s.append(call.at - sent[ts])
+            answered_once = sum(1 for ts in sent if per_thread.get(ts) == 1)
+        finally:
+            server.shutdown()
+            bot.close()
+    ack_s = [e for _, e in acks]
+    return {
+        "benchmark": "slack-burst",
+        "events": events,
+        "workers": workers,
+        "corpus": str(corpus),
+        "articles": report.added + report.unchanged,
+        "setup_s": round(setup_s, 1),
+        "ack_ms": summary(ack_s),
+        "reply_ms": summary(reply_s),
+        "burst_s": round(burst_s, 2),
+        "acked_200": sum(1 for s, _ in acks if s == 200),
+        "acked_under_3s": sum(1 for e in ack_s if e < 3.0),
+        "retries_acked_200": sum(1 for s in retry_status if s == 200),
+        "replies": len(replies),
+        "answered_exactly_once": answered_once,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_avg_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews every figure
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, write JSON, print a table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=Settings().slack_workers)
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--out", type=Path, default=ROOT / "evals" / "reports" / "bench_slack.json")
+    args = parser.parse_args(argv)
+    result = run(args.events, args.workers, args.corpus)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    rows = [
+        ("events sent at once", f"{result['events']} (+{result['events']} retries)"),
+        ("answer workers", str(result["workers"])),
+        ("ack p50 / p95 / max", "{p50} / {p95} / {max} ms".format(**result["ack_ms"])),
+        ("reply p50 / p95 / max", "{p50} / {p95} / {max} ms".format(**result["reply_ms"])),
+        ("acked 200 in < 3 s", f"{result['acked_under_3s']}/{result['events']}"),
+        ("answered exactly once", f"{result['answered_exactly_once']}/{result['events']} ({result['replies']} replies)"),
+        ("whole burst", f"{result['burst_s']} s"),
+        ("machine", f"{result['machine']['cpus']} CPUs, load average {result['machine']['load_avg_1m']}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    print(f"wrote {args.out}")
+    ok = result["acked_under_3s"] == result["events"] and result["answered_exactly_once"] == result["events"]
+    return 0 if ok and result["replies"] == result["events"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

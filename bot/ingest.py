@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.chunking import SentenceChunker, document_id
-from bot.embed import Embedder
+from bot.chunking import SentenceChunker, WordpieceCounter, document_id
+from bot.embed import MAX_WORDPIECES, Embedder
 from bot.errors import IndexBusyError
 from bot.lexical import Bm25Index
 from bot.schema import Article, Chunk, Skipped, date_ordinal
-from bot.state import StateDB
+from bot.state import StateDB, crash_point
 from bot.store import ChromaStore
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def ingest_lock(data_dir: Path, wait: bool = False) -> Iterator[None]:
 
 
 class Indexer:
-    """Runs syncs against one state DB, vector store and BM25 index."""
+    """Runs syncs against one state DB, vector store and BM25 index (the protocol: bot/state.py)."""
 
     def __init__(
         self,
@@ -121,29 +121,110 @@ class Indexer:
     # --- recovery ---------------------------------------------------------------------------
 
     def recover(self) -> int:
-        """Replay the journal of an interrupted ingest; returns the number of documents cleaned."""
+        """Finish what an interrupted ingest left in flight; returns the number of documents cleaned.
+
+        Half-written adds leave Chroma, pending deletes are completed, documents that lost every
+        source are deleted, and filter metadata of documents whose primary source changed is redone.
+        Idempotent: a crash during recovery is recovered by the next run.
+        """
         pending = self.state.pending()
-        if not pending:
+        orphans = self.state.orphan_docs()
+        if not pending and not orphans:
             return 0
         adds = [d for d, op in pending if op == "add" and not self.state.has_doc(d)]
-        dels = [d for d, op in pending if op == "del"]
+        metas = [d for d, op in pending if op == "meta"]
+        dels = list(dict.fromkeys([d for d, op in pending if op == "del"] + orphans))
+        if dels:
+            with self.state.tx() as con:
+                self.state.journal(con, dels, "del")
         self.store.delete_docs(adds + dels)
+        crash_point("recovering")
+        for d in metas:
+            self._push_metadata(d)
         with self.state.tx() as con:
             for d in dels:
                 self.state.remove_doc(con, d)
-            self.state.clear_journal(con, [d for d, _ in pending])
+            self.state.clear_journal(con, [d for d, _ in pending] + dels)
             self.state.bump(con)
-        log.info("recovered from an interrupted ingest: %d documents cleaned", len(pending))
-        return len(pending)
+        cleaned = len(set(adds) | set(dels) | set(metas))
+        log.info("recovered from an interrupted ingest: %d documents cleaned", cleaned)
+        return cleaned
+
+    def adopt_collection(self) -> int:
+        """Make the store's collection hold exactly the state's chunks; returns chunks (re-)embedded.
+
+        The state is shared by every embedder of a data dir, while each embedder has its own
+        collection. When the collection last synced is another one (the embedder was changed, or
+        changed back), or the collection does not hold as many chunks as the state (its files were
+        lost), the missing chunks are embedded into it and chunks the state no longer knows are
+        deleted, so vectors of two models never mix and nothing is missing. A crash half-way leaves
+        the marker unchanged, so the next ingest does it again (upserts are idempotent).
+        """
+        name = self.store.collection_name
+        have = self.state.get_meta("collection")
+        n_state = self.state.counts()["chunks"]
+        if have == name and (self.store.shared or self.store.count() == n_state):
+            return 0
+        embedded = 0
+        if n_state or self.store.count():
+            store_ids = set(self.store.all_ids())
+            state_ids = set(self.state.all_chunk_ids())
+            # On a server collection that other data dirs may share, unknown chunks may be theirs.
+            stale = set() if self.store.shared else store_ids - state_ids
+            if stale:
+                log.info("deleting %d chunks of %s that the index no longer holds", len(stale), name)
+                self.store.delete_docs(sorted({c.rsplit(":", 1)[0] for c in stale}))
+            missing = sorted({c.rsplit(":", 1)[0] for c in state_ids - store_ids})
+            if missing:
+                log.info("embedding %d documents into %s (the embedder changed or the store lost them)",
+                         len(missing), name)
+            for i in range(0, len(missing), BATCH_ARTICLES):
+                batch = missing[i : i + BATCH_ARTICLES]
+                meta = self.state.docs_meta(batch)
+                rows = self.state.chunk_rows(batch)
+                pairs = [(Article(text="", title=meta[d][0]), Chunk(d, x, text, 0, 0)) for d, _, x, text in rows]
+                vectors = self.embedder.embed(embed_inputs(pairs, self.chunker.counter))
+                self.store.add(
+                    [c for _, c, _, _ in rows], vectors, [t for _, _, _, t in rows],
+                    [{"doc_id": d, "published_ord": meta[d][1] or 0, "source_lc": (meta[d][2] or "").lower()}
+                     for d, _, _, _ in rows],
+                )
+                embedded += len(rows)
+                crash_point("adopting")
+        if have != name:
+            with self.state.tx() as con:
+                self.state.set_meta(con, "collection", name)
+        return embedded
 
     def refresh_lexical(self, force: bool = False) -> None:
-        """Rebuild the BM25 index when it lags behind the state DB."""
+        """Bring the BM25 index up to the state: apply the lexical log, or rebuild when it cannot."""
+        if self.lexical.generation < 0:
+            self.lexical.load()
         gen = self.state.generation()
-        if not force and self.lexical.generation == gen:
+        seq = self.state.lexlog_max()
+        instance = self.state.instance
+        lex = self.lexical
+        stale = lex.generation < 0 or lex.instance != instance or lex.seq < self.state.lexlog_floor() or lex.seq > seq
+        if force or stale:
+            t0 = time.perf_counter()
+            n = lex.build(self.state.all_chunks(), gen, seq=seq, instance=instance)
+            log.info("BM25 index rebuilt: %d chunks (%.1fs)", n, time.perf_counter() - t0)
+        elif lex.seq < seq:
+            ops = self.state.lexlog_since(lex.seq)
+            last: dict[str, str] = {}
+            for _, op, doc_id in ops:
+                last[doc_id] = op
+            added = [d for d, op in last.items() if op == "add" and self.state.has_doc(d)]
+            t0 = time.perf_counter()
+            n = lex.update(self.state.chunks_of(added), last.keys(), gen, seq=seq, instance=instance)
+            log.info("BM25 index updated: %d documents changed, %d chunks, %d segments (%.2fs)",
+                     len(last), n, lex.segment_count, time.perf_counter() - t0)
+        elif lex.generation != gen:
+            lex.mark(gen, seq=seq, instance=instance)
+        else:
             return
-        if not force and self.lexical.load() and self.lexical.generation == gen:
-            return
-        self.lexical.build(self.state.all_chunks(), gen)
+        crash_point("bm25_saved")
+        self.state.prune_lexlog(seq)
 
     # --- sync -------------------------------------------------------------------------------
 
@@ -159,16 +240,20 @@ class Indexer:
         report = IngestReport()
         with ingest_lock(self.data_dir, wait=wait):
             self.recover()
+            self.adopt_collection()
             known = self.state.sources_map()
+            by_path = self.state.path_keys()
+            apaths = self.state.key_apaths()
+            moved: list[tuple[str, str]] = []
             seen: set[str] = set()
-            troubled_paths: set[str] = set()
+            troubled: list[str] = []
             batch: list[tuple[Article, str, str | None]] = []
             attach: list[tuple[Article, str, str | None]] = []
             new_in_batch: set[str] = set()
             for item in items:
                 if isinstance(item, Skipped):
                     report.skipped.append(item)
-                    troubled_paths.add(item.path)
+                    troubled.append(os.path.abspath(item.path))
                     if on_skip:
                         on_skip(item)
                     continue
@@ -180,10 +265,20 @@ class Indexer:
                         on_skip(skip)
                     continue
                 seen.add(key)
+                if key not in known and not item.url and item.path:
+                    # The same file reached through another spelling ('corpus', './corpus', /abs/corpus).
+                    suffix = key[len(item.path):] if key.startswith(item.path) else ""
+                    old_key = by_path.get((os.path.abspath(item.path), suffix))
+                    if old_key is not None and old_key not in seen and old_key in known:
+                        with self.state.tx() as con:
+                            self.state.rename_key(con, old_key, item)
+                        known[key] = known.pop(old_key)
                 doc_id = document_id(item.text)
                 old = known.get(key)
                 if old == doc_id:
                     report.unchanged += 1
+                    if item.path and apaths.get(key) != os.path.abspath(item.path):
+                        moved.append((key, os.path.abspath(item.path)))
                     continue
                 if doc_id in new_in_batch or self.state.has_doc(doc_id):
                     attach.append((item, doc_id, old))
@@ -201,20 +296,18 @@ class Indexer:
                     batch, attach, new_in_batch = [], [], set()
             if batch or attach:
                 self._write(batch, attach, report)
-            # Removal: keys in the synced folders that were not seen, unless their file had trouble.
-            gone: list[str] = []
-            for scope in scopes:
-                for key in self.state.keys_under(scope):
-                    if key in seen:
-                        continue
-                    path = self.state.read("SELECT path FROM sources WHERE key=?", (key,))
-                    if path and path[0][0] in troubled_paths:
-                        continue
-                    gone.append(key)
+            if moved:
+                with self.state.tx() as con:
+                    self.state.set_apaths(con, moved)
+            # Removal: keys in the synced folders that were not seen, unless their file (or a folder
+            # above it) could not be read this time: nothing already in the index is lost by a failed run.
+            candidates = [k for scope in scopes for k in self.state.keys_under(scope) if k not in seen]
+            paths = self.state.key_paths(candidates)
+            gone = [k for k in dict.fromkeys(candidates) if not _under_any(paths.get(k), troubled)]
             if gone:
                 report.removed += self._remove_keys(gone)
             if report.changed or self.lexical.generation != self.state.generation():
-                self.refresh_lexical(force=report.changed)
+                self.refresh_lexical()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -229,15 +322,17 @@ class Indexer:
             chunked.append((article, doc_id, self.chunker.chunk(doc_id, article.text)))
         all_chunks = [(a, c) for a, _, cs in chunked for c in cs]
         if all_chunks:
-            vectors = self.embedder.embed([_embed_text(a, c) for a, c in all_chunks])
+            vectors = self.embedder.embed(embed_inputs(all_chunks, self.chunker.counter))
             with self.state.tx() as con:
                 self.state.journal(con, [d for _, d, _ in chunked], "add")
+            crash_point("journaled")
             self.store.add(
                 [c.id for _, c in all_chunks],
                 vectors,
                 [c.text for _, c in all_chunks],
                 [_metadata(a, c) for a, c in all_chunks],
             )
+            crash_point("stored")
         olds = {old for _, _, old in batch + attach if old is not None}
         with self.state.tx() as con:
             for article, doc_id, chunks in chunked:
@@ -246,31 +341,57 @@ class Indexer:
             for article, doc_id, _ in attach:
                 self.state.put_source(con, article, doc_id)
             self.state.clear_journal(con, [d for _, d, _ in chunked])
+            # Old versions left without a source are journaled for deletion in this same
+            # transaction: readers stop seeing them the moment the new version appears.
+            orphans = [d for d in olds if self.state.doc_sources(d, con) == 0]
+            self.state.journal(con, orphans, "del")
             self.state.bump(con)
         report.chunks_embedded += len(all_chunks)
-        orphans = [d for d in olds if self.state.doc_sources(d) == 0]
+        crash_point("marked_done")
         if orphans:
             self._delete_docs(orphans)
 
     def _remove_keys(self, keys: list[str]) -> int:
-        docs = set()
+        docs: set[str] = set()
         with self.state.tx() as con:
             for key in keys:
                 row = con.execute("SELECT doc_id FROM sources WHERE key=?", (key,)).fetchone()
                 if row:
                     docs.add(str(row[0]))
                 con.execute("DELETE FROM sources WHERE key=?", (key,))
+            orphans = [d for d in docs if self.state.doc_sources(d, con) == 0]
+            self.state.journal(con, orphans, "del")
+            # A document that keeps other sources but lost its primary one gets a new primary.
+            promoted = [d for d in docs if d not in orphans and self.state.promote_source(con, d)]
+            self.state.journal(con, promoted, "meta")
             self.state.bump(con)
-        orphans = [d for d in docs if self.state.doc_sources(d) == 0]
+        crash_point("keys_removed")
+        for d in promoted:
+            self._push_metadata(d)
+        if promoted:
+            with self.state.tx() as con:
+                self.state.clear_journal(con, promoted)
         self._delete_docs(orphans)
         return len(keys)
 
+    def _push_metadata(self, doc_id: str) -> None:
+        """Copy a document's filter metadata (date, outlet) from the state to its chunks in Chroma."""
+        meta = self.state.doc_meta(doc_id)
+        if meta is None:
+            return
+        published_ord, source = meta
+        self.store.update_metadata(
+            doc_id, self.state.chunk_ids_of(doc_id),
+            {"published_ord": published_ord or 0, "source_lc": (source or "").lower()},
+        )
+
     def _delete_docs(self, doc_ids: list[str]) -> None:
+        """Delete documents already journaled 'del' from Chroma, then from the state."""
         if not doc_ids:
             return
-        with self.state.tx() as con:
-            self.state.journal(con, doc_ids, "del")
+        crash_point("delete_journaled")
         self.store.delete_docs(doc_ids)
+        crash_point("deleted_from_store")
         with self.state.tx() as con:
             for d in doc_ids:
                 self.state.remove_doc(con, d)
@@ -278,10 +399,28 @@ class Indexer:
             self.state.bump(con)
 
 
+def _under_any(path: str | None, folders: Sequence[str]) -> bool:
+    """Whether a file is one of `folders` or lies below one of them."""
+    if path is None:
+        return False
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
 def _embed_text(article: Article, chunk: Chunk) -> str:
     """What the embedder sees: the title gives a chunk its topic."""
     title = (article.title or "").strip()[:200]
     return f"{title}. {chunk.text}" if title else chunk.text
+
+
+def embed_inputs(pairs: Sequence[tuple[Article, Chunk]], counter: WordpieceCounter) -> list[str]:
+    """The texts to embed: title + chunk, or the chunk alone where the title would push it past the
+    model's limit (the model would silently cut the end of the chunk)."""
+    texts = [_embed_text(a, c) for a, c in pairs]
+    limit = MAX_WORDPIECES - 2  # [CLS] and [SEP]
+    for i, n in enumerate(counter.count(texts)):
+        if n > limit:
+            texts[i] = pairs[i][1].text
+    return texts
 
 
 def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
@@ -295,7 +434,7 @@ def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
 def progress_iter(items: Iterable[Any], total: int | None, desc: str) -> Iterator[Any]:
     """A tqdm bar when stderr is a terminal; plain log lines otherwise."""
     if sys.stderr.isatty():
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped]
 
         yield from tqdm(items, total=total, desc=desc, unit="file")
         return

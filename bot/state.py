@@ -1,17 +1,30 @@
 """Sync state in SQLite: which articles are indexed, their metadata, chunk texts, and a write-ahead journal.
 
-SQLite is the source of truth for what is *done*. Chroma and the BM25 index are written first and
-only then is a document marked done here, in one transaction; a crash in between leaves a journal
-row that the next ingest replays (deleting the half-written chunks), so no reader ever sees a
-half-written article and no orphan chunk survives.
+SQLite is the source of truth for what is *done*. The protocol, which holds under `kill -9` at any
+point (tests/test_crash.py):
+
+- add: a journal row ('add') is committed, then the chunks go to Chroma, then one transaction
+  records the document, its chunks and sources, clears the journal row, journals 'del' for any
+  document the change left without sources, and appends to the lexical log;
+- delete: a journal row ('del') is committed (in the same transaction that orphaned the document),
+  then the chunks leave Chroma, then one transaction forgets the document;
+- recover (start of every ingest) replays what the journal says was in flight: half-written adds
+  are deleted from Chroma, pending deletes are finished, and documents left without any source are
+  deleted, so no orphan chunk survives and no document is marked done with chunks missing.
+
+Readers only see documents marked done and not pending deletion, so no query sees a half-written
+article or two versions of one. The lexical log (`lexlog`) lets the BM25 index catch up
+incrementally; the BM25 index is derived data and can always be rebuilt from the chunk texts here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +40,7 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE TABLE IF NOT EXISTS sources (
     key TEXT PRIMARY KEY, doc_id TEXT NOT NULL, path TEXT, url TEXT, title TEXT, source TEXT,
-    published TEXT, seen_at REAL NOT NULL
+    published TEXT, seen_at REAL NOT NULL, apath TEXT
 );
 CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
 CREATE INDEX IF NOT EXISTS sources_path ON sources(path);
@@ -37,8 +50,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS journal (doc_id TEXT PRIMARY KEY, op TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS lexlog (seq INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, doc_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 """
+
+# Documents a reader may see: marked done and not about to be deleted.
+_VISIBLE = "d.doc_id NOT IN (SELECT doc_id FROM journal WHERE op = 'del')"
 
 
 @dataclass(frozen=True)
@@ -57,7 +74,9 @@ class StateDB:
         self.path = path
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._con().executescript(_SCHEMA)
+        con = self._con()
+        con.executescript(_SCHEMA)
+        self._migrate(con)
 
     def _con(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
@@ -68,6 +87,19 @@ class StateDB:
             con.execute("PRAGMA busy_timeout=30000")
             self._local.con = con
         return con
+
+    def _migrate(self, con: sqlite3.Connection) -> None:
+        """Bring a state file written by an older newsbot up to this schema."""
+        columns = {str(r[1]) for r in con.execute("PRAGMA table_info(sources)")}
+        if "apath" not in columns:
+            with self.tx() as c:
+                c.execute("ALTER TABLE sources ADD COLUMN apath TEXT")
+                rows = c.execute("SELECT key, path FROM sources WHERE path IS NOT NULL").fetchall()
+                c.executemany("UPDATE sources SET apath=? WHERE key=?", [(_abspath(p), k) for k, p in rows])
+        con.execute("CREATE INDEX IF NOT EXISTS sources_apath ON sources(apath)")
+        if self.get_meta("instance") is None:
+            with self.tx() as c:
+                c.execute("INSERT OR IGNORE INTO meta(k, v) VALUES ('instance', ?)", (uuid.uuid4().hex,))
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -96,6 +128,11 @@ class StateDB:
         """Set a meta value inside a transaction."""
         con.execute("INSERT OR REPLACE INTO meta(k, v) VALUES (?, ?)", (key, value))
 
+    @property
+    def instance(self) -> str:
+        """A random id given to this state file when it was created (derived indexes check it)."""
+        return self.get_meta("instance") or ""
+
     def generation(self) -> int:
         """A counter bumped by every change to the set of indexed chunks."""
         return int(self.get_meta("generation") or 0)
@@ -117,29 +154,64 @@ class StateDB:
         return {str(k): str(d) for k, d in self.read("SELECT key, doc_id FROM sources")}
 
     def keys_under(self, folder: str) -> list[str]:
-        """Source keys whose file lies in a folder (or is that file)."""
-        prefix = folder.rstrip("/") + "/"
+        """Source keys whose file lies in a folder (or is that file), however the path was spelled."""
+        top = _abspath(folder)
+        prefix = top.rstrip("/") + "/"
         rows = self.read(
-            "SELECT key FROM sources WHERE path = ? OR substr(path, 1, ?) = ?",
-            (folder, len(prefix), prefix),
+            "SELECT key FROM sources WHERE apath = ? OR substr(apath, 1, ?) = ?",
+            (top, len(prefix), prefix),
         )
         return [str(r[0]) for r in rows]
+
+    def key_paths(self, keys: Iterable[str]) -> dict[str, str | None]:
+        """The absolute file path of each source key."""
+        out: dict[str, str | None] = {}
+        ids = list(keys)
+        for i in range(0, len(ids), 500):
+            batch = ids[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            for k, p in self.read(f"SELECT key, apath FROM sources WHERE key IN ({marks})", batch):
+                out[str(k)] = _opt(p)
+        return out
+
+    def path_keys(self) -> dict[tuple[str, str], str]:
+        """Keys of articles known by their file (no url), by (absolute path, '#Ln' suffix or '')."""
+        out: dict[tuple[str, str], str] = {}
+        for key, path, apath in self.read("SELECT key, path, apath FROM sources WHERE url IS NULL AND apath IS NOT NULL"):
+            k, p = str(key), str(path)
+            if k.startswith(p):
+                out[(str(apath), k[len(p):])] = k
+        return out
+
+    def rename_key(self, con: sqlite3.Connection, old: str, article: Article) -> None:
+        """Give a source key a new spelling of the same file path (inside a transaction)."""
+        con.execute("UPDATE sources SET key=?, path=? WHERE key=?", (article.key, article.path, old))
+        con.execute("UPDATE docs SET article_id=?, path=? WHERE article_id=?", (article.key, article.path, old))
+
+    def key_apaths(self) -> dict[str, str]:
+        """The absolute file path recorded for each source key that has one."""
+        return {str(k): str(a) for k, a in self.read("SELECT key, apath FROM sources WHERE apath IS NOT NULL")}
+
+    def set_apaths(self, con: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> None:
+        """Record where (key, absolute path) files are now, e.g. after the project folder moved."""
+        con.executemany("UPDATE sources SET apath=? WHERE key=?", [(a, k) for k, a in pairs])
 
     def has_doc(self, doc_id: str) -> bool:
         """Whether a document is fully indexed."""
         return bool(self.read("SELECT 1 FROM docs WHERE doc_id=?", (doc_id,)))
 
-    def doc_sources(self, doc_id: str) -> int:
-        """How many source keys point at a document."""
-        return int(self.read("SELECT count(*) FROM sources WHERE doc_id=?", (doc_id,))[0][0])  # type: ignore[call-overload]
+    def doc_sources(self, doc_id: str, con: sqlite3.Connection | None = None) -> int:
+        """How many source keys point at a document (inside a transaction when `con` is given)."""
+        c = con or self._con()
+        return int(c.execute("SELECT count(*) FROM sources WHERE doc_id=?", (doc_id,)).fetchone()[0])
 
     def put_source(self, con: sqlite3.Connection, article: Article, doc_id: str) -> None:
         """Point a source key at a document (inside a transaction)."""
         con.execute(
-            "INSERT OR REPLACE INTO sources(key, doc_id, path, url, title, source, published, seen_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO sources(key, doc_id, path, url, title, source, published, seen_at, apath)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (article.key, doc_id, article.path, article.url, article.title, article.source,
-             article.published, time.time()),
+             article.published, time.time(), _abspath(article.path) if article.path else None),
         )
 
     def add_doc(self, con: sqlite3.Connection, article: Article, doc_id: str, chunks: Sequence[Chunk]) -> None:
@@ -155,12 +227,52 @@ class StateDB:
             'INSERT INTO chunks(chunk_id, doc_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
             [(c.id, doc_id, c.index, c.start, c.end, c.text) for c in chunks],
         )
+        con.execute("INSERT INTO lexlog(op, doc_id) VALUES ('add', ?)", (doc_id,))
 
     def remove_doc(self, con: sqlite3.Connection, doc_id: str) -> None:
         """Forget a document and its chunks (inside a transaction)."""
         con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-        con.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+        gone = con.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,)).rowcount
         con.execute("DELETE FROM sources WHERE doc_id=?", (doc_id,))
+        if gone:
+            con.execute("INSERT INTO lexlog(op, doc_id) VALUES ('del', ?)", (doc_id,))
+
+    def orphan_docs(self, con: sqlite3.Connection | None = None) -> list[str]:
+        """Documents that no source key points at any more."""
+        c = con or self._con()
+        rows = c.execute("SELECT doc_id FROM docs WHERE doc_id NOT IN (SELECT doc_id FROM sources)").fetchall()
+        return [str(r[0]) for r in rows]
+
+    def promote_source(self, con: sqlite3.Connection, doc_id: str) -> bool:
+        """When a document's primary source key is gone, make a remaining one primary; True if changed."""
+        row = con.execute(
+            "SELECT d.article_id FROM docs d WHERE d.doc_id=? AND NOT EXISTS"
+            " (SELECT 1 FROM sources s WHERE s.key = d.article_id)",
+            (doc_id,),
+        ).fetchone()
+        if row is None:
+            return False
+        src = con.execute(
+            "SELECT key, path, url, title, source, published FROM sources WHERE doc_id=? ORDER BY seen_at, key LIMIT 1",
+            (doc_id,),
+        ).fetchone()
+        if src is None:
+            return False
+        key, path, url, title, source, published = src
+        con.execute(
+            "UPDATE docs SET article_id=?, path=?, url=?, title=?, source=?, published=?, published_ord=?"
+            " WHERE doc_id=?",
+            (key, path, url, title, source, published, date_ordinal(_opt(published)), doc_id),
+        )
+        return True
+
+    def doc_meta(self, doc_id: str) -> tuple[int | None, str | None] | None:
+        """(published ordinal, source) of a document, or None when it is not stored."""
+        rows = self.read("SELECT published_ord, source FROM docs WHERE doc_id=?", (doc_id,))
+        if not rows:
+            return None
+        o, s = rows[0]
+        return (int(o) if o is not None else None, _opt(s))  # type: ignore[call-overload]
 
     # --- journal ----------------------------------------------------------------------------
 
@@ -177,10 +289,36 @@ class StateDB:
         """Drop journal rows (inside a transaction)."""
         con.executemany("DELETE FROM journal WHERE doc_id=?", [(d,) for d in doc_ids])
 
+    # --- lexical log --------------------------------------------------------------------------
+
+    def lexlog_max(self) -> int:
+        """The sequence number of the latest change to the set of indexed documents."""
+        row = self.read("SELECT max(seq) FROM lexlog")[0][0]
+        if isinstance(row, int):
+            return row
+        return int(self.get_meta("lexlog_pruned") or 0)
+
+    def lexlog_floor(self) -> int:
+        """Changes up to this sequence number have been pruned from the log."""
+        return int(self.get_meta("lexlog_pruned") or 0)
+
+    def lexlog_since(self, seq: int) -> list[tuple[int, str, str]]:
+        """(seq, op, doc_id) of every change after `seq`, oldest first."""
+        rows = self.read("SELECT seq, op, doc_id FROM lexlog WHERE seq > ? ORDER BY seq", (seq,))
+        return [(int(s), str(o), str(d)) for s, o, d in rows]  # type: ignore[call-overload]
+
+    def prune_lexlog(self, upto: int) -> None:
+        """Forget changes the BM25 index has taken in."""
+        with self.tx() as con:
+            con.execute("DELETE FROM lexlog WHERE seq <= ?", (upto,))
+            row = con.execute("SELECT v FROM meta WHERE k='lexlog_pruned'").fetchone()
+            if row is None or int(row[0]) < upto:
+                self.set_meta(con, "lexlog_pruned", str(upto))
+
     # --- reads for retrieval ----------------------------------------------------------------
 
     def passages(self, chunk_ids: Sequence[str]) -> dict[str, Passage]:
-        """Passages for chunk ids, only from documents marked done."""
+        """Passages for chunk ids, only from documents marked done and not being deleted."""
         out: dict[str, Passage] = {}
         ids = list(dict.fromkeys(chunk_ids))
         for i in range(0, len(ids), 500):
@@ -190,7 +328,7 @@ class StateDB:
                 'SELECT c.chunk_id, c.doc_id, c.text, c.start, c."end", d.article_id, d.title, d.source,'
                 " d.published, d.url, d.path,"
                 " (SELECT group_concat(s.url, char(10)) FROM sources s WHERE s.doc_id = d.doc_id AND s.url IS NOT NULL)"
-                f" FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({marks})",
+                f" FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({marks}) AND {_VISIBLE}",
                 batch,
             )
             for r in rows:
@@ -221,6 +359,41 @@ class StateDB:
         for row in cur:
             yield str(row[0]), str(row[1]), _opt(row[2])
 
+    def chunks_of(self, doc_ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
+        """(chunk_id, text, title) for every chunk of the given done documents."""
+        out: list[tuple[str, str, str | None]] = []
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), 500):
+            batch = ids[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self.read(
+                "SELECT c.chunk_id, c.text, d.title FROM chunks c JOIN docs d ON d.doc_id = c.doc_id"
+                f" WHERE c.doc_id IN ({marks}) ORDER BY c.rowid",
+                batch,
+            )
+            out.extend((str(r[0]), str(r[1]), _opt(r[2])) for r in rows)
+        return out
+
+    def docs_meta(self, doc_ids: Sequence[str]) -> dict[str, tuple[str | None, int | None, str | None]]:
+        """(title, published ordinal, source) of done documents."""
+        out: dict[str, tuple[str | None, int | None, str | None]] = {}
+        for i in range(0, len(doc_ids), 500):
+            batch = list(doc_ids[i : i + 500])
+            marks = ",".join("?" * len(batch))
+            for d, t, o, src in self.read(f"SELECT doc_id, title, published_ord, source FROM docs WHERE doc_id IN ({marks})", batch):
+                out[str(d)] = (_opt(t), int(o) if o is not None else None, _opt(src))  # type: ignore[call-overload]
+        return out
+
+    def chunk_rows(self, doc_ids: Sequence[str]) -> list[tuple[str, str, int, str]]:
+        """(doc_id, chunk_id, index, text) of every chunk of the given documents."""
+        out: list[tuple[str, str, int, str]] = []
+        for i in range(0, len(doc_ids), 500):
+            batch = list(doc_ids[i : i + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self.read(f"SELECT doc_id, chunk_id, idx, text FROM chunks WHERE doc_id IN ({marks}) ORDER BY doc_id, idx", batch)
+            out.extend((str(d), str(c), int(x), str(t)) for d, c, x, t in rows)  # type: ignore[call-overload]
+        return out
+
     def counts(self) -> dict[str, int]:
         """Numbers of documents, source keys and chunks."""
         docs = self.read("SELECT count(*), coalesce(sum(n_chunks), 0) FROM docs")[0]
@@ -231,6 +404,15 @@ class StateDB:
         """Chunk ids of a document as recorded."""
         return [str(r[0]) for r in self.read("SELECT chunk_id FROM chunks WHERE doc_id=? ORDER BY idx", (doc_id,))]
 
+    def all_chunk_ids(self) -> list[str]:
+        """Every recorded chunk id (for consistency checks)."""
+        return [str(r[0]) for r in self.read("SELECT chunk_id FROM chunks")]
+
+
+def _abspath(path: str) -> str:
+    """An absolute, normalised path (symlinks kept), so 'corpus', './corpus' and /x/corpus agree."""
+    return os.path.abspath(path)
+
 
 def _opt(value: object) -> str | None:
     return None if value is None else str(value)
@@ -239,3 +421,24 @@ def _opt(value: object) -> str | None:
 def dumps(obj: object) -> str:
     """Compact JSON."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def crash_point(name: str) -> None:
+    """Test hook: with NEWSBOT_TEST_CRASH=NAME[:N], the process dies (os._exit) the Nth time it reaches NAME.
+
+    Lets tests/test_crash.py stop a real ingest exactly inside each window of the write protocol,
+    in addition to the timed `kill -9`s. Unset (always, outside tests) it costs one dict lookup.
+    """
+    spec = os.environ.get("NEWSBOT_TEST_CRASH")
+    if not spec:
+        return
+    want, _, nth = spec.partition(":")
+    if want != name:
+        return
+    count = _CRASH_COUNTS.get(name, 0) + 1
+    _CRASH_COUNTS[name] = count
+    if count >= int(nth or 1):
+        os._exit(137)
+
+
+_CRASH_COUNTS: dict[str, int] = {}

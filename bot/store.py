@@ -39,9 +39,13 @@ class VectorStore(Protocol):
 class ChromaStore:
     """Chunk vectors in a Chroma collection named after the embedder (so models never mix)."""
 
-    def __init__(self, settings: Settings, embedder_name: str, dim: int) -> None:
+    def __init__(self, settings: Settings, embedder_name: str, dim: int, namespace: str | None = None) -> None:
         self.settings = settings
-        self.collection_name = _collection_name(f"newsbot-{embedder_name}-{dim}")
+        # On a shared server, `namespace` (the state file's instance id) keeps data dirs apart: the
+        # chunks of one index must never be deleted or counted by another.
+        suffix = f"-{namespace}" if namespace else ""
+        self.shared = bool(settings.chroma_host) and not namespace  # other indexes may use the collection
+        self.collection_name = _collection_name(f"newsbot-{embedder_name}-{dim}{suffix}")
         self._collection: Any = None
         self._client: Any = None
         self._lock = threading.Lock()
@@ -66,7 +70,7 @@ class ChromaStore:
                     chroma_settings = ChromaSettings(anonymized_telemetry=False)
                     s = self.settings
                     if s.chroma_host:
-                        self._client = chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port, settings=chroma_settings)
+                        self._client = chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port or 8000, settings=chroma_settings)
                     else:
                         (s.data_dir / "chroma").mkdir(parents=True, exist_ok=True)
                         self._client = chromadb.PersistentClient(path=str(s.data_dir / "chroma"), settings=chroma_settings)
@@ -123,6 +127,17 @@ class ChromaStore:
         dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
         return [(str(i), 1.0 - float(d)) for i, d in zip(ids, dists)]
 
+    def update_metadata(self, doc_id: str, chunk_ids: Sequence[str], metadata: dict[str, Any]) -> None:
+        """Replace the filter metadata of a document's chunks (when its primary source changes)."""
+        if not chunk_ids:
+            return
+        try:
+            self._col().update(ids=list(chunk_ids), metadatas=[{**metadata, "doc_id": doc_id} for _ in chunk_ids])
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"could not update Chroma at {self.location}: {exc}") from exc
+
     def count(self) -> int:
         """Number of stored chunk vectors."""
         try:
@@ -138,14 +153,24 @@ class ChromaStore:
             return []
         try:
             res = self._col().get(where={"doc_id": {"$in": list(doc_ids)}}, include=[])
+        except StoreError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"Chroma get failed at {self.location}: {exc}") from exc
         return [str(i) for i in res["ids"]]
 
-    def all_ids(self) -> list[str]:
-        """Every stored chunk id (for consistency checks on small indexes)."""
+    def all_ids(self, page: int = 5000) -> list[str]:
+        """Every stored chunk id (for consistency checks), read a page at a time."""
+        out: list[str] = []
         try:
-            return [str(i) for i in self._col().get(include=[])["ids"]]
+            col = self._col()
+            while True:
+                ids = col.get(include=[], limit=page, offset=len(out))["ids"]
+                out.extend(str(i) for i in ids)
+                if len(ids) < page:
+                    return out
+        except StoreError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"Chroma get failed at {self.location}: {exc}") from exc
 
@@ -158,7 +183,7 @@ def _where(flt: DenseFilter) -> dict[str, Any] | None:
     if flt.min_ord is not None:
         clauses.append({"published_ord": {"$gte": flt.min_ord}})
     if flt.sources:
-        clauses.append({"source": {"$in": list(flt.sources)}})
+        clauses.append({"source_lc": {"$in": [x.lower() for x in flt.sources]}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -100,7 +100,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     report = pipeline.ingest(
         args.paths or None,
         progress=True,
-        on_skip=lambda s: print(f"skipped {s}", file=sys.stderr),
+        on_skip=lambda s: print(str(s), file=sys.stderr),
         wait=args.wait,
     )
     if args.json:

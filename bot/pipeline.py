@@ -95,7 +95,9 @@ class Pipeline:
         self.embedder: Embedder = embedder or make_embedder(settings)
         self._answerer = answerer
         self.state = StateDB(settings.state_path)
-        self.store = ChromaStore(settings, self.embedder.name, self.embedder.dim)
+        # On a shared Chroma server, collections are namespaced by this data dir's instance id.
+        namespace = self.state.instance[:12] if settings.chroma_host else None
+        self.store = ChromaStore(settings, self.embedder.name, self.embedder.dim, namespace=namespace)
         self.lexical = Bm25Index(settings.data_dir / "bm25" / self.store.collection_name)
         self.chunker = SentenceChunker(max_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap_sentences)
         self.indexer = Indexer(self.state, self.store, self.lexical, self.embedder, self.chunker, settings.data_dir)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -114,15 +115,21 @@ class ChromaStore:
         """Nearest chunk ids with cosine similarity, best first."""
         col = self._col()
         where = _where(flt) if flt else None
-        try:
-            res = col.query(
-                query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
-                n_results=n,
-                where=where,
-                include=["distances"],
-            )
-        except Exception as exc:  # noqa: BLE001
-            raise StoreError(f"Chroma query failed at {self.location}: {exc}") from exc
+        for attempt in range(3):
+            try:
+                res = col.query(
+                    query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
+                    n_results=n,
+                    where=where,
+                    include=["distances"],
+                )
+                break
+            except Exception as exc:  # noqa: BLE001
+                # Embedded Chroma read by one process while another ingest flushes can fail
+                # transiently ("Error finding id"); a short retry sees the flushed segment.
+                if attempt == 2:
+                    raise StoreError(f"Chroma query failed at {self.location}: {exc}") from exc
+                time.sleep(0.05 * (attempt + 1))
         ids = res["ids"][0] if res["ids"] else []
         dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
         return [(str(i), 1.0 - float(d)) for i, d in zip(ids, dists)]

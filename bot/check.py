@@ -1,0 +1,440 @@
+"""The claim check: every sentence of a generated answer must be supported by the passage it cites.
+
+A sentence is kept when the passages it cites support it:
+- every number and every capitalised name in it appears in those passages (their text, title, outlet
+  or date) or in the question (the user's own premise);
+- and its support score reaches `support_min`, where support = cosine_weight * cosine +
+  (1 - cosine_weight) * lexical; cosine is the embedding model's cosine between the sentence and
+  the best-matching sentence (or pair of adjacent sentences) of a cited passage, lexical is the share
+  of the sentence's content words found in the cited passages.
+A sentence that cites nothing, or cites passages that do not support it, is attributed to the one
+passage that supports it best when that support reaches the stricter `attribute_min` (small models
+often forget a marker); otherwise it is dropped. Markers naming no passage are removed first.
+Sentences that say the passages lack the answer are the model abstaining, not claims; a sentence
+whose best match in a passage is an instruction aimed at the bot is dropped (prompt injection).
+
+`CheckSession` checks sentences as text streams in, so a front end can show each sentence once it
+has passed; `ClaimChecker.check` runs a whole answer through one session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bot.answer import STOPWORDS, stem, words
+from bot.chunking import split_sentences
+from bot.embed import Embedder
+from bot.prompting import inert, looks_like_instruction
+from bot.schema import Passage
+
+# [1], [1, 2], [1][2], [Passage 1], [source 2], [1-3].
+_MARKER = re.compile(
+    r"\[\s*(?:(?:passage|source|ref|doc)\s*#?\s*)?(\d{1,3}(?:\s*[,;\-–]\s*(?:(?:passage|source)\s*)?\d{1,3})*)\s*\]",
+    re.I,
+)
+_PARTIAL_MARKER = re.compile(r"\[[^\]]{0,20}$")
+_ABSTAIN = re.compile(
+    r"\bI (?:do not|don't|cannot|can't|could not|couldn't) (?:know|find|answer|say|tell|determine)\b"
+    r"|\b(?:passages?|articles?|context|sources?|texts?)\s+(?:provided\s+)?(?:do|does|did)\s*(?:not|n't)\s+"
+    r"(?:contain|mention|say|provide|include|specify|state|give|answer|indicate|discuss)\b"
+    r"|\bno (?:information|mention|details?)\b(?:\s+\w+){0,4}\s+(?:about|on|regarding|in)\b"
+    r"|\bnot (?:mentioned|provided|specified|stated|given|available) in\b"
+    r"|^\s*(?:unknown|not found)\W*$",
+    re.I,
+)
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_MONTHS = "january february march april may june july august september october november december".split()
+# Capitalised words that are not names (sentence openers, discourse words, titles of address).
+_NOT_NAMES = frozenset(
+    """according however therefore meanwhile additionally also yes no passage passages article articles
+    source sources mr mrs ms dr sir madam i it this that these those there here in on at as after before
+    during since while when where who what which why how the a an but and or so if""".split()
+)
+
+
+@dataclass
+class Verdict:
+    """What the check decided about one sentence of an answer."""
+
+    sentence: str
+    cited: tuple[int, ...]
+    kept: bool
+    reason: str
+    cites: tuple[int, ...] = ()
+    cosine: float = 0.0
+    lexical: float = 0.0
+    support: float = 0.0
+    missing: tuple[str, ...] = ()
+    quotes: dict[int, tuple[int, int, float]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The verdict as recorded in the answer's `check.scores`."""
+        return {
+            "sentence": self.sentence,
+            "cited": list(self.cited),
+            "cites": list(self.cites),
+            "kept": self.kept,
+            "reason": self.reason,
+            "cosine": round(self.cosine, 3),
+            "lexical": round(self.lexical, 3),
+            "support": round(self.support, 3),
+            "missing": list(self.missing),
+        }
+
+
+@dataclass
+class _Evidence:
+    """A passage prepared for checking: sentence windows, their vectors, its words and numbers."""
+
+    windows: list[tuple[int, int]]
+    n_sentences: int
+    vectors: np.ndarray
+    stems: set[str]
+    lower: str
+    numbers: set[str]
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers in a text, normalised: '1,200' -> '1200', '3.50' -> '3.5', 'three' -> '3'."""
+    out: set[str] = set()
+    for match in re.finditer(r"\d+(?:[.,]\d+)*", text):
+        token = match.group(0).replace(",", "")
+        if "." in token:
+            token = token.rstrip("0").rstrip(".")
+        out.add(token.lstrip("0") or "0")
+    for w in re.findall(r"[a-z]+", text.lower()):
+        if w in _NUMBER_WORDS:
+            out.add(_NUMBER_WORDS[w])
+    return out
+
+
+def _date_words(published: str | None) -> str:
+    """Words a date can be written with: '2022-07-15' -> '2022 july 15'."""
+    if not published:
+        return ""
+    parts = published.split("-")
+    out = [parts[0]]
+    if len(parts) > 1 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        out.append(_MONTHS[int(parts[1]) - 1])
+    if len(parts) > 2:
+        out.append(str(int(parts[2])))
+    return " ".join(out)
+
+
+def _names(claim: str) -> list[str]:
+    """Capitalised words past the first (and acronyms anywhere): names the claim asserts."""
+    tokens = words(claim)
+    out = []
+    for i, w in enumerate(tokens):
+        bare = w.strip(".'’").replace("’", "'")
+        if bare.lower().endswith("'s"):
+            bare = bare[:-2]
+        if not bare or not bare[0].isupper() or bare.lower() in _NOT_NAMES or any(c.isdigit() for c in bare):
+            continue
+        if i == 0 and not (bare.isupper() and len(bare) > 1):
+            continue
+        out.append(bare)
+    return out
+
+
+def _content(claim: str) -> list[str]:
+    """Stemmed content words of a claim."""
+    return [stem(w) for w in words(claim) if w.lower() not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def strip_markers(text: str) -> str:
+    """Text without citation markers, whitespace tidied."""
+    text = _MARKER.sub("", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Thresholds of the claim check (calibrated on all-MiniLM-L6-v2)."""
+
+    support_min: float = 0.55
+    support_cosine_min: float = 0.45
+    attribute_min: float = 0.68
+    attribute_cosine_min: float = 0.65
+    cosine_weight: float = 0.5
+    cite_min: float = 0.35
+
+
+class CheckSession:
+    """Checks the sentences of one answer as its text arrives; numbering is the prompt's (1-based)."""
+
+    def __init__(
+        self, embedder: Embedder, passages: Sequence[Passage], question: str = "", config: CheckConfig | None = None
+    ) -> None:
+        self.embedder = embedder
+        self.passages = list(passages)
+        self.question = question
+        self.config = config or CheckConfig()
+        self.removed_markers = 0
+        self.verdicts: list[Verdict] = []
+        self._buffer = ""
+        self._evidence: dict[int, _Evidence] = {}
+        self._question_stems = {stem(w) for w in words(question)}
+        self._question_numbers = _numbers(question)
+
+    # -- streaming ---------------------------------------------------------------------------
+    def feed(self, text: str) -> list[Verdict]:
+        """Add generated text; return verdicts of the sentences it completed."""
+        self._buffer += text
+        pieces = self._pieces(self._buffer)
+        # A sentence is complete once a later piece holds words: only then are its trailing markers known.
+        done = 0
+        for i in range(len(pieces) - 1):
+            if any(_has_words(p) for p in pieces[i + 1 :]):
+                done = i + 1
+        if done == 0:
+            return []
+        complete = pieces[:done]
+        self._buffer = " ".join(pieces[done:])
+        return [self._judge(p) for p in complete]
+
+    def finish(self) -> list[Verdict]:
+        """Check whatever text is left once generation ends."""
+        text = _PARTIAL_MARKER.sub("", self._buffer)
+        self._buffer = ""
+        return [self._judge(p) for p in self._pieces(text)]
+
+    def _pieces(self, text: str) -> list[str]:
+        """Sentences, each carrying the markers that follow it."""
+        spans: list[str] = []
+        for line in text.split("\n"):
+            line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line)
+            spans.extend(line[s:e] for s, e in split_sentences(line))
+        pieces: list[str] = []
+        for piece in spans:
+            lead = re.match(r"^(?:\s*\[[^\]]{0,20}\])+\s*", piece)
+            if lead and pieces:
+                pieces[-1] = f"{pieces[-1]} {lead.group(0).strip()}"
+                piece = piece[lead.end() :]
+            if piece.strip():
+                pieces.append(piece.strip())
+        return pieces
+
+    # -- judging -----------------------------------------------------------------------------
+    def _cites(self, piece: str) -> tuple[int, ...]:
+        cites: list[int] = []
+        for match in _MARKER.finditer(piece):
+            for lo, hi in _ranges(match.group(1)):
+                for n in range(lo, hi + 1):
+                    if 1 <= n <= len(self.passages):
+                        cites.append(n)
+                    else:
+                        self.removed_markers += 1
+        return tuple(dict.fromkeys(cites))
+
+    def _judge(self, piece: str) -> Verdict:
+        cited = self._cites(piece)
+        claim = inert(strip_markers(piece))
+        verdict = self._decide(claim, cited)
+        self.verdicts.append(verdict)
+        return verdict
+
+    def _decide(self, claim: str, cited: tuple[int, ...]) -> Verdict:
+        if _ABSTAIN.search(claim):
+            return Verdict(claim, cited, False, "abstain")
+        content = _content(claim)
+        if not content:
+            return Verdict(claim, cited, False, "no content")
+        if looks_like_instruction(claim):
+            return Verdict(claim, cited, False, "instruction")
+        vector = self.embedder.embed([claim])[0]
+        scored: dict[int, _Score] = {}
+
+        def one(n: int) -> _Score:
+            if n not in scored:
+                scored[n] = self._score(claim, content, vector, (n,))
+            return scored[n]
+
+        joint = self._score(claim, content, vector, cited) if cited else _Score()
+        if cited and self._passes(joint, self.config.support_min, self.config.support_cosine_min):
+            keep = tuple(n for n in cited if one(n).support >= self.config.cite_min)
+            keep = keep or (max(cited, key=lambda n: one(n).support),)
+            return self._final(joint, claim, cited, keep, "supported", scored)
+        # Not supported as cited (or not cited): attribute it to the one passage that clearly supports it.
+        candidates = [n for n in range(1, len(self.passages) + 1) if not one(n).missing]
+        if candidates:
+            best_n = max(candidates, key=lambda n: scored[n].support)
+            if self._passes(scored[best_n], self.config.attribute_min, self.config.attribute_cosine_min):
+                reason = "reattributed" if cited else "attributed"
+                return self._final(scored[best_n], claim, cited, (best_n,), reason, scored)
+        if not cited:
+            shown = max(scored.values(), key=lambda x: x.support, default=_Score())
+            return Verdict(claim, cited, False, "uncited", (), shown.cosine, shown.lexical, shown.support, shown.missing)
+        reason = "missing names or numbers" if joint.missing else (joint.conflict or "unsupported")
+        return Verdict(claim, cited, False, reason, (), joint.cosine, joint.lexical, joint.support, joint.missing)
+
+    @staticmethod
+    def _passes(score: _Score, support_min: float, cosine_min: float) -> bool:
+        return (
+            not score.missing and not score.conflict and score.support >= support_min and score.cosine >= cosine_min
+        )
+
+    def _final(
+        self, score: _Score, claim: str, cited: tuple[int, ...], keep: tuple[int, ...], reason: str,
+        scored: dict[int, _Score],
+    ) -> Verdict:
+        quotes = {n: scored[n].window for n in keep}
+        for n in keep:
+            start, end, _ = scored[n].window
+            if looks_like_instruction(self.passages[n - 1].text[start:end]):
+                return Verdict(claim, cited, False, "instruction", (), score.cosine, score.lexical, score.support)
+        return Verdict(claim, cited, True, reason, keep, score.cosine, score.lexical, score.support, (), quotes)
+
+    def _score(self, claim: str, content: list[str], vector: np.ndarray, ns: tuple[int, ...]) -> _Score:
+        evidence = [self._prepare(n) for n in ns]
+        best = _Score()
+        for n, ev in zip(ns, evidence):
+            if not ev.windows:
+                continue
+            sims = ev.vectors @ vector
+            i = int(np.argmax(sims))
+            if float(sims[i]) > best.cosine:
+                best.cosine = float(sims[i])
+                # Quote one sentence unless a pair of adjacent sentences matches clearly better.
+                single = int(np.argmax(sims[: ev.n_sentences]))
+                j = i if float(sims[i]) > float(sims[single]) + 0.05 else single
+                best.window = (ev.windows[j][0], ev.windows[j][1], float(sims[j]))
+                best.passage = n
+        stems = set().union(*(ev.stems for ev in evidence))
+        lower = " ".join(ev.lower for ev in evidence)
+        numbers = set().union(*(ev.numbers for ev in evidence))
+        counted = [t for t in content if t in stems or t not in self._question_stems]
+        best.lexical = sum(t in stems for t in counted) / len(counted) if counted else 1.0
+        missing = [x for x in sorted(_numbers(claim)) if x not in numbers and x not in self._question_numbers]
+        for name in _names(claim):
+            low = name.lower()
+            if stem(name) in stems or low in lower or stem(name) in self._question_stems:
+                continue
+            missing.append(name)
+        best.missing = tuple(dict.fromkeys(missing))
+        if best.window[1] > best.window[0]:
+            best.conflict = _conflict(claim, self.passages[best.passage - 1].text[best.window[0] : best.window[1]])
+        w = self.config.cosine_weight
+        best.support = w * best.cosine + (1 - w) * best.lexical
+        return best
+
+    def _prepare(self, n: int) -> _Evidence:
+        if n in self._evidence:
+            return self._evidence[n]
+        p = self.passages[n - 1]
+        spans = split_sentences(p.text)
+        windows = list(spans) + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+        texts = [inert(p.text[s:e]) for s, e in windows]
+        vectors = self.embedder.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        meta = " ".join(x for x in (p.title, p.source, _date_words(p.published)) if x)
+        full = inert(f"{p.text} {meta}")
+        ev = _Evidence(
+            windows,
+            len(spans),
+            np.asarray(vectors, dtype=np.float32),
+            {stem(w) for w in words(full)},
+            full.lower(),
+            _numbers(full) | _numbers((p.published or "").replace("-", " ")),
+        )
+        self._evidence[n] = ev
+        return ev
+
+    # -- result ------------------------------------------------------------------------------
+    def report(self, fallback: bool = False) -> dict[str, Any]:
+        """The `check` object of an answer's JSON."""
+        dropped = [
+            {"sentence": v.sentence, "reason": v.reason} for v in self.verdicts if not v.kept and v.reason != "abstain"
+        ]
+        return {
+            "removed_markers": self.removed_markers,
+            "dropped_sentences": dropped,
+            "kept": sum(v.kept for v in self.verdicts),
+            "fallback": fallback,
+            "model_abstained": self.model_abstained,
+            "scores": [v.to_json() for v in self.verdicts],
+        }
+
+    @property
+    def model_abstained(self) -> bool:
+        """True when the model said the passages lack the answer and claimed nothing else."""
+        return any(v.reason == "abstain" for v in self.verdicts) and all(
+            v.reason in ("abstain", "no content") for v in self.verdicts
+        )
+
+
+@dataclass
+class _Score:
+    cosine: float = 0.0
+    lexical: float = 0.0
+    support: float = 0.0
+    missing: tuple[str, ...] = ()
+    conflict: str = ""
+    passage: int = 0
+    window: tuple[int, int, float] = (0, 0, 0.0)
+
+
+def _ranges(spec: str) -> list[tuple[int, int]]:
+    """'1, 3-4' -> [(1, 1), (3, 4)] (ranges capped at 10 numbers)."""
+    out = []
+    for part in re.split(r"\s*[,;]\s*", spec):
+        nums = [int(x) for x in re.findall(r"\d+", part)]
+        if len(nums) >= 2 and nums[0] <= nums[1] <= nums[0] + 10:
+            out.append((nums[0], nums[1]))
+        else:
+            out.extend((x, x) for x in nums)
+    return out
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|never|none|neither|nor|without|cannot|denied|denies|deny)\b|n't\b|\bno\b(?!\.?\s*\d)", re.I
+)
+_ORDINAL = (
+    r"(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|2nd|3rd|[4-9]th|10th)"
+)
+
+
+def _conflict(claim: str, quote: str) -> str:
+    """Why a claim contradicts its best-matching quote despite sharing its words ('' when it does not)."""
+    if bool(_NEGATION.search(claim)) != bool(_NEGATION.search(quote)):
+        return "negation differs from the passage"
+    claim_lower = claim.lower()
+    for match in re.finditer(rf"\b({_ORDINAL})[-\s]+(\w+est|most|biggest|largest)\b", quote, re.I):
+        ordinal, superlative = match.group(1).lower(), match.group(2).lower()
+        if superlative in claim_lower and ordinal not in claim_lower:
+            return f"passage says '{match.group(0)}'"
+    return ""
+
+
+def _has_words(piece: str) -> bool:
+    return bool(re.search(r"[A-Za-z0-9]", _PARTIAL_MARKER.sub("", _MARKER.sub("", piece))))
+
+
+class ClaimChecker:
+    """Runs the claim check over whole answers with one embedding model."""
+
+    def __init__(self, embedder: Embedder, config: CheckConfig | None = None) -> None:
+        self.embedder = embedder
+        self.config = config or CheckConfig()
+
+    def session(self, passages: Sequence[Passage], question: str = "") -> CheckSession:
+        """A fresh check of one answer over `passages` (numbered from 1 as in the prompt)."""
+        return CheckSession(self.embedder, passages, question, self.config)
+
+    def check(self, text: str, passages: Sequence[Passage], question: str = "") -> CheckSession:
+        """Check a whole answer; the session holds the verdicts and the report."""
+        session = self.session(passages, question)
+        session.feed(text)
+        session.finish()
+        return session

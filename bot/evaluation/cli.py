@@ -1,0 +1,92 @@
+"""`newsbot eval run | compare | gate`: the evaluation harness on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.settings import ANSWERERS, Settings
+
+DEFAULT_REPORTS = Path("evals/reports/tmp")
+DEFAULT_GATE_DATASET = Path("evals/seed.jsonl")
+DEFAULT_THRESHOLDS = Path("evals/thresholds.toml")
+
+
+def register_cli(subparsers: Any) -> None:
+    """Add the `eval` command and its subcommands."""
+    p = subparsers.add_parser("eval", help="measure answers, citations and abstention on a question set")
+    sub = p.add_subparsers(dest="eval_command", metavar="SUBCOMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run a dataset and write report.json, report.md, results.jsonl, chart.png")
+    run.add_argument("dataset", type=Path, help="a .jsonl file or a dataset folder")
+    run.add_argument("--format", default="auto", choices=("auto", "jsonl", "realtimeqa", "multihop", "rgb"))
+    run.add_argument("--out", type=Path, help=f"report folder (default {DEFAULT_REPORTS}/<dataset>-<pipeline>)")
+    run.add_argument("--answerer", dest="eval_answerer", choices=ANSWERERS, help="answerer to evaluate")
+    run.add_argument("--pipeline", default="default", choices=("default", "naive", "both"),
+                     help="ours, the LangChain tutorial pipeline, or both (naive as a baseline in the same run)")
+    run.add_argument("--limit", type=int, help="ask only the first N questions")
+    run.set_defaults(handler=cmd_run)
+
+    cmp = sub.add_parser("compare", help="metric differences between two report folders, and flipped questions")
+    cmp.add_argument("a", type=Path, help="report folder A (before)")
+    cmp.add_argument("b", type=Path, help="report folder B (after)")
+    cmp.set_defaults(handler=cmd_compare)
+
+    gate = sub.add_parser("gate", help="run the team's question set and fail below the floors")
+    gate.add_argument("--dataset", type=Path, default=DEFAULT_GATE_DATASET)
+    gate.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
+    gate.add_argument("--out", type=Path, help=f"report folder (default {DEFAULT_REPORTS}/gate)")
+    gate.set_defaults(handler=cmd_gate)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "dataset"
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot eval run."""
+    from bot.evaluation.datasets import load_dataset
+    from bot.evaluation.runner import run_dataset
+
+    if args.eval_answerer:
+        settings = settings.with_(answerer=args.eval_answerer)
+        settings.validate()
+    if args.limit is not None and args.limit < 1:
+        print("newsbot: --limit must be at least 1", file=sys.stderr)
+        return 2
+    dataset = load_dataset(args.dataset, args.format, limit=args.limit)
+    out = args.out or DEFAULT_REPORTS / f"{_slug(dataset.name)}-{args.pipeline}"
+    result = run_dataset(dataset, settings, pipeline=args.pipeline, out=out, limit=args.limit)
+    print((out / "report.md").read_text(encoding="utf-8"))
+    print(f"report written to {out}/ (report.json, report.md, results.jsonl, chart.png)")
+    del result
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot eval compare A B."""
+    from bot.evaluation.compare import compare, format_comparison
+
+    print(format_comparison(compare(args.a, args.b), str(args.a), str(args.b)))
+    return 0
+
+
+def cmd_gate(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot eval gate: exit 1 when a metric of the gate set is below its floor."""
+    from bot.evaluation.datasets import load_dataset
+    from bot.evaluation.gate import check, format_checks, load_thresholds
+    from bot.evaluation.runner import run_dataset
+
+    floors = load_thresholds(args.thresholds)
+    dataset = load_dataset(args.dataset)
+    # A dedicated index of the shipped corpus, so the gate does not depend on what else was ingested.
+    gate_settings = settings.with_(data_dir=settings.data_dir / "eval" / "gate")
+    out = args.out or DEFAULT_REPORTS / "gate"
+    result = run_dataset(dataset, gate_settings, out=out, sync_corpus=True)
+    checks = check(result.report, floors)
+    print(format_checks(checks))
+    return 0 if all(c.passed for c in checks) else 1

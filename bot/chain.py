@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -33,7 +33,15 @@ def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, 
         t0 = time.perf_counter()
         # A follow-up is answered in its standalone form, which names what "it" and "they" are.
         query = state["query"]
-        if query.avoid:
+        on_token = state.get("on_token")
+        stream = getattr(answerer, "stream", None)
+        if on_token is not None and callable(stream):
+            # Tokens go to the caller as they come; the reply is the checked one, built at the end.
+            tokens = stream(query.text, state["hits"], avoid=query.avoid)
+            for token in tokens:
+                on_token(token)
+            reply = tokens.reply
+        elif query.avoid:
             reply = answerer.answer(query.text, state["hits"], avoid=query.avoid)
         else:
             reply = answerer.answer(query.text, state["hits"])
@@ -123,9 +131,15 @@ def _quote_ok(c: Citation, hits: list[Hit]) -> bool:
     return False
 
 
-def invoke(chain: Runnable[dict[str, Any], Answer], question: str, query: Query, hits: list[Hit] | None = None) -> Answer:
-    """Run a chain built here."""
-    state: dict[str, Any] = {"question": question, "query": query}
+def invoke(
+    chain: Runnable[dict[str, Any], Answer],
+    question: str,
+    query: Query,
+    hits: list[Hit] | None = None,
+    on_token: Callable[[str], None] | None = None,
+) -> Answer:
+    """Run a chain built here; `on_token` receives streamed text when the answerer can stream."""
+    state: dict[str, Any] = {"question": question, "query": query, "on_token": on_token}
     if hits is not None:
         state["hits"] = hits
     return chain.invoke(state)

@@ -223,8 +223,12 @@ class Pipeline:
         since: dt.date | None = None,
         until: dt.date | None = None,
         conversation: Conversation | None = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> Answer:
-        """Answer a question from the index (a follow-up when a conversation is given)."""
+        """Answer a question from the index (a follow-up when a conversation is given).
+
+        `on_token` receives the answer's text as it is generated, when the answerer streams.
+        """
         q = self.check_question(question)
         self.ensure_index()
         t0 = time.perf_counter()
@@ -239,7 +243,7 @@ class Pipeline:
         )
         if self._chain is None:
             self._chain = build_chain(self.retriever, self.answerer)
-        answer = invoke(self._chain, q, query)
+        answer = invoke(self._chain, q, query, on_token=on_token)
         if conversation is not None:
             answer.timings_ms["condense"] = t_condense
             answer.timings_ms["total"] += t_condense

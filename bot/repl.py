@@ -90,14 +90,24 @@ class Repl:
             if isinstance(err, NewsbotError):
                 self.write(f"error: {err}")
                 return True
+        streamed: list[str] = []
+
+        def show(token: str) -> None:
+            # Checked sentences as the model writes them; the answer with its sources follows.
+            streamed.append(token)
+            sys.stdout.write(token)
+            sys.stdout.flush()
+
         try:
-            answer = self.pipeline.ask(line, as_of=self.as_of, conversation=self.conversation)
+            answer = self.pipeline.ask(line, as_of=self.as_of, conversation=self.conversation, on_token=show)
         except IndexEmptyError as exc:
             self.write(str(exc))
             return True
         except NewsbotError as exc:
             self.write(f"error: {exc}")
             return True
+        if streamed:
+            sys.stdout.write("\n")
         self.last = answer
         if self.key:
             self.sessions.save(self.key, self.conversation)

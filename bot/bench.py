@@ -81,8 +81,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip", default="", help="phases to skip: embed,ingest,sizes,server,recall")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT})")
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORK, help=f"indexes and caches (default {DEFAULT_WORK}, git-ignored)")
+    p.add_argument("--build-step", type=int, default=100000,
+                   help="grow the size index by syncs of at most this many chunks, each a fresh process (default 100000)")
     p.add_argument("--rebuild", action="store_true", help="rebuild size indexes even when a matching one exists")
-    p.add_argument("--resume", action="store_true", help="keep the phases an interrupted run with the same options wrote to --out")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the phases an earlier run wrote to --out: all of them when the options are the same "
+                        "(an interrupted run), else the skipped phases and the sizes not measured again")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,6 +118,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         "embedder": settings.embedder,
     }
     plan["server_size"] = plan["sizes"][0] if args.server_size is None else args.server_size
+    plan["build_step"] = args.build_step
     embedders = args.ingest_embedders.split(",") if args.ingest_embedders else list(
         dict.fromkeys([settings.embedder, "minilm-int8"])
     )
@@ -134,18 +139,27 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    previous = _previous(out / "report.json", report["plan"]) if args.resume else {}
+    previous = _previous(out / "report.json") if args.resume else {}
+    same_plan = previous.get("plan") == json.loads(json.dumps(report["plan"]))
+    report["carried"] = {}
 
     def phase(name: str, run: Any) -> None:
-        """Run a phase (or take it from the interrupted run being resumed) and save the report so far."""
-        report[name] = previous[name] if name in previous else run()
+        """Run a phase, or take it from the earlier run being resumed; save the report so far."""
+        if name in previous and (name in skip or same_plan):
+            report[name] = previous[name]
+            report["carried"][name] = previous.get("started")
+        elif name not in skip:
+            report[name] = run()
+            if name == "sizes" and previous.get("sizes"):  # keep sizes the earlier run measured, this one did not
+                again = {r["size"] for r in report[name]}
+                report[name] = sorted([r for r in previous["sizes"] if r["size"] not in again] + report[name],
+                                      key=lambda r: r["size"])
+                report["carried"][name] = previous.get("started")
         _write(report, out, final=False)
 
-    if "embed" not in skip:
-        phase("embed", lambda: _child("embed", {**base, "n_texts": plan["embed_texts"], "questions": questions,
-                                                "cache_dir": str(work / "models")}))
-    if "ingest" not in skip:
-        phase("ingest", lambda: _ingest(embedders, base, work, pool_file, questions, settings))
+    phase("embed", lambda: _child("embed", {**base, "n_texts": plan["embed_texts"], "questions": questions,
+                                            "cache_dir": str(work / "models")}))
+    phase("ingest", lambda: _ingest(embedders, base, work, pool_file, questions, settings))
     need_pool = ("sizes" not in skip and plan["sizes"]) or ("recall" not in skip and plan["recall_size"])
     if need_pool and not pool_file.exists():
         _child("ingest", {**base, "pipeline": "ours", "record_pool": str(pool_file), "questions": [],
@@ -153,11 +167,11 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
                           "data_dir": str(work / f"ingest-ours-{settings.embedder}"), "fresh": True})
     if need_pool:
         report["corpus"] = _corpus_note(pool_file, plan)
-    if "sizes" not in skip and plan["sizes"]:
+    if plan["sizes"]:
         phase("sizes", lambda: _sizes(plan, base, work, pool_file, corpus_key, questions, bool(args.rebuild)))
-    if "server" not in skip and plan["server_size"]:
+    if plan["server_size"]:
         phase("server", lambda: _server(plan, base, work, pool_file, questions, report.get("sizes") or []))
-    if "recall" not in skip and plan["recall_size"]:
+    if plan["recall_size"]:
         phase("recall", lambda: _recall(plan, base, work, pool_file, questions, settings))
     report["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     report["load_after"] = os.getloadavg()
@@ -165,15 +179,12 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _previous(path: Path, plan: dict[str, Any]) -> dict[str, Any]:
-    """Phases an interrupted run with the same plan already measured."""
+def _previous(path: Path) -> dict[str, Any]:
+    """The report an earlier (perhaps interrupted) run wrote to the same folder."""
     if not path.exists():
         return {}
     old: dict[str, Any] = json.loads(path.read_text())
-    if old.get("plan") != json.loads(json.dumps(plan)):
-        print("bench: --resume ignored: the earlier run had another plan", file=sys.stderr)
-        return {}
-    return {k: v for k, v in old.items() if k in ("embed", "ingest", "sizes", "server", "recall")}
+    return old
 
 
 def _write(report: dict[str, Any], out: Path, final: bool) -> None:
@@ -221,15 +232,23 @@ def _sizes(plan: dict[str, Any], base: dict[str, Any], work: Path, pool_file: Pa
     if built is None:
         shutil.rmtree(data_dir, ignore_errors=True)
     rows = []
+    chunks = 0 if built is None else int(built["chunks"])
     for size in plan["sizes"]:
-        if built is None or built["chunks"] < size:
-            step = _child("build", {**base, "data_dir": str(data_dir), "pool": str(pool_file), "target": size})
-            built = {"chunks": step["chunks"]}
-            marker.write_text(json.dumps(built))
+        steps = []
+        while chunks < size:  # ingest in syncs of at most build_step chunks, each in a fresh process
+            target = min(size, chunks + plan["build_step"])
+            steps.append(_child("build", {**base, "data_dir": str(data_dir), "pool": str(pool_file), "target": target}))
+            chunks = steps[-1]["chunks"]
+            marker.write_text(json.dumps({"chunks": chunks}))
+        if steps:
+            added = sum(s["added_chunks"] for s in steps)
+            build = {"chunks": chunks, "added_chunks": added, "seconds": sum(s["seconds"] for s in steps),
+                     "chunks_per_s": added / sum(s["seconds"] for s in steps),
+                     "peak_rss_mb": max(s["peak_rss_mb"] for s in steps), "steps": steps}
         else:  # an earlier run built this size (within the indexer's batch overshoot): query it again
-            step = {"chunks": built["chunks"], "reused": True}
+            build = {"chunks": chunks, "reused": True}
         query = _child("query", {**base, "data_dir": str(data_dir), "questions": questions})
-        rows.append({"size": size, "store": "embedded", "build": step, **query})
+        rows.append({"size": size, "store": "embedded", "build": build, **query})
     return rows
 
 
@@ -895,15 +914,15 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += [
             "## Query latency by corpus size (ms, p50 / p95; retrieve = query embedding + dense + BM25 + fusion)",
             "",
-            "| chunks | build chunks/s | build peak RSS MB | embed query | dense (Chroma, date filter) | dense, no filter | BM25 | retrieve | ask | query RSS MB |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| chunks | build chunks/s | build peak RSS MB | questions | embed query | dense (Chroma, date filter) | dense, no filter | BM25 | retrieve | ask | query RSS MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in report["sizes"]:
             b = r["build"]
             rate = "reused" if b.get("reused") else f"{b['chunks_per_s']:.0f}"
             rss = "-" if b.get("reused") else f"{b['peak_rss_mb']:.0f}"
             lines.append(
-                f"| {r['chunks']} | {rate} | {rss} | {_ms(r['embed_query_ms'])} | {_ms(r['dense_ms'])} | {_ms(r.get('dense_nofilter_ms'))} | "
+                f"| {r['chunks']} | {rate} | {rss} | {r['retrieve_ms']['n']} | {_ms(r['embed_query_ms'])} | {_ms(r['dense_ms'])} | {_ms(r.get('dense_nofilter_ms'))} | "
                 f"{_ms(r['bm25_ms'])} | {_ms(r['retrieve_ms'])} | {_ms(r['ask_ms'])} | {r['peak_rss_mb']:.0f} |"
             )
         lines.append("")

@@ -311,6 +311,7 @@ class CheckSession:
                 single = int(np.argmax(sims[: ev.n_sentences]))
                 j = i if float(sims[i]) > float(sims[single]) + 0.05 else single
                 best.window = (ev.windows[j][0], ev.windows[j][1], float(sims[j]))
+                best.sentence = ev.windows[single][:2]
                 best.passage = n
         stems = set().union(*(ev.stems for ev in evidence))
         lower = " ".join(ev.lower for ev in evidence)
@@ -324,8 +325,12 @@ class CheckSession:
                 continue
             missing.append(name)
         best.missing = tuple(dict.fromkeys(missing))
-        if best.window[1] > best.window[0]:
-            best.conflict = _conflict(claim, self.passages[best.passage - 1].text[best.window[0] : best.window[1]])
+        if best.passage:
+            # Judged against the one sentence that matches best (a neighbour's "not" is no contradiction),
+            # and never for a claim the passage states word for word.
+            text = self.passages[best.passage - 1].text
+            if f" {_squash(claim)} " not in f" {_squash(inert(text))} ":
+                best.conflict = _conflict(claim, text[best.sentence[0] : best.sentence[1]])
         w = self.config.cosine_weight
         best.support = w * best.cosine + (1 - w) * best.lexical
         return best
@@ -383,6 +388,7 @@ class _Score:
     conflict: str = ""
     passage: int = 0
     window: tuple[int, int, float] = (0, 0, 0.0)
+    sentence: tuple[int, int] = (0, 0)
 
 
 def _ranges(spec: str) -> list[tuple[int, int]]:
@@ -403,6 +409,11 @@ _NEGATION = re.compile(
 _ORDINAL = (
     r"(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|2nd|3rd|[4-9]th|10th)"
 )
+
+
+def _squash(text: str) -> str:
+    """Lower-case words only, for word-for-word comparison."""
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def _conflict(claim: str, quote: str) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.check import CheckConfig, ClaimChecker, Verdict
 from bot.errors import ConfigError
-from bot.prompting import Message, build_messages
+from bot.prompting import Message, build_messages, inert
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
 
 if TYPE_CHECKING:
@@ -154,8 +154,9 @@ class GenerativeAnswerer:
             return
         if self.fallback is not None and (self.fallback_on_abstain or not session.model_abstained):
             reply = self.fallback.answer(question, hits, avoid) if avoid else self.fallback.answer(question, hits)
-            box.append(Reply(reply.text, reply.abstained, reply.citations, session.report(fallback=True)))
-            yield reply.text
+            text = inert(reply.text)  # quotes of outside text: no working mention or disguised link
+            box.append(Reply(text, reply.abstained, reply.citations, session.report(fallback=True)))
+            yield text
             return
         box.append(Reply(ABSTAIN_TEXT, True, [], session.report()))
         yield ABSTAIN_TEXT

@@ -115,7 +115,8 @@ class ChromaStore:
         """Nearest chunk ids with cosine similarity, best first."""
         col = self._col()
         where = _where(flt) if flt else None
-        for attempt in range(3):
+        attempts = 6
+        for attempt in range(attempts):
             try:
                 res = col.query(
                     query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
@@ -127,9 +128,9 @@ class ChromaStore:
             except Exception as exc:  # noqa: BLE001
                 # Embedded Chroma read by one process while another ingest flushes can fail
                 # transiently ("Error finding id"); a short retry sees the flushed segment.
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise StoreError(f"Chroma query failed at {self.location}: {exc}") from exc
-                time.sleep(0.05 * (attempt + 1))
+                time.sleep(0.05 * 2**attempt)
         ids = res["ids"][0] if res["ids"] else []
         dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
         return [(str(i), 1.0 - float(d)) for i, d in zip(ids, dists)]

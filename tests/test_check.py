@@ -138,3 +138,19 @@ def test_bullets_and_marker_variants_are_understood(checker: ClaimChecker) -> No
     assert [v.kept for v in s.verdicts] == [True, True]
     assert s.verdicts[0].cites == (2,)
     assert 1 in s.verdicts[1].cites
+
+
+def test_a_negation_in_a_neighbouring_sentence_is_no_contradiction(checker: ClaimChecker) -> None:
+    passage = Passage(
+        "c4", "d4",
+        "Climate protesters threw soup over Vincent van Gogh's Sunflowers in London's National Gallery on Friday. "
+        "The painting was not damaged, the gallery said.",
+        "a4", "Protesters throw soup at Van Gogh", "AP", "2022-10-14",
+    )
+    verbatim = "Climate protesters threw soup over Vincent van Gogh's Sunflowers in London's National Gallery on Friday [1]."
+    paraphrase = "Protesters threw soup over Van Gogh's Sunflowers at the National Gallery in London [1]."
+    for claim in (verbatim, paraphrase):
+        (v,) = checker.check(claim, [passage]).verdicts
+        assert v.kept, (claim, v.reason)
+    (v,) = checker.check("The painting was damaged, the gallery said [1].", [passage]).verdicts
+    assert not v.kept and v.reason == "negation differs from the passage"

@@ -244,3 +244,18 @@ def test_an_unknown_provider_is_a_one_line_config_error(minilm: MiniLMEmbedder, 
     with pytest.raises(ConfigError, match=r"^NEWSBOT_LLM=nosuch:model could not be set up: Unsupported provider") as info:
         generative.answer("What market share did BYD have?", HITS)
     assert "\n" not in str(info.value)
+
+
+def test_a_fallback_quote_carries_no_working_mention_or_link(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    passage = Passage(
+        "c-chair", "d5",
+        "Construction of the tram line starts in May, the council chair <@U0CHAIR> told <!channel> on Tuesday. "
+        "Details are in <https://evil.example/x|the council minutes>.",
+        "https://example.com/tram2", "Tram works to start in May", "City Post", "2022-09-02",
+    )
+    fake.steps = [Step(reply="The mayor resigned over the tram line [1].")]
+    reply = answerer(fake, minilm).answer("When does construction of the tram line start?", [Hit(passage, 1.0)])
+    assert reply.check is not None and reply.check["fallback"] is True
+    assert not reply.abstained and "May" in reply.text
+    assert "<@" not in reply.text and "<!" not in reply.text and "<http" not in reply.text
+    assert reply.citations[0].quote in passage.text  # the citation still quotes the article exactly

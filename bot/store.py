@@ -5,9 +5,14 @@ This is the only module that imports chromadb; its errors are translated into St
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -52,6 +57,10 @@ class ChromaStore:
         self._lock = threading.Lock()
 
     @property
+    def _lock_path(self) -> Path | None:
+        return None if self.settings.chroma_host else self.settings.data_dir / "chroma.lock"
+
+    @property
     def location(self) -> str:
         """Where the vectors live, for `newsbot stats`."""
         s = self.settings
@@ -91,12 +100,13 @@ class ChromaStore:
             limit = 1000
         try:
             for i in range(0, len(ids), limit):
-                col.upsert(
-                    ids=list(ids[i : i + limit]),
-                    embeddings=vectors[i : i + limit],
-                    documents=list(texts[i : i + limit]),
-                    metadatas=list(metadatas[i : i + limit]),
-                )
+                with _file_lock(self._lock_path, exclusive=True):
+                    col.upsert(
+                        ids=list(ids[i : i + limit]),
+                        embeddings=vectors[i : i + limit],
+                        documents=list(texts[i : i + limit]),
+                        metadatas=list(metadatas[i : i + limit]),
+                    )
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"could not write to Chroma at {self.location}: {exc}") from exc
 
@@ -107,7 +117,8 @@ class ChromaStore:
         col = self._col()
         try:
             for i in range(0, len(doc_ids), 500):
-                col.delete(where={"doc_id": {"$in": list(doc_ids[i : i + 500])}})
+                with _file_lock(self._lock_path, exclusive=True):
+                    col.delete(where={"doc_id": {"$in": list(doc_ids[i : i + 500])}})
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"could not delete from Chroma at {self.location}: {exc}") from exc
 
@@ -118,12 +129,13 @@ class ChromaStore:
         attempts = 6
         for attempt in range(attempts):
             try:
-                res = col.query(
-                    query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
-                    n_results=n,
-                    where=where,
-                    include=["distances"],
-                )
+                with _file_lock(self._lock_path, exclusive=False):
+                    res = col.query(
+                        query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
+                        n_results=n,
+                        where=where,
+                        include=["distances"],
+                    )
                 break
             except Exception as exc:  # noqa: BLE001
                 # Embedded Chroma read by one process while another ingest flushes can fail
@@ -181,6 +193,25 @@ class ChromaStore:
             raise
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"Chroma get failed at {self.location}: {exc}") from exc
+
+
+@contextmanager
+def _file_lock(path: Path | None, exclusive: bool) -> Iterator[None]:
+    """Shared (readers) or exclusive (writers) lock across processes on embedded Chroma's folder.
+
+    Embedded Chroma is not safe for one process to read while another writes (reads failed with
+    "Error finding id" and once crashed); readers wait for a write batch to finish instead.
+    """
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _where(flt: DenseFilter) -> dict[str, Any] | None:

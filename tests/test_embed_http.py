@@ -38,9 +38,9 @@ class FakeEmbeddingService:
         self.truth = HashEmbedder(dim=DIM)
         self.lock = threading.Lock()
 
-    def handle(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, path: str, body: dict[str, Any], auth: str | None = None) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
-            self.requests.append({"path": path, **body})
+            self.requests.append({"path": path, "auth": auth, **body})
             step = self.script.pop(0) if self.script else None
         if isinstance(step, float):  # a delay, then the normal reply
             time.sleep(step)
@@ -66,7 +66,7 @@ def service() -> Iterator[tuple[FakeEmbeddingService, str]]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             length = int(self.headers.get("content-length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            status, headers, payload = fake.handle(self.path, body)
+            status, headers, payload = fake.handle(self.path, body, self.headers.get("authorization"))
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(payload)))
@@ -134,6 +134,17 @@ def test_from_settings_uses_url_and_model(service: tuple[FakeEmbeddingService, s
     settings = Settings(embedder="http", embeddings_url=base, embeddings_model="bge-small")
     HttpEmbedder.from_settings(settings, dim=DIM).embed(TEXTS[:1])
     assert fake.requests[0]["model"] == "bge-small"
+
+
+def test_api_key_is_sent_but_never_shown(service: tuple[FakeEmbeddingService, str]) -> None:
+    fake, base = service
+    settings = Settings(embedder="http", embeddings_url=base)
+    HttpEmbedder.from_settings(settings, dim=DIM, api_key="sk-secret-123").embed(TEXTS[:1])
+    assert fake.requests[0]["auth"] == "Bearer sk-secret-123"
+    fake.script = [(401, {}, b'{"error": "bad key"}')]
+    with pytest.raises(EmbedError) as caught:
+        HttpEmbedder(base, api_key="sk-secret-123").embed(TEXTS[:1])
+    assert "HTTP 401" in str(caught.value) and "sk-secret" not in str(caught.value)
 
 
 def test_429_then_success_is_retried(service: tuple[FakeEmbeddingService, str]) -> None:

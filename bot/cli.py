@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO if args.command in ("ingest", "slack") else logging.WARNING,
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command in ("ingest", "slack", "eval", "bench") else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

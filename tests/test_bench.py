@@ -1,0 +1,89 @@
+"""`newsbot bench` end to end in a real subprocess, on a tiny RealTime QA folder written here.
+
+The sizes are small so that it runs in a few minutes; what it checks is that every phase runs on
+the real parts (both pipelines' ingest, the fp32 and int8 embedders, the grown index, the HNSW
+recall test) and that the report's figures are consistent with each other, not their values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+CITIES = ["Lisbon", "Tallinn", "Quito", "Hanoi", "Accra", "Perth", "Bergen", "Cusco", "Lyon", "Osaka"]
+THINGS = ["bridge", "library", "tram line", "stadium", "harbour", "museum", "airport", "market", "park", "tower"]
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def make_dataset(root: Path, n: int = 10) -> Path:
+    """n articles of a few paragraphs, one question about each, in the RealTime QA layout."""
+    questions, articles = [], []
+    for i in range(n):
+        city, thing = CITIES[i], THINGS[i]
+        qid = f"2022010{1 + i % 7}_{i}"
+        text = " ".join(
+            f"The {thing} in {city} was rebuilt by engineer number {i * 7 + j} during the year {2000 + j}. "
+            f"Officials in {city} said the work on the {thing} cost {j + 2} million euros and took {j + 3} years."
+            for j in range(12)
+        )
+        articles.append({"question_id": qid, "search_result": [
+            {"url": f"https://news.test/{i}", "title": f"{city} {thing} reopens", "text": text,
+             "authors": [], "publish_date": f"2021/12/{10 + i}"}]})
+        questions.append({"question_id": qid, "question_date": "2022/01/10", "question_source": "Test",
+                          "question_sentence": f"Which {thing} reopened in {city}?",
+                          "choices": [thing, "none", "other", "all"], "answer": ["0"], "evidence": ""})
+    write_jsonl(root / "questions" / "20220110_qa.jsonl", questions)
+    write_jsonl(root / "articles" / "20220110_gcs.jsonl", articles)
+    return root
+
+
+@pytest.mark.slow
+def test_bench_runs_every_phase_and_writes_consistent_reports(tmp_path: Path) -> None:
+    dataset = make_dataset(tmp_path / "rtqa")
+    out, work = tmp_path / "out", tmp_path / "work"
+    env = {**os.environ, "NEWSBOT_EMBEDDER": "minilm-int8", "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-m", "bot.cli", "bench", str(dataset), "--quick", "--articles", "8", "--questions", "4",
+           "--embed-texts", "12", "--sizes", "300,700", "--server-size", "0", "--recall-size", "600",
+           "--hnsw", "16:100", "--ef-search", "16,64", "--build-step", "400", "--out", str(out), "--workdir", str(work)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+
+    fp32, int8 = report["embed"]["embedders"]["minilm"], report["embed"]["embedders"]["minilm-int8"]
+    assert fp32["chunks_per_s_best"] > 0 and int8["chunks_per_s_best"] > 0
+    assert int8["speedup_best"] == pytest.approx(int8["chunks_per_s_best"] / fp32["chunks_per_s_best"], rel=1e-3)
+    assert 0.95 < report["embed"]["cosine"]["mean"] <= 1.0001
+
+    rows = {(r["pipeline"], r["embedder"]): r for r in report["ingest"]}
+    naive, ours = rows[("naive", "minilm")], rows[("ours", "minilm-int8")]
+    assert naive["articles"] == ours["articles"] == 8
+    assert ours["chunks"] > 0 and naive["chunks"] > 0
+    assert ours["x_naive_articles_per_s"] == pytest.approx(ours["articles_per_s"] / naive["articles_per_s"], rel=1e-3)
+
+    sizes = report["sizes"]
+    assert [r["size"] for r in sizes] == [300, 700]
+    assert 300 <= sizes[0]["chunks"] < sizes[1]["chunks"]
+    assert len(sizes[1]["build"]["steps"]) == 1  # grown from the 300-chunk index, not rebuilt
+    for r in sizes:
+        for step in ("embed_query_ms", "dense_ms", "dense_chroma_filter_ms", "bm25_ms", "retrieve_ms", "ask_ms"):
+            assert 0 < r[step]["p50"] <= r[step]["p95"], (step, r[step])
+
+    recall = report["recall"]
+    assert {r["ef_search"] for r in recall} == {16, 64}
+    assert all(0.0 <= r["recall_at_10"] <= 1.0 for r in recall)
+    by_ef = {r["ef_search"]: r["recall_at_10"] for r in recall}
+    assert by_ef[64] >= by_ef[16]
+
+    md = (out / "report.md").read_text()
+    assert "## Ingest, same articles" in md and "## Query latency by corpus size" in md and "## HNSW recall@10" in md
+    assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

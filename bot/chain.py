@@ -12,9 +12,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import Answerer
+from bot.conversation import Condenser, Turn, condense, is_followup
+from bot.errors import AnswerError
 from bot.retrieve import Retriever
 from bot.schema import ABSTAIN_TEXT, Answer, Citation, Hit, Query, Reply
 
@@ -67,6 +71,66 @@ def build_answer_chain(answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
             "retrieve": 0.0, "answer": state["t_answer"]})
 
     return RunnableLambda(answer) | RunnableLambda(fmt)
+
+
+CONDENSE_SYSTEM = (
+    "You rewrite a follow-up question from a conversation about news articles into one standalone "
+    "question that a search engine can answer without the conversation. Replace pronouns and vague "
+    "references (it, they, the company, that deal) with the names they stand for, keep every name, "
+    "number and date the follow-up gives, and do not answer it. Reply with the question only."
+)
+CONDENSE_HUMAN = "Conversation so far:\n{history}\n\nFollow-up question: {question}\n\nStandalone question:"
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def build_condense_chain(complete: Callable[[list[dict[str, str]]], str]) -> Runnable[dict[str, str], str]:
+    """history + question -> a standalone question: prompt template | chat model | text parser.
+
+    `complete` sends chat messages (role/content dicts) to the generative answerer's model and
+    returns its reply, so the local model and hosted ones condense through the same chain.
+    """
+    prompt = ChatPromptTemplate.from_messages([("system", CONDENSE_SYSTEM), ("human", CONDENSE_HUMAN)])
+    to_messages = RunnableLambda(
+        lambda value: [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in value.to_messages()]
+    )
+    return prompt | to_messages | RunnableLambda(complete) | StrOutputParser()
+
+
+def make_llm_condenser(complete: Callable[[list[dict[str, str]]], str], history_turns: int = 3) -> Condenser:
+    """A conversation condenser that asks the model; the rule-based one when the model fails.
+
+    Questions that already stand alone (no pronoun, no elliptical start, not very short) are not
+    sent to the model: that costs nothing and cannot go wrong. A reply that is empty, several lines
+    of chatter or far longer than a question is not trusted either.
+    """
+    chain = build_condense_chain(complete)
+
+    def condenser(turns: list[Turn], question: str) -> str:
+        if not turns or not is_followup(question):
+            return question
+        history = "\n".join(
+            f"Q: {t.standalone or t.question}\nA: {' '.join(t.answer.split())[:400]}" for t in turns[-history_turns:]
+        )
+        try:
+            reply = chain.invoke({"history": history, "question": question})
+        except AnswerError:
+            return condense(turns, question)
+        rewritten = clean_condensed(reply)
+        if not rewritten or len(rewritten) > 3 * len(question) + 200:
+            return condense(turns, question)
+        return rewritten
+
+    return condenser
+
+
+def clean_condensed(reply: str) -> str:
+    """The question in a model's reply: the first non-empty line, without labels or quotes."""
+    for line in reply.strip().splitlines():
+        line = re.sub(r"^\s*(standalone question|question|rewritten question)\s*:\s*", "", line, flags=re.I).strip()
+        line = line.strip("\"'`* ").strip()
+        if line:
+            return line
+    return ""
 
 
 def stream_tokens(chain_answerer: Answerer, question: str, hits: Sequence[Hit]) -> Iterator[str]:

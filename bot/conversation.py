@@ -2,8 +2,8 @@
 
 The default (no LLM) condenser resolves pronouns and elliptical follow-ups from the previous turns:
 it carries over the names the earlier questions and answers were about, and asks retrieval to prefer
-the articles already cited. With an LLM answerer, `bot.generate` can supply a condense-question
-step instead (any callable `(history, question) -> str`). Sessions (REPL, `ask --session`, Slack
+the articles already cited. With an LLM answerer, the pipeline supplies a LangChain condense-question
+step instead (`bot.chain.make_llm_condenser`; any callable `(history, question) -> str` works). Sessions (REPL, `ask --session`, Slack
 threads) are stored in SQLite under the data dir.
 """
 
@@ -27,7 +27,8 @@ _PRONOUNS = re.compile(
     r"group|country|government|bank|president|leader|team|move|plan|story|article))\b",
     re.IGNORECASE,
 )
-_FOLLOWUP_START = re.compile(r"^\s*(and|also|so|but|what about|how about|then|why|when|where|how)\b", re.IGNORECASE)
+_FOLLOWUP_START = re.compile(r"^\s*(and|also|so|but|what about|how about|then)\b", re.IGNORECASE)
+_WH_START = re.compile(r"^\s*(why|when|where|how)\b", re.IGNORECASE)
 _NAME = re.compile(r"\b([A-Z][\w&.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w&.-]*)*)")
 _SKIP_NAMES = frozenset(
     "I The A An And But So What Which Who Whom Whose When Where Why How Is Are Was Were Do Does Did "
@@ -58,12 +59,16 @@ class Conversation:
     turns: list[Turn] = field(default_factory=list)
     condenser: Condenser | None = None
 
-    def standalone(self, question: str) -> str:
-        """The follow-up rewritten to stand alone for retrieval (unchanged when it already does)."""
+    def standalone(self, question: str, condenser: Condenser | None = None) -> str:
+        """The follow-up rewritten to stand alone for retrieval (unchanged when it already does).
+
+        `condenser` (or the conversation's own) replaces the rule-based rewrite, e.g. an LLM step.
+        """
         if not self.turns:
             return question
-        if self.condenser is not None:
-            rewritten = self.condenser(self.turns[-MAX_TURNS:], question).strip()
+        condenser = condenser or self.condenser
+        if condenser is not None:
+            rewritten = condenser(self.turns[-MAX_TURNS:], question).strip()
             return rewritten or question
         return condense(self.turns, question)
 
@@ -113,6 +118,9 @@ def is_followup(question: str) -> bool:
     """Whether a question leans on earlier turns (pronouns, 'and ...', or very short)."""
     names = [n for n in _NAME.findall(question) if n.split()[0] not in _SKIP_NAMES]
     if _PRONOUNS.search(question) or _FOLLOWUP_START.search(question):
+        return True
+    # "When?" or "Why did it fall?" lean on the earlier turns; "When does Xiaomi ..." does not.
+    if _WH_START.search(question) and not names:
         return True
     return len(question.split()) <= 4 and not names
 

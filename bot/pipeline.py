@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import Answerer, ExtractiveAnswerer
-from bot.chain import build_answer_chain, build_chain, invoke
+from bot.chain import build_answer_chain, build_chain, invoke, make_llm_condenser
 from bot.chunking import SentenceChunker
-from bot.conversation import Conversation
+from bot.conversation import Condenser, Conversation
 from bot.embed import Embedder, MiniLMEmbedder
 from bot.errors import ConfigError, IndexEmptyError, QuestionError
 from bot.ingest import Indexer, IngestReport, progress_iter
@@ -105,6 +105,7 @@ class Pipeline:
             self.embedder, self.store, self.lexical, self.state, candidates=settings.candidates, refresh=self._refresh_lexical
         )
         self._chain: Any = None
+        self._condenser: Condenser | None = None
         self._answer_chain: Any = None
         self._lock = threading.Lock()
         self._checked_gen = -1
@@ -116,6 +117,21 @@ class Pipeline:
         if self._answerer is None:
             self._answerer = make_answerer(self.settings, self.embedder)
         return self._answerer
+
+    @property
+    def condenser(self) -> Condenser | None:
+        """The LLM condense-question step when the answerer has a chat model; None: rule-based."""
+        if self._condenser is None:
+            backend = getattr(self.answerer, "backend", None)
+            complete = getattr(backend, "complete", None)
+            if not callable(complete):
+                return None
+
+            def ask_model(messages: list[dict[str, str]]) -> str:
+                return "".join(complete(messages, stream=False))
+
+            self._condenser = make_llm_condenser(ask_model)
+        return self._condenser
 
     def warm_up(self) -> None:
         """Load the model, open the store and load the BM25 index now."""
@@ -232,7 +248,7 @@ class Pipeline:
         q = self.check_question(question)
         self.ensure_index()
         t0 = time.perf_counter()
-        standalone = conversation.standalone(q) if conversation is not None else q
+        standalone = conversation.standalone(q, self.condenser) if conversation is not None else q
         followup = conversation is not None and standalone != q
         prefer = conversation.prefer_docs() if conversation is not None and followup else ()
         avoid = conversation.given_quotes() if conversation is not None and followup else ()

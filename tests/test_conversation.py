@@ -11,7 +11,9 @@ from bot.pipeline import Pipeline
 def test_followups_are_detected() -> None:
     assert is_followup("What would they buy?")
     assert is_followup("And when?")
+    assert is_followup("Why did the shares fall?")
     assert not is_followup("Which carmaker is Xiaomi in talks with?")
+    assert not is_followup("When does Xiaomi plan mass production?")
 
 
 def test_condense_carries_the_subject_names() -> None:

@@ -15,10 +15,13 @@ from pathlib import Path
 import pytest
 
 from bot.answer import ExtractiveAnswerer
+from bot.chain import CONDENSE_SYSTEM
+from bot.conversation import Conversation
 from bot.embed import MiniLMEmbedder
 from bot.errors import AnswerError, ConfigError
 from bot.generate import GenerativeAnswerer, make_generative_answerer
 from bot.llm_chat import ChatModelBackend
+from bot.pipeline import Pipeline
 from bot.prompting import PASSAGE_CLOSE, PASSAGE_OPEN
 from bot.schema import ABSTAIN_TEXT, Hit, Passage
 from bot.settings import Settings
@@ -259,3 +262,47 @@ def test_a_fallback_quote_carries_no_working_mention_or_link(fake: OpenAIFake, m
     assert not reply.abstained and "May" in reply.text
     assert "<@" not in reply.text and "<!" not in reply.text and "<http" not in reply.text
     assert reply.citations[0].quote in passage.text  # the citation still quotes the article exactly
+
+
+def test_an_llm_answerer_condenses_follow_ups_through_the_model(
+    fake: OpenAIFake, minilm: MiniLMEmbedder, corpus_pipeline: Pipeline
+) -> None:
+    pipeline = Pipeline(corpus_pipeline.settings, embedder=minilm, answerer=answerer(fake, minilm))
+    conv = Conversation()
+    fake.steps = [Step(reply="Xiaomi is in talks with Beijing Automotive Group [1].")]
+    first = pipeline.ask("Who is Xiaomi in talks with?", conversation=conv)
+    assert not first.abstained and len(fake.requests) == 1  # a first question is never condensed
+
+    fake.steps = [
+        Step(reply="Standalone question: What would Xiaomi buy from Beijing Automotive Group?"),
+        Step(reply="Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [1]."),
+    ]
+    second = pipeline.ask("What would they buy?", conversation=conv)
+    condense_request = fake.requests[1].body["messages"]
+    assert condense_request[0] == {"role": "system", "content": CONDENSE_SYSTEM}
+    assert "Q: Who is Xiaomi in talks with?\nA: Xiaomi is in talks with Beijing Automotive Group." in condense_request[1]["content"]
+    assert "Follow-up question: What would they buy?" in condense_request[1]["content"]
+    assert second.standalone_query == "What would Xiaomi buy from Beijing Automotive Group?"
+    answer_request = fake.requests[2].body["messages"][1]["content"]
+    assert "Question: What would Xiaomi buy from Beijing Automotive Group?" in answer_request
+    assert "Beijing Hyundai No. 2" in second.text and second.citations
+    assert "xiaomi" in (second.citations[0].path or "").lower()
+
+    # A standalone question goes straight to retrieval: no condensing call.
+    fake.steps = [Step(reply="Xiaomi wants to mass-produce its cars in 2024 [1].")]
+    third = pipeline.ask("When does Xiaomi plan mass production?", conversation=conv)
+    assert third.standalone_query == "When does Xiaomi plan mass production?" and len(fake.requests) == 4
+
+
+def test_a_failing_condense_call_falls_back_to_the_rule_based_rewrite(
+    fake: OpenAIFake, minilm: MiniLMEmbedder, corpus_pipeline: Pipeline
+) -> None:
+    pipeline = Pipeline(corpus_pipeline.settings, embedder=minilm, answerer=answerer(fake, minilm, max_retries=0))
+    conv = Conversation()
+    fake.steps = [Step(reply="Xiaomi is in talks with Beijing Automotive Group [1].")]
+    pipeline.ask("Who is Xiaomi in talks with?", conversation=conv)
+    fake.steps = [Step(status=500, reply="upstream broke"),
+                  Step(reply="Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [1].")]
+    second = pipeline.ask("What would they buy?", conversation=conv)
+    assert second.standalone_query.startswith("What would they buy? (") and "Xiaomi" in second.standalone_query
+    assert "Beijing Hyundai No. 2" in second.text

@@ -111,7 +111,12 @@ class Repl:
         self.last = answer
         if self.key:
             self.sessions.save(self.key, self.conversation)
-        self.write(render(answer))
+        if streamed and " ".join("".join(streamed).split()) == " ".join(answer.text.split()):
+            self.write(render(answer, with_text=False))  # the text is on screen already
+        else:
+            if streamed:
+                self.write("Checked answer:")
+            self.write(render(answer))
         return True
 
     def command(self, line: str) -> bool:
@@ -160,9 +165,9 @@ class Repl:
         return True
 
 
-def render(answer: Answer) -> str:
-    """An answer with its numbered sources."""
-    lines = [answer.text]
+def render(answer: Answer, with_text: bool = True) -> str:
+    """An answer with its numbered sources (only the sources when the text was streamed)."""
+    lines = [answer.text] if with_text else []
     if answer.abstained:
         lines.append("(Try rephrasing, or naming the company, person or place you mean.)")
     for c in answer.citations:

@@ -29,6 +29,7 @@ class Step:
     hang_s: float = 0.0
     echo_key: bool = False
     chunk_chars: int = 7
+    pause_at: int = -1  # streaming: stop after this many characters until `OpenAIFake.release` is set
 
 
 @dataclass
@@ -49,6 +50,8 @@ class OpenAIFake:
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.release = threading.Event()
+        self.paused = threading.Event()  # set while a stream waits for `release`
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -104,9 +107,15 @@ class OpenAIFake:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.close_connection = True
+                sent = 0
                 for event in _chunks(model, step.reply, step.chunk_chars):
+                    if 0 <= step.pause_at <= sent and not fake.release.is_set():
+                        fake.paused.set()
+                        fake.release.wait(60)
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                     self.wfile.flush()
+                    delta = event["choices"][0]["delta"].get("content") or ""
+                    sent += len(delta)
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 

@@ -81,3 +81,33 @@ def test_help_and_unknown_command(tmp_path: Path) -> None:
     assert "2022-09-01" in _ask(child, ":as-of 2022-09-01")
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+@pytest.mark.slow
+def test_the_repl_shows_checked_sentences_while_the_model_is_still_writing(corpus_pipeline: Pipeline) -> None:
+    from openai_fake import OpenAIFake, Step
+
+    first = "Xiaomi is in talks with Beijing Automotive Group about its electric cars [1]."
+    rest = " Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [1]."
+    with OpenAIFake([Step(reply=first + rest, pause_at=len(first) + 3)]) as fake:
+        env = {"NEWSBOT_ANSWERER": "llm", "NEWSBOT_LLM": "openai:gpt-test", "NEWSBOT_LLM_BASE_URL": fake.base_url}
+        os.environ.update(env)
+        try:
+            child = _spawn(corpus_pipeline.settings.data_dir)
+        finally:
+            for key in env:
+                del os.environ[key]
+        child.expect_exact(PROMPT)
+        child.sendline("Who is Xiaomi in talks with?")
+        # The first sentence is on screen while the server holds back the rest of the reply.
+        child.expect_exact("Xiaomi is in talks with Beijing Automotive Group about its electric cars")
+        assert fake.paused.is_set() and not fake.release.is_set()
+        fake.release.set()
+        child.expect_exact("Beijing Hyundai No. 2 plant")
+        child.expect_exact(PROMPT)
+        shown = str(child.before)
+        # The streamed text is not printed a second time; its source follows.
+        assert shown.count("Beijing Hyundai No. 2 plant") == 0 and "[1] (untitled)" in shown
+        assert "xiaomi-baic-ev-talks.md" in shown
+        child.sendeof()
+        child.expect(pexpect.EOF)

@@ -46,6 +46,7 @@ _DATE = re.compile(
     r"earlier|later|first half|second half|quarter|spring|summer|autumn|fall|winter|decade|century|ago)",
     re.IGNORECASE,
 )
+_YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|trillion|dozen|half|third|quarter|percent)\b|%",
@@ -80,6 +81,8 @@ def stem(word: str) -> str:
             if suffix in ("ies", "ied"):
                 w += "y"
             break
+    if len(w) > 4 and w.endswith("e"):  # 'eliminate' and 'eliminating' meet at 'eliminat'
+        w = w[:-1]
     return w
 
 
@@ -94,13 +97,36 @@ def content_terms(text: str) -> list[str]:
     return out
 
 
+_ASKED_FOR = re.compile(r"\b(?i:which|what)\s+((?:[A-Z][\w'’&.-]*\s+)+)[a-z]")
+
+
+_WH_PHRASE = re.compile(r"\b(?:which|what)\s+((?:[\w'’&.-]+\s*){1,4})", re.IGNORECASE)
+
+
+def asked_for_terms(question: str) -> set[str]:
+    """Stems of the phrase naming what is asked for: 'which wildly popular show was ...' -> show etc."""
+    out: set[str] = set()
+    for match in _WH_PHRASE.finditer(question):
+        for w in words(match.group(1)):
+            lw = w.lower()
+            if lw in STOPWORDS or (lw.endswith("ed") and len(lw) > 4):
+                break
+            out.add(stem(w))
+    return out
+
+
 def key_terms(question: str) -> list[str]:
-    """Names and numbers a question is about: capitalised words past the first, and digits."""
+    """Names and numbers a question is about: capitalised words past the first, and digits.
+
+    Names that describe what is asked for ("which Ivy League school") are not among them: the
+    answer names the school instead.
+    """
+    asked_for = {stem(w) for m in _ASKED_FOR.finditer(question) for w in words(m.group(1))}
     tokens = words(question)
     out: list[str] = []
     for i, w in enumerate(tokens):
         lw = w.lower()
-        if lw in STOPWORDS or lw in _QWORDS:
+        if lw in STOPWORDS or lw in _QWORDS or stem(w) in asked_for:
             continue
         if any(ch.isdigit() for ch in w) or (i > 0 and w[:1].isupper()) or (w.isupper() and len(w) > 1):
             out.append(stem(w))
@@ -108,8 +134,10 @@ def key_terms(question: str) -> list[str]:
 
 
 def answer_type(question: str) -> str:
-    """The kind of thing asked for: 'date', 'number', 'name' or 'thing'."""
+    """The kind of thing asked for: 'year', 'date', 'number', 'name' or 'thing'."""
     q = question.lower()
+    if re.search(r"\b(what|which) year\b|\bsince when\b|\bhow long ago\b", q):
+        return "year"
     if re.search(r"\bwhen\b|\bwhat (year|date|month|day|time)\b|\b(which|what) (year|month|day|decade)\b|\bhow long ago\b", q):
         return "date"
     if re.search(
@@ -121,9 +149,11 @@ def answer_type(question: str) -> str:
     if re.search(
         r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (company|companies|firm|person|people|country|countries|city|"
         r"cities|brand|team|group|state|states|carmaker|automaker|maker|party|agency|organi[sz]ation|"
-        r"nation|president|leader|player|artist|singer|actor|actress|band|film|movie|show|book|song)\b",
+        r"nation|president|leader|player|artist|singer|actor|actress|band|film|movie|show|book|song|school|"
+        r"university|college|park|airline|network|channel|league|court|museum|newspaper|magazine|website|"
+        r"app|platform|region|province|island|river|retailer|bank|club|award|awards|tournament)\b",
         q,
-    ):
+    ) or _ASKED_FOR.search(question):
         return "name"
     return "thing"
 
@@ -223,6 +253,11 @@ class ExtractiveAnswerer:
             for t in set(row[4]):
                 df[t] = df.get(t, 0) + 1
         weights = {t: math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5 for t in q_terms}
+        # The words describing what is asked for ("which Ivy League school") are how a sentence
+        # *refers* to the answer; the answer sentence names it instead, so they count for less.
+        for t in asked_for_terms(question):
+            if t in weights:
+                weights[t] *= 0.3
         # Names carried over from earlier turns give context, but must not outweigh the question itself.
         extra = {t: math.log(1.0 + n / (1.0 + df.get(t, 0))) + 0.5 for t in carried if t not in weights}
         if extra:
@@ -254,6 +289,8 @@ class ExtractiveAnswerer:
             if kind == "number" and not any(_NUMBER.search(w) and w.lower() not in q_lower for w in novel):
                 continue
             if kind == "date" and not _has_new_date(sentence, question):
+                continue
+            if kind == "year" and not any(m.group(0) not in q_lower for m in _YEAR.finditer(sentence)):
                 continue
             type_bonus = 1.0 if kind == "name" and any(w[:1].isupper() for w in novel[1:]) else 0.0
             rank_prior = 1.0 / (1.0 + 0.5 * i)

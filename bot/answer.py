@@ -46,6 +46,13 @@ _DATE = re.compile(
     r"earlier|later|first half|second half|quarter|spring|summer|autumn|fall|winter|decade|century|ago)",
     re.IGNORECASE,
 )
+_PERCENT = re.compile(r"\d\s*(%|per ?cent\b|percentage points?\b)", re.IGNORECASE)
+_MONEY = re.compile(
+    r"[$€£¥₹]\s*\d|\d[\d.,]*\s*(?:(?:thousand|million|billion|trillion|bn|mn|crore|lakh)\s+)?"
+    r"(dollars?|euros?|yuan|pounds?|yen|rupees?|won|francs?)\b|\brs\.?\s*\d|"
+    r"\b(usd|eur|gbp|cny|rmb|inr|jpy)\s*\d|\d\s*(usd|eur|gbp|cny|rmb|inr|jpy)\b",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
@@ -134,12 +141,17 @@ def key_terms(question: str) -> list[str]:
 
 
 def answer_type(question: str) -> str:
-    """The kind of thing asked for: 'year', 'date', 'number', 'name' or 'thing'."""
+    """The kind of thing asked for: 'year', 'date', 'percent', 'money', 'number', 'name' or 'thing'."""
     q = question.lower()
     if re.search(r"\b(what|which) year\b|\bsince when\b|\bhow long ago\b", q):
         return "year"
     if re.search(r"\bwhen\b|\bwhat (year|date|month|day|time)\b|\b(which|what) (year|month|day|decade)\b|\bhow long ago\b", q):
         return "date"
+    if re.search(r"\b(what|which) (percentage|percent|share)\b|\bhow many percent", q):
+        return "percent"
+    if re.search(r"\bhow much\b.*\b(pay|paid|cost|costs|worth|price|priced|spend|spent|raise|raised|valued|charge|"
+                 r"earn|earned|sell for|sold for|invest|invested|fine|fined)\b", q):
+        return "money"
     if re.search(
         r"\bhow (many|much|big|large|high|low|fast|far|long|old|tall)\b|"
         r"\bwhat (was |is |were |are )?(the )?(percentage|percent|share|number|amount|price|value|rate|total|size|age|score|cost)\b",
@@ -240,8 +252,10 @@ class ExtractiveAnswerer:
             history: list[list[str]] = [title_terms, title_terms]
             for s, e in split_sentences(text):
                 sentence = text[s:e]
+                if "|" in sentence:
+                    continue  # "Also Read| ..." links and tables: neither answers nor context
                 toks = [stem(w) for w in words(sentence)]
-                if len(sentence.split()) >= 4 and "|" not in sentence:
+                if len(sentence.split()) >= 4:
                     nearby = set(toks).union(*history[-2:], title_terms)
                     rows.append((i, hit.passage.start + s, hit.passage.start + e, sentence, toks, history[-1], nearby))
                 history.append(toks)
@@ -287,6 +301,10 @@ class ExtractiveAnswerer:
             if not novel:
                 continue
             if kind == "number" and not any(_NUMBER.search(w) and w.lower() not in q_lower for w in novel):
+                continue
+            if kind == "percent" and not _PERCENT.search(sentence):
+                continue
+            if kind == "money" and not _MONEY.search(sentence):
                 continue
             if kind == "date" and not _has_new_date(sentence, question):
                 continue

@@ -24,11 +24,17 @@ def _hits() -> list[Hit]:
 
 
 def test_question_analysis() -> None:
-    assert answer_type("How much will the plant cost?") == "number"
+    assert answer_type("How much will the plant cost?") == "money"
+    assert answer_type("How much did the shares rise?") == "number"
+    assert answer_type("What percentage of the market did Zeta hold?") == "percent"
+    assert answer_type("What year did Acme debut?") == "year"
+    assert answer_type("Which Ivy League school cut its fees?") == "name"
     assert answer_type("When will it open?") == "date"
     assert answer_type("Who runs Acme Motors?") == "name"
     assert answer_type("Why is it building?") == "thing"
     assert key_terms("Where will Acme Motors build in 2025?") == ["acme", "motor", "2025"]
+    assert key_terms("Which Ivy League school will Acme Motors fund?") == ["acme", "motor"]  # the school is the answer
+    assert content_terms("eliminate") == content_terms("eliminating")
     assert "talk" in content_terms("Who is Xiaomi talking to?")
     assert split_context("What would they buy? (Xiaomi BAIC)") == ("What would they buy?", "Xiaomi BAIC")
 
@@ -55,6 +61,24 @@ def test_abstains_when_no_sentence_has_the_kind_of_answer() -> None:
     # The passages say nothing about a price for Zeta Cars.
     reply = ExtractiveAnswerer().answer("How much did Zeta Cars pay for its new headquarters?", _hits()[1:])
     assert reply.abstained
+
+
+def test_the_kind_of_number_asked_for_must_be_there() -> None:
+    # A price needs money, a share needs a percentage: "No. 2" or "third-largest" are not answers.
+    text = "Xiaomi may buy a stake in the Beijing Hyundai No. 2 plant. Zeta held the third-largest share of the market."
+    p = Passage("c:0", "c", text, "u", "Plant talks", "News", "2024-05-01", "u", None, 0, len(text))
+    assert ExtractiveAnswerer().answer("How much will Xiaomi pay for the stake in the plant?", [Hit(p, 0.1)]).abstained
+    assert ExtractiveAnswerer().answer("What percentage of the market did Zeta hold?", [Hit(p, 0.1)]).abstained
+    reply = ExtractiveAnswerer().answer("By what percentage did the shares of Zeta Cars rise?", _hits())
+    assert not reply.abstained and "4%" in reply.text
+
+
+def test_the_words_naming_what_is_asked_for_weigh_less_than_the_rest() -> None:
+    text = ("The initiative is part of the Ivy League school's leadership campaign. "
+            "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates.")
+    p = Passage("d:0", "d", text, "u", "College news", "News", "2024-05-01", "u", None, 0, len(text))
+    reply = ExtractiveAnswerer().answer("Which Ivy League school announced it will eliminate student loans?", [Hit(p, 0.1)])
+    assert reply.text.startswith("Dartmouth College announced")
 
 
 def test_no_hits_is_an_abstention() -> None:

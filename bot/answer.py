@@ -248,7 +248,8 @@ class ExtractiveAnswerer:
         rows: list[tuple[int, int, int, str, list[str], list[str], set[str]]] = []
         for i, hit in enumerate(hits):
             text = hit.passage.text
-            title_terms = [stem(w) for w in words(hit.passage.title or "")]
+            # The title and the outlet are context: "as reported by The Verge" names the source.
+            title_terms = [stem(w) for w in words(f"{hit.passage.title or ''} {hit.passage.source or ''}")]
             history: list[list[str]] = [title_terms, title_terms]
             for s, e in split_sentences(text):
                 sentence = text[s:e]

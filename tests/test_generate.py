@@ -306,3 +306,19 @@ def test_a_failing_condense_call_falls_back_to_the_rule_based_rewrite(
     second = pipeline.ask("What would they buy?", conversation=conv)
     assert second.standalone_query.startswith("What would they buy? (") and "Xiaomi" in second.standalone_query
     assert "Beijing Hyundai No. 2" in second.text
+
+
+def test_a_focused_prompt_keeps_the_sentences_around_the_best_match() -> None:
+    from bot.prompting import passage_text
+
+    sentences = [f"Filler sentence number {i} talks about the weather in town." for i in range(10)]
+    sentences[6] = "The Lindqvist Bridge reopened to traffic on Monday after repairs."
+    p = Passage("c", "d", " ".join(sentences), "u", "Town news", "Post", "2022-01-01")
+    focused = passage_text(p, "When did the Lindqvist Bridge reopen?", focus=3)
+    assert focused == f"... {sentences[5]} {sentences[6]} {sentences[7]} ..."
+    assert passage_text(p, "When did the Lindqvist Bridge reopen?") == " ".join(sentences)
+
+
+def test_the_local_answerer_reads_fewer_focused_passages(minilm: MiniLMEmbedder, tmp_path: Path) -> None:
+    local = make_generative_answerer(Settings(data_dir=tmp_path, answerer="local"), minilm)
+    assert (local.max_passages, local.focus) == (5, 5)

@@ -820,3 +820,30 @@ def fake_canary() -> Iterator[FakeSlack]:
 def test_web_client_keeps_the_trailing_slash(tmp_path: Path) -> None:
     client = make_web_client(Settings(data_dir=tmp_path, slack_bot_token=BOT_TOKEN, slack_api_url="http://127.0.0.1:9/api"))
     assert client.base_url == "http://127.0.0.1:9/api/"
+
+
+def test_a_generative_answer_reaches_slack_only_after_its_check(serve: Callable[..., Running], pipeline: Pipeline) -> None:
+    """The model's reply streams in, but Slack gets one message: the checked answer, no invented claim."""
+    from openai_fake import OpenAIFake, Step
+
+    from bot.answer import ExtractiveAnswerer
+    from bot.generate import GenerativeAnswerer
+    from bot.llm_chat import ChatModelBackend
+
+    reply = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1]. "
+             "The deal is worth 9 billion dollars and was approved by regulators [1]. "
+             "Xiaomi also owns Ford [7].")
+    with OpenAIFake([Step(reply=reply)]) as llm:
+        backend = ChatModelBackend("openai:gpt-test", base_url=llm.base_url)
+        answerer = GenerativeAnswerer(backend, pipeline.embedder, fallback=ExtractiveAnswerer())
+        generative = Pipeline(pipeline.settings, embedder=pipeline.embedder, answerer=answerer)
+        run = serve(generative)
+        run.send(mention("Who is Xiaomi talking to?"))
+        [posted] = run.fake.wait_for("chat.postMessage")
+        run.idle()
+        assert llm.requests and llm.requests[0].body.get("stream") is True
+    msg = posted.params
+    assert msg["text"].startswith("Xiaomi is in talks with Nio about buying a stake in Nio's car unit. [1]")
+    assert "9 billion" not in texts_of(msg) and "Ford" not in texts_of(msg) and "[7]" not in msg["text"]
+    assert "<https://news.example.com/xiaomi-nio|Xiaomi in talks with Nio>" in texts_of(msg)
+    assert len(run.fake.replies()) == 1

@@ -76,9 +76,10 @@ class HttpEmbedder:
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> HttpEmbedder:
-        """Build from NEWSBOT_EMBEDDINGS_URL and NEWSBOT_EMBEDDINGS_MODEL."""
+        """Build from NEWSBOT_EMBEDDINGS_URL, NEWSBOT_EMBEDDINGS_MODEL and NEWSBOT_EMBEDDINGS_API_KEY."""
         if not settings.embeddings_url:
             raise EmbedError("NEWSBOT_EMBEDDER=http needs NEWSBOT_EMBEDDINGS_URL")
+        options.setdefault("api_key", settings.embeddings_api_key)
         return cls(settings.embeddings_url, settings.embeddings_model, **options)
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from bot.errors import AnswerError, ConfigError
 
 INSTALL_HINT = "pip install '.[llm]' (langchain-openai; other providers need their langchain-<provider> package)"
-_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY",
+_KEY_VARS = ("NEWSBOT_EMBEDDINGS_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY",
              "TOGETHER_API_KEY", "FIREWORKS_API_KEY", "DEEPSEEK_API_KEY", "XAI_API_KEY", "COHERE_API_KEY")
 _KEY_LIKE = re.compile(r"\b(?:sk|pk|rk|xox[abpr]|key|gsk|AIza)[-_][A-Za-z0-9_\-*.]{6,}|\bBearer\s+\S+", re.I)
 

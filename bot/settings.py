@@ -25,6 +25,7 @@ class Settings:
     embedder: str = "minilm"
     embeddings_url: str | None = None
     embeddings_model: str = "all-MiniLM-L6-v2"
+    embeddings_api_key: str | None = field(default=None, repr=False)
     answerer: str = "extractive"
     llm: str | None = None
     llm_base_url: str | None = None
@@ -74,6 +75,7 @@ class Settings:
             ("embedder", "NEWSBOT_EMBEDDER"),
             ("embeddings_url", "NEWSBOT_EMBEDDINGS_URL"),
             ("embeddings_model", "NEWSBOT_EMBEDDINGS_MODEL"),
+            ("embeddings_api_key", "NEWSBOT_EMBEDDINGS_API_KEY"),
             ("answerer", "NEWSBOT_ANSWERER"),
             ("llm", "NEWSBOT_LLM"),
             ("llm_base_url", "NEWSBOT_LLM_BASE_URL"),

@@ -26,6 +26,7 @@ CANARIES = {
     "SLACK_APP_TOKEN": "xapp-1-CANARYAPP33b8",
     "OPENAI_API_KEY": "sk-CANARYOPENAI91f2e0",
     "ANTHROPIC_API_KEY": "sk-ant-CANARYANTHROPIC4d",
+    "NEWSBOT_EMBEDDINGS_API_KEY": "tei-CANARYEMBED2b7",
 }
 OUTPUTS: list[str] = []  # everything the commands printed, checked for canaries at the end
 

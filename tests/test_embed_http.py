@@ -138,9 +138,10 @@ def test_from_settings_uses_url_and_model(service: tuple[FakeEmbeddingService, s
 
 def test_api_key_is_sent_but_never_shown(service: tuple[FakeEmbeddingService, str]) -> None:
     fake, base = service
-    settings = Settings(embedder="http", embeddings_url=base)
-    HttpEmbedder.from_settings(settings, dim=DIM, api_key="sk-secret-123").embed(TEXTS[:1])
+    settings = Settings(embedder="http", embeddings_url=base, embeddings_api_key="sk-secret-123")
+    HttpEmbedder.from_settings(settings, dim=DIM).embed(TEXTS[:1])
     assert fake.requests[0]["auth"] == "Bearer sk-secret-123"
+    assert "sk-secret" not in repr(settings)
     fake.script = [(401, {}, b'{"error": "bad key"}')]
     with pytest.raises(EmbedError) as caught:
         HttpEmbedder(base, api_key="sk-secret-123").embed(TEXTS[:1])

@@ -56,10 +56,28 @@ def test_report_has_the_documented_schema_with_nulls() -> None:
     assert report["extra"]["baseline_detail"]["file"] == {"n": 2, "mean_answer_words": 2.3333, "retrieval": None}
     assert report["extra"]["groups"]["who"] == {"n": 2, "em": 0.5, "f1": 0.5, "contains": 0.5, "abstained": 0.0}
     assert report["extra"]["counterfactual"] is None
+    assert report["extra"]["check"] is None  # the extractive answerer has no claim check
 
     no_retrieval = build_report("mini", RECORDS, CONFIG, retrieval=False, citations=False)
     assert no_retrieval["retrieval"] == dict.fromkeys(report["retrieval"])
     assert no_retrieval["citations"]["precision"] is None and no_retrieval["baselines"] == {}
+
+
+def test_the_claim_checks_work_is_summarised() -> None:
+    checked = [
+        {**RECORDS[0], "check": {"removed_markers": 1, "dropped_sentences": [{"sentence": "x", "reason": "unsupported"}],
+                                 "kept": 1, "fallback": False, "model_abstained": False}},
+        {**RECORDS[1], "check": {"removed_markers": 0, "dropped_sentences": [], "kept": 0, "fallback": True,
+                                 "model_abstained": False}},
+        {**RECORDS[2], "check": {"removed_markers": 0, "dropped_sentences": [], "kept": 0, "fallback": False,
+                                 "model_abstained": True}},
+    ]
+    report = build_report("mini", checked, CONFIG, retrieval=True, citations=True)
+    assert report["extra"]["check"] == {
+        "answers_checked": 3, "answers_with_a_sentence_removed": 1, "share_with_a_sentence_removed": 0.3333,
+        "sentences_removed": 1, "sentences_kept": 1, "markers_removed": 1, "fell_back_to_extractive": 1,
+        "model_said_not_found": 1,
+    }
 
 
 def test_outputs_markdown_and_chart(tmp_path: Path) -> None:

@@ -14,6 +14,25 @@ CHART_METRICS = (("answer", "em", "EM"), ("answer", "f1", "F1"), ("answer", "con
                  ("retrieval", "answer_recall@10", "recall@10"))
 
 
+def check_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """How often the claim check changed generated answers (None for answerers without a check)."""
+    checked = [r["check"] for r in records if r.get("check")]
+    if not checked:
+        return None
+    n = len(checked)
+    removed = sum(1 for c in checked if c.get("dropped_sentences"))
+    return {
+        "answers_checked": n,
+        "answers_with_a_sentence_removed": removed,
+        "share_with_a_sentence_removed": round(removed / n, 4),
+        "sentences_removed": sum(len(c.get("dropped_sentences") or []) for c in checked),
+        "sentences_kept": sum(int(c.get("kept") or 0) for c in checked),
+        "markers_removed": sum(int(c.get("removed_markers") or 0) for c in checked),
+        "fell_back_to_extractive": sum(1 for c in checked if c.get("fallback")),
+        "model_said_not_found": sum(1 for c in checked if c.get("model_abstained")),
+    }
+
+
 def build_report(
     dataset: str,
     records: Sequence[Mapping[str, Any]],
@@ -35,6 +54,7 @@ def build_report(
     extra["ingest"] = dict(ingest) if ingest else None
     extra["counterfactual"] = counterfactual(records)
     extra["groups"] = groups(records)
+    extra["check"] = check_summary(records)
     extra["baseline_detail"] = {}
     for name, brecords in (baselines or {}).items():
         report["baselines"][name] = metrics.round4(metrics.answer_summary(brecords))
@@ -173,6 +193,10 @@ def markdown(report: Mapping[str, Any]) -> str:
     lines += _table(["stage", "p50", "p95"], [
         [stage, _ms(lat[f"{stage}_p50"]), _ms(lat[f"{stage}_p95"])] for stage in ("retrieve", "answer", "total")
     ])
+    chk = extra.get("check")
+    if chk:
+        lines += ["## Claim check (generated answers)", ""]
+        lines += _table(list(chk), [[_f(v) for v in chk.values()]])
     cf = extra.get("counterfactual")
     if cf:
         lines += ["## Counterfactual robustness", "", "Given passages stating the true answer and passages "

@@ -383,6 +383,8 @@ def score_record(
         "timings_ms": timings,
         "error": error,
     }
+    if answer.check is not None:  # what the claim check did to a generated answer
+        record["check"] = {k: v for k, v in answer.check.items() if k != "scores"}
     if dataset.baselines:
         record["baselines"] = {}
         for name, predictions in dataset.baselines.items():

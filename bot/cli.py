@@ -77,13 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_stats)
 
     for name in FRONT_ENDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # TODO(lead): remove once every front end exists
-            if exc.name != name:
-                raise
-            continue
-        module.register_cli(sub)
+        importlib.import_module(name).register_cli(sub)
     return parser
 
 

@@ -39,6 +39,7 @@ demo: install
 test: install-test local
 	$(VENV)/bin/pytest -q
 	$(NEWSBOT) eval gate
+	$(VENV)/bin/mypy
 
 typecheck: install-test
 	$(VENV)/bin/mypy

@@ -90,10 +90,11 @@ def build_condense_chain(complete: Callable[[list[dict[str, str]]], str]) -> Run
     returns its reply, so the local model and hosted ones condense through the same chain.
     """
     prompt = ChatPromptTemplate.from_messages([("system", CONDENSE_SYSTEM), ("human", CONDENSE_HUMAN)])
-    to_messages = RunnableLambda(
-        lambda value: [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in value.to_messages()]
-    )
-    return prompt | to_messages | RunnableLambda(complete) | StrOutputParser()
+
+    def to_messages(value: Any) -> list[dict[str, str]]:
+        return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in value.to_messages()]
+
+    return prompt | RunnableLambda(to_messages) | RunnableLambda(complete) | StrOutputParser()
 
 
 def make_llm_condenser(complete: Callable[[list[dict[str, str]]], str], history_turns: int = 3) -> Condenser:

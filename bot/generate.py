@@ -192,5 +192,8 @@ def make_generative_answerer(settings: Settings, embedder: Embedder) -> Generati
         )
     # The local model reads about 100 prompt tokens a second on two cores: it gets the best five
     # passages, each cut to the five sentences around its best match, so an answer takes seconds.
-    shape = {"max_passages": 5, "focus": 5} if settings.answerer == "local" else {}
-    return GenerativeAnswerer(factory(settings), embedder, fallback=ExtractiveAnswerer(embedder), **shape)
+    local = settings.answerer == "local"
+    return GenerativeAnswerer(
+        factory(settings), embedder, fallback=ExtractiveAnswerer(embedder),
+        max_passages=5 if local else 8, focus=5 if local else None,
+    )

@@ -582,17 +582,12 @@ def _w_query(spec: dict[str, Any]) -> dict[str, Any]:
         flt_cache["v"] = pipeline.embedder.embed([q])[0]
 
     def dense(q: str, as_of: dt.date | None) -> Any:
-        # What the retriever does under a date filter: an unfiltered search over more candidates,
-        # filtered from the state DB (falling back to Chroma's filter when too few survive).
-        from bot.retrieve import OVERFETCH, _passes
+        # What the retriever does under a date filter: unfiltered searches over more and more
+        # candidates, filtered by the state DB (Chroma's own filter only when almost none pass).
         from bot.store import DenseFilter
 
         flt = DenseFilter(max_ord=as_of.toordinal() if as_of else None)
-        n = pipeline.settings.candidates
-        found = pipeline.store.search(flt_cache["v"], n * OVERFETCH)
-        passages = pipeline.state.passages([c for c, _ in found])
-        kept = [c for c, _ in found if c in passages and _passes(passages[c], flt)][:n]
-        return kept if len(kept) >= n // 2 else pipeline.store.search(flt_cache["v"], n, flt)
+        return pipeline.retriever._dense(flt_cache["v"], pipeline.settings.candidates, flt)
 
     def dense_chroma_filter(q: str, as_of: dt.date | None) -> Any:
         from bot.store import DenseFilter

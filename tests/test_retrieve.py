@@ -178,3 +178,29 @@ def test_retrieval_sees_an_ingest_from_another_pipeline(tmp_path: Path, minilm: 
     hits = reader.retrieve(reader.query("drought wheat harvest", k=2))
     assert hits[0].passage.article_id == "https://farm.example/wheat-june"
     assert hits[0].lexical_rank == 1
+
+
+def test_a_selective_date_filter_finds_what_chromas_own_filter_finds(tmp_path: Path) -> None:
+    """Dates are filtered after an unfiltered, widening dense search; the result matches Chroma's filter."""
+    from bot.embed import HashEmbedder
+    from bot.store import DenseFilter
+
+    articles = [
+        Article(text=f"Harbour report {i}. The ferry schedule changed again in week {i} because of storms.",
+                title=f"Ferry {i}", source="Port News", published=f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                url=f"https://port.example/{i}")
+        for i in range(400)
+    ]
+    pipe = Pipeline(Settings(data_dir=tmp_path / "data"), embedder=HashEmbedder())
+    pipe.ingest_articles(articles)
+    vector = pipe.embedder.embed(["ferry schedule storms"])[0]
+    for as_of, since in ((dt.date(2023, 1, 20), None), (dt.date(2023, 12, 31), dt.date(2023, 12, 10)), (None, None)):
+        flt = DenseFilter(max_ord=as_of.toordinal() if as_of else None, min_ord=since.toordinal() if since else None)
+        ours = pipe.retriever._dense(vector, 40, flt) if (as_of or since) else pipe.store.search(vector, 40)
+        chroma = pipe.store.search(vector, 40, flt)
+        assert [c for c, _ in ours] == [c for c, _ in chroma]
+        hits = pipe.retrieve(pipe.query("ferry schedule storms", as_of=as_of, since=since, k=10))
+        assert hits
+        for h in hits:
+            day = dt.date.fromisoformat(h.passage.published or "")
+            assert (as_of is None or day <= as_of) and (since is None or day >= since)

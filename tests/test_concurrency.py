@@ -80,7 +80,7 @@ def test_queries_during_an_ingest_never_see_half_written_or_mixed_articles(tmp_p
                 if m is None:
                     errors.append(f"passage without its marker: {h.passage.text[:80]}")
                     continue
-                by_article.setdefault(m.group(1), set()).add(m.group(2))
+                by_article.setdefault(h.passage.article_id, set()).add(m.group(2))
                 # The whole document is in the state and in Chroma: no half-written article.
                 if not reader.state.has_doc(h.passage.doc_id):
                     errors.append(f"hit from a document not marked done: {h.passage.doc_id}")
@@ -102,13 +102,18 @@ def test_queries_during_an_ingest_never_see_half_written_or_mixed_articles(tmp_p
     writer = shim(data, "ingest", str(corpus), str(tmp_path / "more"))
     out, err = writer.communicate(timeout=600)
     during = len(latencies) - before
+    # Once the ingest is done the readers see its articles (its BM25 index is picked up at once;
+    # embedded Chroma in a long-lived process sees another process's vectors only after a restart).
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not versions_seen >= {1, 2, 3}:
+        time.sleep(0.2)
     stop.set()
     for t in threads:
         t.join(timeout=60)
     assert writer.returncode == 0, err
     assert not errors, errors[:5]
     assert during >= 20, f"only {during} queries ran during the ingest"
-    assert versions_seen >= {1, 2}, "the readers never saw the ingest's progress"
+    assert versions_seen >= {1, 2, 3}, f"the readers saw only versions {versions_seen}"
     p50 = statistics.median(latencies) * 1000
     p95 = sorted(latencies)[int(0.95 * len(latencies)) - 1] * 1000
     print(f"\n{len(latencies)} queries by 4 threads ({during} during the ingest), 0 errors, "

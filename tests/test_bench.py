@@ -15,14 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from jsonl_files import write_jsonl
+
 
 CITIES = ["Lisbon", "Tallinn", "Quito", "Hanoi", "Accra", "Perth", "Bergen", "Cusco", "Lyon", "Osaka"]
 THINGS = ["bridge", "library", "tram line", "stadium", "harbour", "museum", "airport", "market", "park", "tower"]
-
-
-def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
 def make_dataset(root: Path, n: int = 10) -> Path:

@@ -11,18 +11,9 @@ import pytest
 
 from bot.errors import ReadError
 from bot.evaluation.datasets import detect_format, load_dataset, pool_realtimeqa_articles
+from jsonl_files import write_jsonl
 
 SEED = Path(__file__).resolve().parents[1] / "evals" / "seed.jsonl"
-
-
-def write_jsonl(path: Path, rows: list[object], gz: bool = False) -> Path:
-    text = "".join(json.dumps(r) + "\n" for r in rows)
-    if gz:
-        with gzip.open(path, "wt", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_jsonl_questions_turns_and_as_of(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from bot.embed import MiniLMEmbedder
 from bot.evaluation.datasets import load_dataset
 from bot.evaluation.runner import run_dataset
 from bot.settings import Settings
+from jsonl_files import write_jsonl
 
 SCHEMA = {
     "answer": {"em", "f1", "contains"},
@@ -30,15 +30,6 @@ ROBOT = ("The city of Brennick announced on June 20 that its new library robot, 
          "books overnight. Librarian Osei Mensah said Pip can shelve 900 books an hour.")
 
 
-def _jsonl(path: Path, rows: list[dict], gz: bool = True) -> None:
-    text = "".join(json.dumps(r) + "\n" for r in rows)
-    if gz:
-        with gzip.open(path, "wt", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-
-
 def make_realtimeqa(root: Path) -> Path:
     """3 articles (one gold), 3 questions asked as of mid-June, one baseline file."""
     for sub in ("questions", "articles", "baselines"):
@@ -52,27 +43,27 @@ def make_realtimeqa(root: Path) -> Path:
         # Its answer is only in an article published after the question date: out of reach as of then.
         ("2", "What is the name of Brennick's new library robot?", ["Pip", "Robo", "Dot", "Max"], "0", ""),
     ]
-    _jsonl(root / "questions" / "20220617_qa.jsonl.gz", [
+    write_jsonl(root / "questions" / "20220617_qa.jsonl.gz", [
         {"question_id": f"20220617_{i}", "question_date": "2022/06/15", "question_source": "CNN",
          "question_url": "", "question_sentence": q, "choices": c, "answer": [a], "evidence": e}
         for i, q, c, a, e in questions
-    ])
-    _jsonl(root / "articles" / "20220617_gcs.jsonl.gz", [
+    ], gz=True)
+    write_jsonl(root / "articles" / "20220617_gcs.jsonl.gz", [
         {"question_id": "20220617_0", "search_time": "", "search_result": [
             {"url": "https://news.test/bridge", "title": "Lindqvist Bridge reopens", "text": BRIDGE,
              "authors": ["Ann Lee"], "publish_date": "2022/06/13"},
             {"url": "https://news.test/robot", "title": "Brennick library robot", "text": ROBOT,
              "authors": [], "publish_date": "2022/06/20"}]},
-    ])
-    _jsonl(root / "articles" / "20220617_gold.jsonl.gz", [
+    ], gz=True)
+    write_jsonl(root / "articles" / "20220617_gold.jsonl.gz", [
         {"question_id": "20220617_1", "search_result": [
             {"url": "https://news.test/festival", "text": FESTIVAL, "authors": [], "publish_date": "2022/06/12"}]},
-    ])
-    _jsonl(root / "baselines" / "guess.jsonl.gz", [
+    ], gz=True)
+    write_jsonl(root / "baselines" / "guess.jsonl.gz", [
         {"question_id": "20220617_0", "prediction": "Lindqvist Bridge"},
         {"question_id": "20220617_1", "prediction": "Anna Berg"},
         {"question_id": "20220617_2", "prediction": "The robot is called Pip."},
-    ])
+    ], gz=True)
     return root
 
 
@@ -150,7 +141,7 @@ def make_jsonl_world(tmp_path: Path) -> tuple[Settings, Path]:
     (corpus / "bridge.md").write_text(f"---\ntitle: Lindqvist Bridge reopens\npublished: 2022-06-13\n---\n{BRIDGE}\n")
     (corpus / "festival.md").write_text(f"---\ntitle: Apple festival\npublished: 2022-06-12\n---\n{FESTIVAL}\n")
     questions = tmp_path / "set.jsonl"
-    _jsonl(questions, [
+    write_jsonl(questions, [
         {"id": "mayor", "question": "Who cut the ribbon at the reopened Lindqvist Bridge?", "answers": ["Celia Marsh"]},
         {"id": "moon", "question": "How much did the Port Avery moon base cost?", "answers": [], "answerable": False},
         {"id": "talk", "turns": [

@@ -587,7 +587,7 @@ def _w_query(spec: dict[str, Any]) -> dict[str, Any]:
         from bot.store import DenseFilter
 
         flt = DenseFilter(max_ord=as_of.toordinal() if as_of else None)
-        return pipeline.retriever._dense(flt_cache["v"], pipeline.settings.candidates, flt)
+        return pipeline.retriever.dense_filtered(flt_cache["v"], pipeline.settings.candidates, flt)
 
     def dense_chroma_filter(q: str, as_of: dt.date | None) -> Any:
         from bot.store import DenseFilter

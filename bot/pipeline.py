@@ -108,7 +108,6 @@ class Pipeline:
         self._condenser: Condenser | None = None
         self._answer_chain: Any = None
         self._lock = threading.Lock()
-        self._checked_gen = -1
         self._checked_at = 0.0
 
     @property

@@ -69,14 +69,14 @@ class HybridRetriever:
         )
         filtered = flt.max_ord is not None or flt.min_ord is not None or bool(flt.sources)
         vector = self.embedder.embed([query.text])[0]
-        dense = self._dense(vector, n, flt) if filtered else self.store.search(vector, n)
+        dense = self.dense_filtered(vector, n, flt) if filtered else self.store.search(vector, n)
         lexical = self.lexical.search(query.text, n * OVERFETCH if filtered else n)
         passages = self.state.passages([c for c, _ in dense] + [c for c, _ in lexical])
-        dense = [(c, s) for c, s in dense if c in passages and _passes(passages[c], flt)][:n]
+        dense = [(c, s) for c, s in dense if c in passages][:n]  # dense_filtered filtered them already
         lexical = [(c, s) for c, s in lexical if c in passages and _passes(passages[c], flt)][:n]
         return self.fuse(query, passages, dense, lexical)
 
-    def _dense(self, vector: object, n: int, flt: DenseFilter) -> list[tuple[str, float]]:
+    def dense_filtered(self, vector: object, n: int, flt: DenseFilter) -> list[tuple[str, float]]:
         """Dense candidates that pass a filter.
 
         Chroma's own metadata filter scans the metadata segment: ~0.5 s at 100k chunks, ~10 s at
@@ -88,8 +88,9 @@ class HybridRetriever:
         fetch = n * OVERFETCH
         while True:
             found = self.store.search(vector, fetch)  # type: ignore[arg-type]
-            meta = self.state.doc_dates({c.rsplit(":", 1)[0] for c, _ in found})
-            kept = [(c, s) for c, s in found if _meta_passes(meta.get(c.rsplit(":", 1)[0]), flt)]
+            docs = [c.rsplit(":", 1)[0] for c, _ in found]
+            meta = self.state.doc_dates(docs)
+            kept = [hit for hit, doc in zip(found, docs) if _meta_passes(meta.get(doc), flt)]
             exhausted = len(found) < fetch  # the collection holds fewer chunks: all were seen
             if len(kept) >= n or exhausted or fetch >= MAX_FETCH:
                 break
@@ -137,16 +138,7 @@ class HybridRetriever:
 
 
 def _passes(p: Passage, flt: DenseFilter) -> bool:
-    if flt.sources and (p.source or "").lower() not in flt.sources:
-        return False
-    if flt.max_ord is None and flt.min_ord is None:
-        return True
-    day = _ordinal(p.published)
-    if day is None:
-        return flt.min_ord is None
-    if flt.max_ord is not None and day > flt.max_ord:
-        return False
-    return not (flt.min_ord is not None and day < flt.min_ord)
+    return _meta_passes((_ordinal(p.published), p.source), flt)
 
 
 def _meta_passes(meta: tuple[int | None, str | None] | None, flt: DenseFilter) -> bool:

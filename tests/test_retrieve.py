@@ -196,7 +196,7 @@ def test_a_selective_date_filter_finds_what_chromas_own_filter_finds(tmp_path: P
     vector = pipe.embedder.embed(["ferry schedule storms"])[0]
     for as_of, since in ((dt.date(2023, 1, 20), None), (dt.date(2023, 12, 31), dt.date(2023, 12, 10)), (None, None)):
         flt = DenseFilter(max_ord=as_of.toordinal() if as_of else None, min_ord=since.toordinal() if since else None)
-        ours = pipe.retriever._dense(vector, 40, flt) if (as_of or since) else pipe.store.search(vector, 40)
+        ours = pipe.retriever.dense_filtered(vector, 40, flt) if (as_of or since) else pipe.store.search(vector, 40)
         chroma = pipe.store.search(vector, 40, flt)
         assert [c for c, _ in ours] == [c for c, _ in chroma]
         hits = pipe.retrieve(pipe.query("ferry schedule storms", as_of=as_of, since=since, k=10))

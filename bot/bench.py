@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.errors import StoreError
 from bot.settings import Settings
 
 DEFAULT_OUT = Path("evals/reports/bench")
@@ -324,7 +325,7 @@ def _brief(spec: dict[str, Any]) -> str:
 
 @contextlib.contextmanager
 def chroma_server(path: Path, log_file: Path) -> Iterator[tuple[str, int]]:
-    """A `chroma run` server on 127.0.0.1 and a free port, stopped on exit."""
+    """A `chroma run` server on 127.0.0.1 and a free port, stopped on exit (the bench and the tests use it)."""
     exe = Path(sys.executable).with_name("chroma")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -332,7 +333,8 @@ def chroma_server(path: Path, log_file: Path) -> Iterator[tuple[str, int]]:
     path.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         proc = subprocess.Popen([str(exe if exe.exists() else "chroma"), "run", "--path", str(path),
-                                 "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
+                                 "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log,
+                                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -341,7 +343,7 @@ def chroma_server(path: Path, log_file: Path) -> Iterator[tuple[str, int]]:
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"bench: `chroma run` did not start; see {log_file}") from None
+                    raise StoreError(f"`chroma run` did not start within 60 s; see {log_file}") from None
                 time.sleep(0.3)
         yield "127.0.0.1", port
     finally:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +14,6 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="session")
@@ -62,31 +56,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """A real `chroma run` server on 127.0.0.1, for the tests that run against server Chroma."""
-    chroma = shutil.which("chroma", path=str(VENV_BIN)) or shutil.which("chroma")
-    assert chroma, "the chroma CLI (from the chromadb wheel) is missing"
-    port = free_port()
+    from bot.bench import chroma_server as run_chroma
+
     path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "w")
-    proc = subprocess.Popen(
-        [chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((path / "server.log").read_text())
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("chroma run did not start within 60 s")
-    yield "127.0.0.1", port
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with run_chroma(path / "db", path / "server.log") as address:
+        yield address

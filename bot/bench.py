@@ -566,7 +566,8 @@ def _w_build(spec: dict[str, Any]) -> dict[str, Any]:
     chunks = pipeline.state.counts()["chunks"]
     return {"chunks": chunks, "added_chunks": chunks - start_chunks, "articles_added": rep.added,
             "seconds": seconds, "chunks_per_s": (chunks - start_chunks) / seconds,
-            "copies_reached": cursor["copy"], "replay": replay.stats}
+            "copies_reached": cursor["copy"], "replay": replay.stats,
+            "shards": len(pipeline.store.shards()), "shard_chunks": pipeline.store.shard_chunks}
 
 
 def _w_query(spec: dict[str, Any]) -> dict[str, Any]:
@@ -937,6 +938,17 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"{_ms(r['bm25_ms'])} | {_ms(r['retrieve_ms'])} | {_ms(r['ask_ms'])} | {r['peak_rss_mb']:.0f} |"
             )
         lines.append("")
+        steps = [(r["chunks"], st) for r in report["sizes"] for st in r["build"].get("steps", [])]
+        if steps:
+            lines += [
+                "## Build steps (each a fresh ingest process; peak RSS is that process's, model included)",
+                "",
+                "| chunks after | chunks added | s | chunks/s | Chroma shards | peak RSS MB |",
+                "|---|---|---|---|---|---|",
+            ]
+            lines += [f"| {st['chunks']} | {st['added_chunks']} | {st['seconds']:.0f} | {st['chunks_per_s']:.0f} | "
+                      f"{st.get('shards', '-')} | {st['peak_rss_mb']:.0f} |" for _, st in steps]
+            lines.append("")
     if "server" in report:
         s = report["server"]
         lines += [

@@ -163,7 +163,7 @@ class Indexer:
         name = self.store.collection_name
         have = self.state.get_meta("collection")
         n_state = self.state.counts()["chunks"]
-        if have == name and (self.store.shared or self.store.count() == n_state):
+        if have == name and (self.store.shared or self.store.holds(n_state)):
             return 0
         embedded = 0
         if n_state or self.store.count():

@@ -22,6 +22,7 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     chroma_host: str | None = None
     chroma_port: int | None = None
+    chroma_shard_chunks: int = 200_000
     embedder: str = "minilm"
     embeddings_url: str | None = None
     embeddings_model: str = "all-MiniLM-L6-v2"
@@ -88,6 +89,7 @@ class Settings:
                 values[key] = v
         for key, name in (
             ("top_k", "NEWSBOT_TOP_K"),
+            ("chroma_shard_chunks", "NEWSBOT_CHROMA_SHARD_CHUNKS"),
             ("max_question_chars", "NEWSBOT_MAX_QUESTION_CHARS"),
             ("slack_workers", "NEWSBOT_SLACK_WORKERS"),
             ("slack_user_rate", "NEWSBOT_SLACK_USER_RATE"),
@@ -121,6 +123,8 @@ class Settings:
             raise ConfigError("NEWSBOT_EMBEDDER=http needs NEWSBOT_EMBEDDINGS_URL")
         if self.answerer == "llm" and not self.llm:
             raise ConfigError("NEWSBOT_ANSWERER=llm needs NEWSBOT_LLM=provider:model (e.g. openai:gpt-4.1-mini)")
+        if self.chroma_shard_chunks < 0:
+            raise ConfigError("NEWSBOT_CHROMA_SHARD_CHUNKS must be 0 (no shards) or more")
         if self.top_k < 1:
             raise ConfigError("NEWSBOT_TOP_K must be at least 1")
 

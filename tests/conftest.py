@@ -32,8 +32,9 @@ def hash_embedder() -> HashEmbedder:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings with a fresh data dir and the shipped corpus."""
-    return Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)
+    """Settings with a fresh data dir and the shipped corpus; Chroma shards of 8 chunks, so that
+    the ingest tests write, update and delete documents across several shards."""
+    return Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS, chroma_shard_chunks=8)
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,8 @@ from index_check import assert_consistent, visible_docs_complete
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWSBOT = Path(sys.executable).parent / "newsbot"
+# Small Chroma shards, so that kills land while documents are written to, and deleted from, several.
+SHARD_CHUNKS = 300
 
 # `newsbot` itself, with the hash embedder standing in for MiniLM.
 SHIM = (
@@ -103,7 +105,7 @@ def expected(folder: Path) -> dict[str, str]:
 
 def run_ingest(data: Path, folder: Path, *, crash: str | None = None, real: bool = False,
                timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSBOT_DATA_DIR": str(data)}
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(data), "NEWSBOT_CHROMA_SHARD_CHUNKS": str(SHARD_CHUNKS)}
     env.pop("NEWSBOT_TEST_CRASH", None)
     if crash:
         env["NEWSBOT_TEST_CRASH"] = crash
@@ -112,13 +114,13 @@ def run_ingest(data: Path, folder: Path, *, crash: str | None = None, real: bool
 
 
 def hash_pipeline(data: Path) -> Pipeline:
-    return Pipeline(Settings(data_dir=data), embedder=HashEmbedder())
+    return Pipeline(Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS), embedder=HashEmbedder())
 
 
 def check_after_crash(data: Path, before: dict[str, str], kept: set[str], embedder: object | None = None) -> None:
     """Right after a kill, before any rerun: readers see only whole documents and nothing that
     survives into v2 unchanged was lost."""
-    p = Pipeline(Settings(data_dir=data), embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
+    p = Pipeline(Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS), embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
     visible_docs_complete(p)
     now = p.state.sources_map()
     lost = [k for k in kept if now.get(k) != before[k]]
@@ -130,7 +132,7 @@ def check_after_crash(data: Path, before: dict[str, str], kept: set[str], embedd
 
 
 def check_final(data: Path, want: dict[str, str], embedder: object | None = None) -> dict[str, int]:
-    p = Pipeline(Settings(data_dir=data), embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
+    p = Pipeline(Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS), embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
     figures = assert_consistent(p, keys=want)
     assert p.state.sources_map() == want, "an article points at the wrong version of its text"
     assert figures["documents"] == len(set(want.values()))
@@ -142,9 +144,9 @@ N_ARTICLES = 300
 # (phase, point): phase 1 kills the first ingest of the corpus, phase 2 the sync of its changes
 # (updates, removals, syndicated copy removed), where deletes and BM25 tombstones happen.
 CRASH_POINTS = [
-    (1, "journaled:1"), (1, "journaled:3"), (1, "stored:2"), (1, "marked_done:4"),
+    (1, "journaled:1"), (1, "journaled:3"), (1, "shard_mapped:3"), (1, "stored:2"), (1, "marked_done:4"),
     (1, "bm25_segment:1"), (1, "bm25_manifest:1"), (1, "bm25_saved:1"),
-    (2, "journaled:2"), (2, "stored:1"), (2, "marked_done:1"), (2, "delete_journaled:1"),
+    (2, "journaled:2"), (2, "shard_mapped:1"), (2, "stored:1"), (2, "marked_done:1"), (2, "delete_journaled:1"),
     (2, "deleted_from_store:2"), (2, "keys_removed:1"), (2, "bm25_dead:1"), (2, "bm25_segment:1"),
     (2, "bm25_manifest:1"), (2, "bm25_saved:1"),
 ]
@@ -244,7 +246,7 @@ def test_kill_9_of_the_real_newsbot_ingest_at_several_points(tmp_path: Path, min
     n = 240
     v1 = make_v1(corpus, n)
     state = data / "state.db"
-    env = {**os.environ, "NEWSBOT_DATA_DIR": str(data)}
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(data), "NEWSBOT_CHROMA_SHARD_CHUNKS": str(SHARD_CHUNKS)}
     env.pop("NEWSBOT_TEST_CRASH", None)
     rng = random.Random(8)
     kills = 0

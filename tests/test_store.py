@@ -28,10 +28,12 @@ def unit(*values: float) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", "embedded-sharded", "server"])
 def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if request.param == "embedded":
-        return Settings(data_dir=tmp_path / "data")
+        return Settings(data_dir=tmp_path / "data", chroma_shard_chunks=0)
+    if request.param == "embedded-sharded":
+        return Settings(data_dir=tmp_path / "data", chroma_shard_chunks=2)  # fill() spreads over two shards
     host, port = request.getfixturevalue("chroma_server")
     return Settings.from_env({"NEWSBOT_CHROMA_HOST": host, "NEWSBOT_CHROMA_PORT": str(port),
                               "NEWSBOT_DATA_DIR": str(tmp_path / "data")})

@@ -941,7 +941,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         steps = [(r["chunks"], st) for r in report["sizes"] for st in r["build"].get("steps", [])]
         if steps:
             lines += [
-                "## Build steps (each a fresh ingest process; peak RSS is that process's, model included)",
+                "## Build steps (each a fresh ingest process; peak RSS is that process's; vectors are replayed, so no model is loaded: add the embedder's own memory, see the ingest table)",
                 "",
                 "| chunks after | chunks added | s | chunks/s | Chroma shards | peak RSS MB |",
                 "|---|---|---|---|---|---|",

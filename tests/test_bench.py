@@ -48,7 +48,8 @@ def make_dataset(root: Path, n: int = 10) -> Path:
 def test_bench_runs_every_phase_and_writes_consistent_reports(tmp_path: Path) -> None:
     dataset = make_dataset(tmp_path / "rtqa")
     out, work = tmp_path / "out", tmp_path / "work"
-    env = {**os.environ, "NEWSBOT_EMBEDDER": "minilm-int8", "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "NEWSBOT_EMBEDDER": "minilm-int8", "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+           "NEWSBOT_CHROMA_SHARD_CHUNKS": "250"}
     cmd = [sys.executable, "-m", "bot.cli", "bench", str(dataset), "--quick", "--articles", "8", "--questions", "4",
            "--embed-texts", "12", "--sizes", "300,700", "--server-size", "0", "--recall-size", "600",
            "--hnsw", "16:100", "--ef-search", "16,64", "--build-step", "400", "--out", str(out), "--workdir", str(work)]
@@ -71,6 +72,7 @@ def test_bench_runs_every_phase_and_writes_consistent_reports(tmp_path: Path) ->
     assert [r["size"] for r in sizes] == [300, 700]
     assert 300 <= sizes[0]["chunks"] < sizes[1]["chunks"]
     assert len(sizes[1]["build"]["steps"]) == 1  # grown from the 300-chunk index, not rebuilt
+    assert sizes[1]["build"]["steps"][0]["shards"] >= -(-sizes[1]["chunks"] // 250)  # shards of at most 250 chunks
     for r in sizes:
         for step in ("embed_query_ms", "dense_ms", "dense_chroma_filter_ms", "bm25_ms", "retrieve_ms", "ask_ms"):
             assert 0 < r[step]["p50"] <= r[step]["p95"], (step, r[step])
@@ -82,5 +84,5 @@ def test_bench_runs_every_phase_and_writes_consistent_reports(tmp_path: Path) ->
     assert by_ef[64] >= by_ef[16]
 
     md = (out / "report.md").read_text()
-    assert "## Ingest, same articles" in md and "## Query latency by corpus size" in md and "## HNSW recall@10" in md
+    assert "## Ingest, same articles" in md and "## Query latency by corpus size" in md and "## Build steps" in md and "## HNSW recall@10" in md
     assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -36,6 +36,14 @@ def test_jsonl_questions_turns_and_as_of(tmp_path: Path) -> None:
     assert len(load_dataset(path, limit=2).cases) == 2
 
 
+def test_sample_spreads_over_the_whole_set(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    write_jsonl(path, [{"id": f"q{i}", "question": f"Question {i}?", "answers": ["a"]} for i in range(10)])
+    assert [c.id for c in load_dataset(path, sample=4).cases] == ["q0", "q2", "q5", "q7"]
+    assert [c.id for c in load_dataset(path, sample=4, limit=2).cases] == ["q0", "q2"]
+    assert len(load_dataset(path, sample=50).cases) == 10
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

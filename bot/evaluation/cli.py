@@ -29,6 +29,7 @@ def register_cli(subparsers: Any) -> None:
     run.add_argument("--pipeline", default="default", choices=("default", "naive", "both"),
                      help="ours, the LangChain tutorial pipeline, or both (naive as a baseline in the same run)")
     run.add_argument("--limit", type=int, help="ask only the first N questions")
+    run.add_argument("--sample", type=int, help="ask N questions spread evenly over the set (every len/N-th)")
     run.set_defaults(handler=cmd_run)
 
     cmp = sub.add_parser("compare", help="metric differences between two report folders, and flipped questions")
@@ -55,12 +56,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.eval_answerer:
         settings = settings.with_(answerer=args.eval_answerer)
         settings.validate()
-    if args.limit is not None and args.limit < 1:
-        print("newsbot: --limit must be at least 1", file=sys.stderr)
-        return 2
-    dataset = load_dataset(args.dataset, args.format, limit=args.limit)
+    for flag, value in (("--limit", args.limit), ("--sample", args.sample)):
+        if value is not None and value < 1:
+            print(f"newsbot: {flag} must be at least 1", file=sys.stderr)
+            return 2
+    dataset = load_dataset(args.dataset, args.format, limit=args.limit, sample=args.sample)
     out = args.out or DEFAULT_REPORTS / f"{_slug(dataset.name)}-{args.pipeline}"
-    result = run_dataset(dataset, settings, pipeline=args.pipeline, out=out, limit=args.limit)
+    result = run_dataset(dataset, settings, pipeline=args.pipeline, out=out, limit=args.limit, sample=args.sample)
     print((out / "report.md").read_text(encoding="utf-8"))
     print(f"report written to {out}/ (report.json, report.md, results.jsonl, chart.png)")
     del result

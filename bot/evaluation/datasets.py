@@ -106,8 +106,9 @@ def detect_format(path: Path) -> str:
     raise ReadError(f"{path}: cannot tell the dataset format from the name; pass --format")
 
 
-def load_dataset(path: Path, fmt: str = "auto", limit: int | None = None) -> Dataset:
-    """Load a dataset in any supported format; `limit` keeps the first N cases."""
+def load_dataset(path: Path, fmt: str = "auto", limit: int | None = None, sample: int | None = None) -> Dataset:
+    """Load a dataset in any supported format; `limit` keeps the first N cases, `sample` N cases
+    spread evenly over the whole set (every len/N-th, so every week and outlet is represented)."""
     path = Path(path)
     if fmt == "auto":
         fmt = detect_format(path)
@@ -120,6 +121,9 @@ def load_dataset(path: Path, fmt: str = "auto", limit: int | None = None) -> Dat
     if fmt not in loaders:
         raise ReadError(f"unknown dataset format {fmt!r}; valid: auto, {', '.join(FORMATS)}")
     dataset = loaders[fmt](path)
+    if sample is not None and sample < len(dataset.cases):
+        n = len(dataset.cases)
+        dataset.cases = [dataset.cases[i * n // sample] for i in range(sample)]
     if limit is not None:
         dataset.cases = dataset.cases[:limit]
     return dataset

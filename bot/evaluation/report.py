@@ -155,7 +155,8 @@ def markdown(report: Mapping[str, Any]) -> str:
     lines.append(
         f"{report['n']} questions ({extra['answerable']} answerable), format {cfg.get('format')}, "
         f"pipeline {cfg.get('pipeline')}, answerer {cfg.get('answerer')}, embedder {cfg.get('embedder')}, "
-        f"top_k {cfg.get('top_k')}" + (f", limit {cfg['limit']}" if cfg.get("limit") else "") + "."
+        f"top_k {cfg.get('top_k')}" + (f", limit {cfg['limit']}" if cfg.get("limit") else "")
+        + (f", sample {cfg['sample']} spread over the set" if cfg.get("sample") else "") + "."
     )
     if extra.get("errors"):
         lines.append(f"{extra['errors']} questions failed with an error (scored as abstentions).")

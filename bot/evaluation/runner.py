@@ -112,6 +112,7 @@ def run_dataset(
     out: Path | None = None,
     progress: bool | None = None,
     limit: int | None = None,
+    sample: int | None = None,
     sync_corpus: bool = False,
     embedder: Any = None,
 ) -> RunOutput:
@@ -143,6 +144,7 @@ def run_dataset(
             "embedder": settings.embedder,
             "top_k": 4 if kind == "naive" else settings.top_k,
             "limit": limit,
+            "sample": sample,
             "newsbot_version": __version__,
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "run_seconds": None,

@@ -7,7 +7,8 @@ the index can grow by segments without re-scoring what is already there:
 - a sync adds one immutable segment (postings of its chunks) and marks the rows of deleted or
   replaced documents dead in older segments (a new dead-row file per change);
 - small segments are merged, and segments with many dead rows rewritten, from their postings
-  (no re-tokenisation), so the segment count stays small;
+  (no re-tokenisation), so the segment count stays small; a merge never makes a segment of more
+  than MERGE_CAP rows, so an ingest's memory does not grow with the corpus;
 - a MANIFEST names the live segments and dead-row files together with the state generation, the
   lexical-log position and the state instance it reflects. It is replaced atomically (write,
   fsync, rename) after every file it names is on disk, so a crash at any point leaves either the
@@ -19,6 +20,7 @@ The index is derived data: whenever it cannot be brought up to date from the sta
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -38,6 +40,10 @@ from bot.state import crash_point
 K1 = 1.5
 B = 0.75
 MAX_SEGMENTS = 8
+# Segments are merged only up to this many live rows, so a merge's memory does not grow with the
+# corpus (merging every segment of a million chunks took 4.9 GB). Bigger corpora keep about one
+# segment per MERGE_CAP rows (at worst one per MERGE_CAP / 2), beside at most MAX_SEGMENTS smaller ones.
+MERGE_CAP = 200_000
 DEAD_FRACTION = 0.3
 _TOKENIZE_BATCH = 2000
 _MANIFEST = "MANIFEST"
@@ -257,10 +263,8 @@ class Bm25Index:
 
     def build(self, rows: Iterable[tuple[str, str, str | None]], generation: int, *, seq: int = 0,
               instance: str = "") -> int:
-        """Rebuild from (chunk_id, text, title) rows into one segment and save; returns the chunk count."""
-        seg = self._new_segment(rows)
-        segments = [seg] if seg is not None else []
-        self._commit(segments, generation, seq, instance)
+        """Rebuild from (chunk_id, text, title) rows into segments of MERGE_CAP rows and save; returns the chunk count."""
+        self._commit(self._new_segments(rows), generation, seq, instance)
         return len(self)
 
     def update(self, rows: Iterable[tuple[str, str, str | None]], deleted_docs: Iterable[str], generation: int,
@@ -287,9 +291,7 @@ class Bm25Index:
                 _save_npy(self.folder / seg.name / name, dead)
                 seg = Segment(seg.name, seg.ids, seg.lengths, seg.indptr, seg.rows, seg.tf, seg.vocab, dead, name)
             segments.append(seg)
-        new = self._new_segment(rows)
-        if new is not None:
-            segments.append(new)
+        segments.extend(self._new_segments(rows))
         segments = self._compact(segments)
         self._commit(segments, generation, seq, instance)
         return len(self)
@@ -311,15 +313,19 @@ class Bm25Index:
                 continue
             out.append(seg)
         while len(out) > MAX_SEGMENTS:
-            out.sort(key=lambda s: s.n_rows - s.n_dead)
-            # Merge the smallest segments up to the size of the next one, so big ones are rarely rewritten.
+            small = sorted((s for s in out if _live(s) < MERGE_CAP), key=_live)
+            if len(small) < 2 or _live(small[0]) + _live(small[1]) > MERGE_CAP:
+                break  # the rest are big: one segment per MERGE_CAP rows is the floor
+            # Merge the smallest segments up to the size of the next one (and at most MERGE_CAP rows),
+            # so big ones are rarely rewritten.
             take = 2
-            size = sum(s.n_rows - s.n_dead for s in out[:2])
-            while take < len(out) - 1 and size >= out[take].n_rows - out[take].n_dead:
-                size += out[take].n_rows - out[take].n_dead
+            size = _live(small[0]) + _live(small[1])
+            while take < len(small) - 1 and size >= _live(small[take]) and size + _live(small[take]) <= MERGE_CAP:
+                size += _live(small[take])
                 take += 1
-            merged = self._merge(out[:take])
-            out = out[take:] + ([merged] if merged is not None else [])
+            merged = self._merge(small[:take])
+            gone = {id(s) for s in small[:take]}
+            out = [s for s in out if id(s) not in gone] + ([merged] if merged is not None else [])
         return out
 
     def _merge(self, segments: Sequence[Segment]) -> Segment | None:
@@ -352,6 +358,14 @@ class Bm25Index:
         tf = np.concatenate(tf_parts)
         order = np.lexsort((rows, terms))
         return self._write_segment(ids, np.concatenate(lengths), vocab, terms[order], rows[order], tf[order])
+
+    def _new_segments(self, rows: Iterable[tuple[str, str, str | None]]) -> list[Segment]:
+        """New segments of at most MERGE_CAP rows each (memory bounded however many rows come)."""
+        it = iter(rows)
+        out: list[Segment] = []
+        while (seg := self._new_segment(itertools.islice(it, MERGE_CAP))) is not None:
+            out.append(seg)
+        return out
 
     def _new_segment(self, rows: Iterable[tuple[str, str, str | None]]) -> Segment | None:
         """Tokenise chunk rows into a new segment on disk (None when there are none)."""
@@ -485,3 +499,7 @@ def _remove(path: Path) -> None:
         path.unlink()
     except OSError:
         pass
+
+
+def _live(seg: Segment) -> int:
+    return seg.n_rows - seg.n_dead

@@ -350,6 +350,32 @@ def test_bm25_updates_are_incremental(pipeline: Pipeline, tmp_path: Path) -> Non
         assert np.allclose([a[c] for c in a], [b[c] for c in a], rtol=1e-4)
 
 
+def test_bm25_merges_stop_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7: merges never build a segment above MERGE_CAP rows, so an ingest's memory does not
+    grow with the corpus; a rebuild writes segments of at most MERGE_CAP rows too."""
+    import bot.lexical as lexical
+
+    monkeypatch.setattr(lexical, "MERGE_CAP", 40)
+    monkeypatch.setattr(lexical, "MAX_SEGMENTS", 3)
+    index = Bm25Index(tmp_path / "bm25")
+    rows: list[tuple[str, str, str | None]] = []
+    for batch in range(30):  # thirty syncs of 7 chunks: 210 rows
+        new = [(f"d{batch}:{i}", f"report zork{batch} number {i} about harbour ships {batch * i}", None) for i in range(7)]
+        rows += new
+        index.update(new, [], batch + 1, seq=batch + 1, instance="x")
+        sizes = [s.n_rows - s.n_dead for s in index._view.segments]
+        assert max(sizes) <= 40, sizes
+        assert sum(1 for n in sizes if n + 7 <= 40) <= 3, sizes  # the small ones stay few
+    assert len(index) == 210
+    rebuilt = Bm25Index(tmp_path / "rebuilt")
+    rebuilt.build(rows, 1)
+    assert [s.n_rows for s in rebuilt._view.segments] == [40] * 5 + [10]
+    for query in ("harbour ships", "zork7", "number 3 about"):
+        a, b = dict(index.search(query, 1000)), dict(rebuilt.search(query, 1000))
+        assert a.keys() == b.keys() and len(a) > 1
+        assert np.allclose([a[c] for c in a], [b[c] for c in a], rtol=1e-4)
+
+
 def test_bm25_catches_up_after_its_files_are_lost(pipeline: Pipeline, corpus: Path) -> None:
     import shutil
 

@@ -279,6 +279,7 @@ class Pipeline:
             **counts,
             "vectors": self.store.count(),
             "store": self.store.location,
+            "shards": len(self.store.shards()),
             "state": str(self.settings.state_path),
             "bm25_chunks": len(self.lexical) if self.lexical.load() else 0,
             "embedder": self.embedder.name,

@@ -143,6 +143,7 @@ def test_stats(ingested: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     assert stats["articles"] == 2 and stats["documents"] == 2
     assert stats["chunks"] == stats["vectors"] == stats["bm25_chunks"] > 2
     assert stats["store"].startswith(str(data / "chroma"))
+    assert stats["shards"] == 1  # far below NEWSBOT_CHROMA_SHARD_CHUNKS
     assert stats["embedder"] == "minilm"
     plain = newsbot("stats", data=data)
     assert re.search(r"articles: 2$", plain.stdout, re.M) and "embedder: minilm" in plain.stdout

@@ -418,6 +418,10 @@ def test_a_lost_vector_store_is_refilled_by_the_next_sync(settings: Settings, co
     first.ingest([corpus])
     chunks = set(first.state.all_chunk_ids())
     shutil.rmtree(settings.data_dir / "chroma")
+    # The next sync is a new process: forget this process's Chroma client, whose database file is gone.
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
     again = Pipeline(settings, embedder=HashEmbedder())
     report = again.ingest([corpus])
     assert report.unchanged == 3

@@ -18,7 +18,10 @@ PROMPT = "newsbot>"  # prompt_toolkit draws the trailing space as a cursor move
 
 def _spawn(data_dir: Path, *args: str) -> pexpect.spawn:
     env = {**os.environ, "NEWSBOT_DATA_DIR": str(data_dir), "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"}
-    child = pexpect.spawn(NEWSBOT, ["repl", *args], env=env, encoding="utf-8", timeout=90, dimensions=(50, 400))
+    # poll, not select: by now the test process may hold more than 1024 files (Chroma keeps the
+    # index files of every collection the suite opened), and select() cannot wait on such descriptors.
+    child = pexpect.spawn(NEWSBOT, ["repl", *args], env=env, encoding="utf-8", timeout=90, dimensions=(50, 400),
+                          use_poll=True)
     return child
 
 

@@ -324,9 +324,12 @@ class _ShardMap:
             con.execute("CREATE TABLE IF NOT EXISTS docs(doc_id TEXT PRIMARY KEY, shard INTEGER NOT NULL, chunks INTEGER NOT NULL)")
             con.execute("CREATE INDEX IF NOT EXISTS docs_shard ON docs(shard)")
             con.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
-            if con.execute("SELECT value FROM meta WHERE key='legacy'").fetchone() is None:
+            fresh = con.execute("SELECT value FROM meta WHERE key='legacy'").fetchone() is None
+            if fresh:
                 legacy = int(store._col(0).count()) if store.shards() == [0] and _exists(store, 0) else 0
                 con.execute("INSERT INTO meta VALUES('legacy', ?)", (legacy,))
+        if fresh and store.shards() != [0]:  # shards exist but their map was lost: re-read it from Chroma
+            self.rebuild({s: store._col(s) for s in store.shards()})
 
     def _con(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=60, isolation_level=None)

@@ -138,3 +138,17 @@ def test_a_chroma_server_is_not_sharded(chroma_server: tuple[str, int], tmp_path
     store.add(ids, vectors, ["x"] * len(ids), metas)
     assert store.shards() == [0] and store.count() == len(ids)
     assert not (tmp_path / "chroma").exists()
+
+
+def test_a_lost_map_is_rebuilt_from_chroma(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    settings = Settings(data_dir=tmp_path, chroma_shard_chunks=10)
+    store = ChromaStore(settings, "t", DIM)
+    ids, vectors, metas = docs(rng, 0, 12)
+    store.add(ids, vectors, ["x"] * len(ids), metas)
+    assert len(store.shards()) > 1
+    (tmp_path / "chroma" / f"{store.collection_name}.shards.sqlite").unlink()
+    again = ChromaStore(settings, "t", DIM)
+    again.delete_docs(["doc11"])  # found through the rebuilt map, in whichever shard holds it
+    assert again.doc_chunk_ids(["doc11"]) == []
+    assert again.holds(len(ids) - len([i for i in ids if i.startswith("doc11:")]))

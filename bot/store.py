@@ -128,16 +128,21 @@ class ChromaStore:
         at, known = self._shard_list
         if known and time.monotonic() - at < 2.0:
             return known
-        client = self._open_client()
-        try:
-            names = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
-        except Exception as exc:  # noqa: BLE001
-            raise StoreError(f"could not list Chroma collections at {self.location}: {exc}") from exc
+        names = self._collection_names()
         prefix = f"{self.collection_name}-s"
         found = {0} | {int(n[len(prefix):]) for n in names if n.startswith(prefix) and n[len(prefix):].isdigit()}
         known = sorted(found)
         self._shard_list = (time.monotonic(), known)
         return known
+
+    def _collection_names(self) -> set[str]:
+        """Names of the collections in Chroma's catalogue (listing them loads no index)."""
+        try:
+            return {c.name if hasattr(c, "name") else str(c) for c in self._open_client().list_collections()}
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"could not list Chroma collections at {self.location}: {exc}") from exc
 
     def _map(self) -> _ShardMap | None:
         """The document -> shard map of a sharded (embedded) store."""
@@ -326,7 +331,7 @@ class _ShardMap:
             con.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
             fresh = con.execute("SELECT value FROM meta WHERE key='legacy'").fetchone() is None
             if fresh:
-                legacy = int(store._col(0).count()) if store.shards() == [0] and _exists(store, 0) else 0
+                legacy = int(store._col(0).count()) if store.shards() == [0] and store.collection_name in store._collection_names() else 0
                 con.execute("INSERT INTO meta VALUES('legacy', ?)", (legacy,))
         if fresh and store.shards() != [0]:  # shards exist but their map was lost: re-read it from Chroma
             self.rebuild({s: store._col(s) for s in store.shards()})
@@ -342,11 +347,14 @@ class _ShardMap:
         """Chunks per shard as the map knows them."""
         con = self._con()
         try:
-            out = {int(s): int(n) for s, n in con.execute("SELECT shard, SUM(chunks) FROM docs GROUP BY shard")}
-            out[0] = out.get(0, 0) + self._legacy(con)
-            return out
+            return self._counts(con)
         finally:
             con.close()
+
+    def _counts(self, con: sqlite3.Connection) -> dict[int, int]:
+        out = {int(s): int(n) for s, n in con.execute("SELECT shard, SUM(chunks) FROM docs GROUP BY shard")}
+        out[0] = out.get(0, 0) + self._legacy(con)
+        return out
 
     def assign(self, doc_of_row: list[str]) -> dict[int, list[int]]:
         """Rows grouped by shard: a known document stays in its shard, new ones fill the newest."""
@@ -356,9 +364,8 @@ class _ShardMap:
         con = self._con()
         try:
             con.execute("BEGIN IMMEDIATE")
-            known = dict(_select_in(con, "SELECT doc_id, shard FROM docs WHERE doc_id IN ({})", list(per_doc)))
-            counts = {int(s): int(n) for s, n in con.execute("SELECT shard, SUM(chunks) FROM docs GROUP BY shard")}
-            counts[0] = counts.get(0, 0) + self._legacy(con)
+            known = dict(_execute_in(con, "SELECT doc_id, shard FROM docs WHERE doc_id IN ({})", list(per_doc)))
+            counts = self._counts(con)
             newest = max([*counts, *self.store.shards()])
             groups: dict[int, list[int]] = {}
             for doc, rows in per_doc.items():
@@ -381,7 +388,7 @@ class _ShardMap:
         """The shards holding these documents; unknown ones can only be legacy chunks of shard 0."""
         con = self._con()
         try:
-            known = dict(_select_in(con, "SELECT doc_id, shard FROM docs WHERE doc_id IN ({})", list(doc_ids)))
+            known = dict(_execute_in(con, "SELECT doc_id, shard FROM docs WHERE doc_id IN ({})", list(doc_ids)))
             legacy = self._legacy(con) > 0
         finally:
             con.close()
@@ -397,9 +404,7 @@ class _ShardMap:
         con = self._con()
         try:
             con.execute("BEGIN IMMEDIATE")
-            for i in range(0, len(doc_ids), 500):
-                part = list(doc_ids[i : i + 500])
-                con.execute(f"DELETE FROM docs WHERE doc_id IN ({','.join('?' * len(part))})", part)
+            _execute_in(con, "DELETE FROM docs WHERE doc_id IN ({})", list(doc_ids))
             if legacy_touched and self._legacy(con):
                 mapped = con.execute("SELECT COALESCE(SUM(chunks), 0) FROM docs WHERE shard=0").fetchone()[0]
                 con.execute("UPDATE meta SET value=? WHERE key='legacy'", (max(0, int(self.store._col(0).count()) - int(mapped)),))
@@ -431,19 +436,13 @@ class _ShardMap:
             con.close()
 
 
-def _select_in(con: sqlite3.Connection, sql: str, values: list[str]) -> list[tuple[Any, ...]]:
+def _execute_in(con: sqlite3.Connection, sql: str, values: list[str]) -> list[tuple[Any, ...]]:
+    """Run `sql` (whose IN list is `{}`) over `values` 500 at a time; the rows of every part."""
     out: list[tuple[Any, ...]] = []
     for i in range(0, len(values), 500):
         part = values[i : i + 500]
         out.extend(con.execute(sql.format(",".join("?" * len(part))), part).fetchall())
     return out
-
-
-def _exists(store: ChromaStore, shard: int) -> bool:
-    try:
-        return store._shard_name(shard) in {c.name if hasattr(c, "name") else str(c) for c in store._open_client().list_collections()}
-    except Exception as exc:  # noqa: BLE001
-        raise StoreError(f"could not list Chroma collections at {store.location}: {exc}") from exc
 
 
 def _doc_of(chunk_id: str, metadata: dict[str, Any]) -> str:

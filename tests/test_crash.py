@@ -103,24 +103,31 @@ def expected(folder: Path) -> dict[str, str]:
     return out
 
 
-def run_ingest(data: Path, folder: Path, *, crash: str | None = None, real: bool = False,
-               timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def ingest_env(data: Path) -> dict[str, str]:
+    """The environment of an ingest process over `data` (small shards, no crash hook)."""
     env = {**os.environ, "NEWSBOT_DATA_DIR": str(data), "NEWSBOT_CHROMA_SHARD_CHUNKS": str(SHARD_CHUNKS)}
     env.pop("NEWSBOT_TEST_CRASH", None)
+    return env
+
+
+def pipeline_on(data: Path, embedder: object | None = None) -> Pipeline:
+    """A reader's pipeline over `data`, with the settings the ingest processes use."""
+    return Pipeline(Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS), embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
+
+
+def run_ingest(data: Path, folder: Path, *, crash: str | None = None, real: bool = False,
+               timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = ingest_env(data)
     if crash:
         env["NEWSBOT_TEST_CRASH"] = crash
     cmd = [str(NEWSBOT), "ingest", folder.name] if real else [sys.executable, "-c", SHIM, "ingest", folder.name]
     return subprocess.run(cmd, env=env, cwd=folder.parent, capture_output=True, text=True, timeout=timeout)
 
 
-def hash_pipeline(data: Path) -> Pipeline:
-    return Pipeline(Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS), embedder=HashEmbedder())
-
-
 def check_after_crash(data: Path, before: dict[str, str], kept: set[str], embedder: object | None = None) -> None:
     """Right after a kill, before any rerun: readers see only whole documents and nothing that
     survives into v2 unchanged was lost."""
-    p = Pipeline(Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS), embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
+    p = pipeline_on(data, embedder)
     visible_docs_complete(p)
     now = p.state.sources_map()
     lost = [k for k in kept if now.get(k) != before[k]]
@@ -132,7 +139,7 @@ def check_after_crash(data: Path, before: dict[str, str], kept: set[str], embedd
 
 
 def check_final(data: Path, want: dict[str, str], embedder: object | None = None) -> dict[str, int]:
-    p = Pipeline(Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS), embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
+    p = pipeline_on(data, embedder)
     figures = assert_consistent(p, keys=want)
     assert p.state.sources_map() == want, "an article points at the wrong version of its text"
     assert figures["documents"] == len(set(want.values()))
@@ -177,7 +184,7 @@ def crash_case(tmp_path: Path, v1_index: tuple[Path, dict[str, str]], phase: int
         before = dict(v1)
         r = run_ingest(data, corpus)
         assert r.returncode == 0 and "nothing embedded" in r.stdout, r.stderr
-        assert hash_pipeline(data).state.sources_map() == before
+        assert pipeline_on(data).state.sources_map() == before
         want = make_v2(corpus, N_ARTICLES)
     killed = run_ingest(data, corpus, crash=point)
     assert killed.returncode == 137, f"the ingest never reached {point}: rc={killed.returncode} {killed.stderr[-500:]}"
@@ -246,8 +253,7 @@ def test_kill_9_of_the_real_newsbot_ingest_at_several_points(tmp_path: Path, min
     n = 240
     v1 = make_v1(corpus, n)
     state = data / "state.db"
-    env = {**os.environ, "NEWSBOT_DATA_DIR": str(data), "NEWSBOT_CHROMA_SHARD_CHUNKS": str(SHARD_CHUNKS)}
-    env.pop("NEWSBOT_TEST_CRASH", None)
+    env = ingest_env(data)
     rng = random.Random(8)
     kills = 0
     # Kill the first ingest three times, further along each time (it resumes where it stopped).

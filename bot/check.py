@@ -11,7 +11,11 @@ A sentence that cites nothing, or cites passages that do not support it, is attr
 passage that supports it best when that support reaches the stricter `attribute_min` (small models
 often forget a marker); otherwise it is dropped. Markers naming no passage are removed first.
 Sentences that say the passages lack the answer are the model abstaining, not claims; a sentence
-whose best match in a passage is an instruction aimed at the bot is dropped (prompt injection).
+whose best match in a passage is an instruction aimed at the bot is dropped (prompt injection), and so
+is a sentence that only restates the question (every content word is the question's): it answers nothing.
+A bare verdict ("Yes." / "False.") is a claim about the question's statement: it is kept when the
+passages it cites support that statement's words, names and numbers at the usual bar (similarity
+cannot tell yes from no; the citation lets the reader check which it is).
 
 `CheckSession` checks sentences as text streams in, so a front end can show each sentence once it
 has passed; `ClaimChecker.check` runs a whole answer through one session.
@@ -249,11 +253,17 @@ class CheckSession:
     def _decide(self, claim: str, cited: tuple[int, ...]) -> Verdict:
         if _ABSTAIN.search(claim):
             return Verdict(claim, cited, False, "abstain")
-        content = _content(claim)
+        if _VERDICT.match(claim):
+            return self._verdict(claim, cited)
+        content = _content(_VERDICT_LEAD.sub("", claim))
         if not content:
             return Verdict(claim, cited, False, "no content")
         if looks_like_instruction(claim):
             return Verdict(claim, cited, False, "instruction")
+        if self._question_stems and set(content) <= self._question_stems:
+            # "US scientists made a breakthrough this week [1]." to "What did their discovery involve?":
+            # true to the passage, and no answer; left alone it would pass for one.
+            return Verdict(claim, cited, False, "restates the question")
         vector = self.embedder.embed([claim])[0]
         scored: dict[int, _Score] = {}
 
@@ -280,6 +290,35 @@ class CheckSession:
         reason = "missing names or numbers" if joint.missing else (joint.conflict or "unsupported")
         return Verdict(claim, cited, False, reason, (), joint.cosine, joint.lexical, joint.support, joint.missing)
 
+    def _verdict(self, claim: str, cited: tuple[int, ...]) -> Verdict:
+        """A bare "Yes." / "No." / "True." / "False.": a verdict on the question's own statement.
+
+        Similarity cannot tell yes from no, so what is checked is that the passages it cites are about
+        the question: the question's statement (premise not exempt) must reach the support bar there,
+        with every name and number in it found in them. The reader sees which passages decided it.
+        """
+        statement = _STATEMENT_LEAD.sub("", self.question).strip().rstrip("?").strip()
+        content = _content(statement)
+        if not content:
+            return Verdict(claim, cited, False, "no content")
+        vector = self.embedder.embed([statement])[0]
+        scored = {
+            n: self._score(statement, content, vector, (n,), premise=False) for n in range(1, len(self.passages) + 1)
+        }
+        if cited:
+            joint = self._score(statement, content, vector, cited, premise=False)
+            keep = tuple(n for n in cited if scored[n].support >= self.config.cite_min)
+            keep = keep or (max(cited, key=lambda n: scored[n].support),)
+            bar = (self.config.support_min, self.config.support_cosine_min)
+        else:
+            best = max(scored, key=lambda n: scored[n].support, default=0)
+            joint, keep = scored.get(best, _Score()), (best,)
+            bar = (self.config.attribute_min, self.config.attribute_cosine_min)
+        if joint.missing or joint.support < bar[0] or joint.cosine < bar[1]:
+            reason = "missing names or numbers" if joint.missing else ("unsupported" if cited else "uncited")
+            return Verdict(claim, cited, False, reason, (), joint.cosine, joint.lexical, joint.support, joint.missing)
+        return self._final(joint, claim, cited, keep, "verdict on the question", scored)
+
     @staticmethod
     def _passes(score: _Score, support_min: float, cosine_min: float) -> bool:
         return (
@@ -297,8 +336,13 @@ class CheckSession:
                 return Verdict(claim, cited, False, "instruction", (), score.cosine, score.lexical, score.support)
         return Verdict(claim, cited, True, reason, keep, score.cosine, score.lexical, score.support, (), quotes)
 
-    def _score(self, claim: str, content: list[str], vector: np.ndarray, ns: tuple[int, ...]) -> _Score:
+    def _score(
+        self, claim: str, content: list[str], vector: np.ndarray, ns: tuple[int, ...], premise: bool = True
+    ) -> _Score:
+        """How well passages `ns` support a claim; with `premise`, the question's words need no support."""
         evidence = [self._prepare(n) for n in ns]
+        q_stems = self._question_stems if premise else set()
+        q_numbers = self._question_numbers if premise else set()
         best = _Score()
         for n, ev in zip(ns, evidence):
             if not ev.windows:
@@ -316,12 +360,12 @@ class CheckSession:
         stems = set().union(*(ev.stems for ev in evidence))
         lower = " ".join(ev.lower for ev in evidence)
         numbers = set().union(*(ev.numbers for ev in evidence))
-        counted = [t for t in content if t in stems or t not in self._question_stems]
+        counted = [t for t in content if t in stems or t not in q_stems]
         best.lexical = sum(t in stems for t in counted) / len(counted) if counted else 1.0
-        missing = [x for x in sorted(_numbers(claim)) if x not in numbers and x not in self._question_numbers]
+        missing = [x for x in sorted(_numbers(claim)) if x not in numbers and x not in q_numbers]
         for name in _names(claim):
             low = name.lower()
-            if stem(name) in stems or low in lower or stem(name) in self._question_stems:
+            if stem(name) in stems or low in lower or stem(name) in q_stems:
                 continue
             missing.append(name)
         best.missing = tuple(dict.fromkeys(missing))
@@ -403,9 +447,18 @@ def _ranges(spec: str) -> list[tuple[int, int]]:
     return out
 
 
+# A sentence that is only a verdict, and a verdict leading a sentence ("Yes, the court ruled ...").
+_VERDICT = re.compile(r"^\W*(?:yes|no|true|false)\W*$", re.I)
+_VERDICT_LEAD = re.compile(r"^\W*(?:yes|no|true|false)\s*[,:;.!\-–—]\s*", re.I)
+# "True or false: <statement>" asks about the statement.
+_STATEMENT_LEAD = re.compile(r"^\s*(?:true\s+or\s+false|yes\s+or\s+no)\s*[:,?.\-–—]*\s*", re.I)
 _NEGATION = re.compile(
-    r"\b(?:not|never|none|neither|nor|without|cannot|denied|denies|deny)\b|n't\b|\bno\b(?!\.?\s*\d)", re.I
+    r"\b(?:not|never|none|neither|nor|without|cannot|denied|denies|deny|nobody|nothing|nowhere)\b|n't\b"
+    r"|\bno\b(?!\.?\s*\d)",
+    re.I,
 )
+# How many content words after a negation it is taken to govern ("did not [respond to a request]").
+_NEGATION_SCOPE = 3
 _ORDINAL = (
     r"(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|2nd|3rd|[4-9]th|10th)"
 )
@@ -417,8 +470,14 @@ def _squash(text: str) -> str:
 
 
 def _conflict(claim: str, quote: str) -> str:
-    """Why a claim contradicts its best-matching quote despite sharing its words ('' when it does not)."""
-    if bool(_NEGATION.search(claim)) != bool(_NEGATION.search(quote)):
+    """Why a claim contradicts its best-matching quote despite sharing its words ('' when it does not).
+
+    A negation counts only when one side negates words the other side states: "Chery did not release
+    its figures" contradicts "Chery released its figures", but "Balenciaga, which did not respond to a
+    request for comment, faced criticism" does not contradict "Balenciaga faced criticism".
+    """
+    claim_negated, quote_negated = _negated(claim), _negated(quote)
+    if (quote_negated & _stems_of(claim)) - claim_negated or (claim_negated & _stems_of(quote)) - quote_negated:
         return "negation differs from the passage"
     claim_lower = claim.lower()
     for match in re.finditer(rf"\b({_ORDINAL})[-\s]+(\w+est|most|biggest|largest)\b", quote, re.I):
@@ -426,6 +485,20 @@ def _conflict(claim: str, quote: str) -> str:
         if superlative in claim_lower and ordinal not in claim_lower:
             return f"passage says '{match.group(0)}'"
     return ""
+
+
+def _stems_of(text: str) -> set[str]:
+    return {stem(w) for w in words(text) if w.lower() not in STOPWORDS}
+
+
+def _negated(text: str) -> set[str]:
+    """Stems of the content words a negation governs: up to _NEGATION_SCOPE of them, within its clause."""
+    out: set[str] = set()
+    for match in _NEGATION.finditer(text):
+        clause = re.split(r"[,;:.!?()]|\s[-–—]\s|\b(?:but|although|though|while|whereas)\b", text[match.end() :], maxsplit=1)[0]
+        scope = [w for w in words(clause) if w.lower() not in STOPWORDS and not _NEGATION.fullmatch(w)]
+        out.update(stem(w) for w in scope[:_NEGATION_SCOPE])
+    return out
 
 
 def _has_words(piece: str) -> bool:

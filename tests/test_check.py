@@ -154,3 +154,51 @@ def test_a_negation_in_a_neighbouring_sentence_is_no_contradiction(checker: Clai
         assert v.kept, (claim, v.reason)
     (v,) = checker.check("The painting was damaged, the gallery said [1].", [passage]).verdicts
     assert not v.kept and v.reason == "negation differs from the passage"
+
+
+def test_a_negation_counts_only_where_it_governs_words_the_claim_states(checker: ClaimChecker) -> None:
+    passage = Passage(
+        "c5", "d5",
+        "Balenciaga, which did not respond to a request for comment, faced widespread criticism for a photo "
+        "campaign featuring children. The brand did not apologise until Tuesday.",
+        "a5", "Balenciaga criticised over campaign", "Wire", "2022-11-25",
+    )
+    (v,) = checker.check("Balenciaga faced widespread criticism for a photo campaign featuring children [1].", [passage]).verdicts
+    assert v.kept, v.reason
+    (v,) = checker.check("Balenciaga responded to a request for comment about its photo campaign [1].", [passage]).verdicts
+    assert not v.kept and v.reason == "negation differs from the passage"
+    (v,) = checker.check("The brand apologised for its campaign featuring children [1].", [passage]).verdicts
+    assert not v.kept
+
+
+def test_nobody_and_no_one_negate_alike(checker: ClaimChecker) -> None:
+    passage = Passage(
+        "c6", "d6",
+        "The Mega Millions jackpot grew to $1.02 billion after no one matched all six numbers in Tuesday's drawing.",
+        "a6", "Mega Millions jackpot tops $1 billion", "Wire", "2022-07-27",
+    )
+    (v,) = checker.check("The jackpot grew to $1.02 billion after nobody matched all six numbers on Tuesday [1].", [passage]).verdicts
+    assert v.kept, v.reason
+
+
+def test_a_sentence_that_only_restates_the_question_is_dropped(checker: ClaimChecker) -> None:
+    question = "Xiaomi is in talks with which carmaker about producing electric vehicles?"
+    s = checker.check("Xiaomi is in talks about producing electric vehicles [1]. "
+                      "Xiaomi is in talks with Beijing Automotive Group [1].", PASSAGES, question)
+    first, second = s.verdicts
+    assert not first.kept and first.reason == "restates the question"
+    assert second.kept
+    assert s.report()["dropped_sentences"][0]["reason"] == "restates the question"
+
+
+def test_a_bare_verdict_is_kept_when_its_passage_is_about_the_questions_statement(checker: ClaimChecker) -> None:
+    question = "True or false: BYD had a 27.9% share of China's EV market from January to May 2022?"
+    s = checker.check("True. [2]", PASSAGES, question)
+    (v,) = s.verdicts
+    assert v.kept and v.reason == "verdict on the question" and v.cites == (2,)
+    (v,) = checker.check("Yes [1].", PASSAGES, question).verdicts  # the passage it cites is about something else
+    assert not v.kept
+    (v,) = checker.check("No.", PASSAGES, "Is Xiaomi in talks with Beijing Automotive Group about electric vehicles?").verdicts
+    assert v.kept and v.cites == (1,)  # uncited: attributed to the one passage about the statement
+    (v,) = checker.check("Yes. [1]", PASSAGES, "Did Xiaomi agree to buy a Toyota plant?").verdicts
+    assert not v.kept and v.missing == ("Toyota",)  # the statement's names must be in the passage

@@ -385,8 +385,9 @@ def score_record(
         "timings_ms": timings,
         "error": error,
     }
-    if answer.check is not None:  # what the claim check did to a generated answer
+    if answer.check is not None:  # what the claim check did to a generated answer, sentence by sentence
         record["check"] = {k: v for k, v in answer.check.items() if k != "scores"}
+        record["check"]["verdicts"] = answer.check.get("scores", [])
     if dataset.baselines:
         record["baselines"] = {}
         for name, predictions in dataset.baselines.items():

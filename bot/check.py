@@ -277,11 +277,18 @@ class CheckSession:
             keep = tuple(n for n in cited if one(n).support >= self.config.cite_min)
             keep = keep or (max(cited, key=lambda n: one(n).support),)
             return self._final(joint, claim, cited, keep, "supported", scored)
-        # Not supported as cited (or not cited): attribute it to the one passage that clearly supports it.
+        # Not supported as cited: a model that cited gets its citation corrected when another passage
+        # supports the sentence at the usual bar; an uncited sentence is attributed only to a passage
+        # that supports it clearly (the stricter bar).
         candidates = [n for n in range(1, len(self.passages) + 1) if not one(n).missing]
+        bar = (
+            (self.config.support_min, self.config.support_cosine_min)
+            if cited
+            else (self.config.attribute_min, self.config.attribute_cosine_min)
+        )
         if candidates:
             best_n = max(candidates, key=lambda n: scored[n].support)
-            if self._passes(scored[best_n], self.config.attribute_min, self.config.attribute_cosine_min):
+            if self._passes(scored[best_n], *bar):
                 reason = "reattributed" if cited else "attributed"
                 return self._final(scored[best_n], claim, cited, (best_n,), reason, scored)
         if not cited:
@@ -367,6 +374,9 @@ class CheckSession:
             low = name.lower()
             if stem(name) in stems or low in lower or stem(name) in q_stems:
                 continue
+            base = _DEMONYM.sub("", low)
+            if base != low and len(base) >= 4 and re.search(rf"\b{re.escape(base)}", lower):
+                continue  # "Chinese" is stated by a passage that says "China", "Italian" by "Italy"
             missing.append(name)
         best.missing = tuple(dict.fromkeys(missing))
         if best.passage:
@@ -447,6 +457,8 @@ def _ranges(spec: str) -> list[tuple[int, int]]:
     return out
 
 
+# Demonym endings: "Chinese", "Italian", "British", "Korean" name the place the passage may name instead.
+_DEMONYM = re.compile(r"(?:ese|ian|ean|an|ish|i)$")
 # A sentence that is only a verdict, and a verdict leading a sentence ("Yes, the court ruled ...").
 _VERDICT = re.compile(r"^\W*(?:yes|no|true|false)\W*$", re.I)
 _VERDICT_LEAD = re.compile(r"^\W*(?:yes|no|true|false)\s*[,:;.!\-–—]\s*", re.I)

@@ -202,3 +202,10 @@ def test_a_bare_verdict_is_kept_when_its_passage_is_about_the_questions_statemen
     assert v.kept and v.cites == (1,)  # uncited: attributed to the one passage about the statement
     (v,) = checker.check("Yes. [1]", PASSAGES, "Did Xiaomi agree to buy a Toyota plant?").verdicts
     assert not v.kept and v.missing == ("Toyota",)  # the statement's names must be in the passage
+
+
+def test_a_miscited_paraphrase_is_reattributed_at_the_usual_bar_and_demonyms_match_places(checker: ClaimChecker) -> None:
+    (v,) = checker.check("BYD led with 27.9% of the Chinese market [1].", PASSAGES).verdicts
+    assert v.kept and v.reason == "reattributed" and v.cites == (2,)
+    (v,) = checker.check("BYD led with 27.9% of the Japanese market [2].", PASSAGES).verdicts
+    assert not v.kept and v.missing == ("Japanese",)

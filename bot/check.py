@@ -469,8 +469,10 @@ _NEGATION = re.compile(
     r"|\bno\b(?!\.?\s*\d)",
     re.I,
 )
-# How many content words after a negation it is taken to govern ("did not [respond to a request]").
+# How many content words after a negation it is taken to govern ("did not [respond to a request]"),
+# up to the end of its clause.
 _NEGATION_SCOPE = 3
+_CLAUSE_END = re.compile(r"[,;:.!?()]|\s[-–—]\s|\b(?:but|although|though|while|whereas)\b")
 _ORDINAL = (
     r"(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|2nd|3rd|[4-9]th|10th)"
 )
@@ -507,7 +509,7 @@ def _negated(text: str) -> set[str]:
     """Stems of the content words a negation governs: up to _NEGATION_SCOPE of them, within its clause."""
     out: set[str] = set()
     for match in _NEGATION.finditer(text):
-        clause = re.split(r"[,;:.!?()]|\s[-–—]\s|\b(?:but|although|though|while|whereas)\b", text[match.end() :], maxsplit=1)[0]
+        clause = _CLAUSE_END.split(text[match.end() :], maxsplit=1)[0]
         scope = [w for w in words(clause) if w.lower() not in STOPWORDS and not _NEGATION.fullmatch(w)]
         out.update(stem(w) for w in scope[:_NEGATION_SCOPE])
     return out

@@ -264,7 +264,10 @@ class CheckSession:
             # "US scientists made a breakthrough this week [1]." to "What did their discovery involve?":
             # true to the passage, and no answer; left alone it would pass for one.
             return Verdict(claim, cited, False, "restates the question")
-        vector = self.embedder.embed([claim])[0]
+        # A bare answer ("120,000 [1]", "Sri Lanka [2]") means nothing alone: its similarity is that of the
+        # question answered by it; its own names and numbers must still be in the passage.
+        fragment = bool(self.question) and len(words(claim)) <= _FRAGMENT_WORDS
+        vector = self.embedder.embed([f"{split_question(self.question)} {claim}" if fragment else claim])[0]
         scored: dict[int, _Score] = {}
 
         def one(n: int) -> _Score:
@@ -304,7 +307,7 @@ class CheckSession:
         the question: the question's statement (premise not exempt) must reach the support bar there,
         with every name and number in it found in them. The reader sees which passages decided it.
         """
-        statement = _STATEMENT_LEAD.sub("", self.question).strip().rstrip("?").strip()
+        statement = split_question(self.question).rstrip("?").strip()
         content = _content(statement)
         if not content:
             return Verdict(claim, cited, False, "no content")
@@ -457,6 +460,8 @@ def _ranges(spec: str) -> list[tuple[int, int]]:
     return out
 
 
+# An answer of at most this many words is read as a bare answer to the question ("Sri Lanka [1].").
+_FRAGMENT_WORDS = 6
 # Demonym endings: "Chinese", "Italian", "British", "Korean" name the place the passage may name instead.
 _DEMONYM = re.compile(r"(?:ese|ian|ean|an|ish|i)$")
 # A sentence that is only a verdict, and a verdict leading a sentence ("Yes, the court ruled ...").
@@ -491,7 +496,9 @@ def _conflict(claim: str, quote: str) -> str:
     request for comment, faced criticism" does not contradict "Balenciaga faced criticism".
     """
     claim_negated, quote_negated = _negated(claim), _negated(quote)
-    if (quote_negated & _stems_of(claim)) - claim_negated or (claim_negated & _stems_of(quote)) - quote_negated:
+    if bool(_NEGATION.search(claim)) != bool(_NEGATION.search(quote)) and (
+        (quote_negated & _stems_of(claim)) - claim_negated or (claim_negated & _stems_of(quote)) - quote_negated
+    ):
         return "negation differs from the passage"
     claim_lower = claim.lower()
     for match in re.finditer(rf"\b({_ORDINAL})[-\s]+(\w+est|most|biggest|largest)\b", quote, re.I):
@@ -499,6 +506,11 @@ def _conflict(claim: str, quote: str) -> str:
         if superlative in claim_lower and ordinal not in claim_lower:
             return f"passage says '{match.group(0)}'"
     return ""
+
+
+def split_question(question: str) -> str:
+    """The question without a leading 'True or false:' (the statement it asks about)."""
+    return _STATEMENT_LEAD.sub("", question).strip()
 
 
 def _stems_of(text: str) -> set[str]:

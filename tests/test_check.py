@@ -209,3 +209,26 @@ def test_a_miscited_paraphrase_is_reattributed_at_the_usual_bar_and_demonyms_mat
     assert v.kept and v.reason == "reattributed" and v.cites == (2,)
     (v,) = checker.check("BYD led with 27.9% of the Japanese market [2].", PASSAGES).verdicts
     assert not v.kept and v.missing == ("Japanese",)
+
+
+def test_a_bare_answer_is_judged_as_the_answer_to_the_question(checker: ClaimChecker) -> None:
+    question = "What share of China's EV market did BYD have from January to May 2022?"
+    (v,) = checker.check("27.9% [2].", PASSAGES, question).verdicts
+    assert v.kept and v.cites == (2,)
+    (v,) = checker.check("35% [2].", PASSAGES, question).verdicts
+    assert not v.kept and v.missing == ("35",)
+    question = "Which company is Xiaomi in talks with about electric vehicles?"
+    (v,) = checker.check("Beijing Automotive Group [1].", PASSAGES, question).verdicts
+    assert v.kept and v.cites == (1,)
+    (v,) = checker.check("Great Wall Motors [1].", PASSAGES, question).verdicts
+    assert not v.kept and "Wall" in v.missing
+
+
+def test_negations_on_both_sides_are_no_contradiction(checker: ClaimChecker) -> None:
+    passage = Passage(
+        "c7", "d7",
+        "The Mega Millions jackpot ballooned to $1.02 billion after no one matched all six numbers on Tuesday.",
+        "a7", "Mega Millions jackpot tops $1 billion", "Wire", "2022-07-27",
+    )
+    (v,) = checker.check("The jackpot ballooned to $1.02 billion after nobody won the Mega Millions on Tuesday [1].", [passage]).verdicts
+    assert v.kept, v.reason

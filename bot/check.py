@@ -13,6 +13,8 @@ often forget a marker); otherwise it is dropped. Markers naming no passage are r
 Sentences that say the passages lack the answer are the model abstaining, not claims; a sentence
 whose best match in a passage is an instruction aimed at the bot is dropped (prompt injection), and so
 is a sentence that only restates the question (every content word is the question's): it answers nothing.
+A bare answer of a few words ("Sri Lanka [1].") is judged as the question answered by it: its names
+and numbers must be in the passage, and the similarity is the question's with the answer added.
 A bare verdict ("Yes." / "False.") is a claim about the question's statement: it is kept when the
 passages it cites support that statement's words, names and numbers at the usual bar (similarity
 cannot tell yes from no; the citation lets the reader check which it is).

@@ -263,6 +263,9 @@ class CheckSession:
         if looks_like_instruction(claim):
             return Verdict(claim, cited, False, "instruction")
         if self._question_stems and set(content) <= self._question_stems:
+            if _POLAR.search(split_question(self.question)):
+                # "Yes, the article suggests X [1]." to "Does the article suggest X?": a verdict.
+                return self._verdict(claim, cited)
             # "US scientists made a breakthrough this week [1]." to "What did their discovery involve?":
             # true to the passage, and no answer; left alone it would pass for one.
             return Verdict(claim, cited, False, "restates the question")
@@ -303,32 +306,29 @@ class CheckSession:
         return Verdict(claim, cited, False, reason, (), joint.cosine, joint.lexical, joint.support, joint.missing)
 
     def _verdict(self, claim: str, cited: tuple[int, ...]) -> Verdict:
-        """A bare "Yes." / "No." / "True." / "False.": a verdict on the question's own statement.
+        """A yes/no answer ("Yes." / "False." / "Yes, the article says X."): a verdict on the question.
 
-        Similarity cannot tell yes from no, so what is checked is that the passages it cites are about
-        the question: the question's statement (premise not exempt) must reach the support bar there,
-        with every name and number in it found in them. The reader sees which passages decided it.
+        Similarity cannot tell yes from no, so what is checked is that the passages are about the
+        question's statement: read against all of them (a verdict weighs the evidence, not one passage),
+        it must reach the support bar, and at least half of its names and numbers must be found in them.
+        The verdict cites the passages it named that bear on the statement (or, if none does, the one
+        that bears on it most): the reader sees which passages decided it.
         """
         statement = split_question(self.question).rstrip("?").strip()
         content = _content(statement)
         if not content:
             return Verdict(claim, cited, False, "no content")
         vector = self.embedder.embed([statement])[0]
-        scored = {
-            n: self._score(statement, content, vector, (n,), premise=False) for n in range(1, len(self.passages) + 1)
-        }
-        if cited:
-            joint = self._score(statement, content, vector, cited, premise=False)
-            keep = tuple(n for n in cited if scored[n].support >= self.config.cite_min)
-            keep = keep or (max(cited, key=lambda n: scored[n].support),)
-            bar = (self.config.support_min, self.config.support_cosine_min)
-        else:
-            best = max(scored, key=lambda n: scored[n].support, default=0)
-            joint, keep = scored.get(best, _Score()), (best,)
-            bar = (self.config.attribute_min, self.config.attribute_cosine_min)
-        if joint.missing or joint.support < bar[0] or joint.cosine < bar[1]:
-            reason = "missing names or numbers" if joint.missing else ("unsupported" if cited else "uncited")
+        everything = tuple(range(1, len(self.passages) + 1))
+        joint = self._score(statement, content, vector, everything, premise=False)
+        scored = {n: self._score(statement, content, vector, (n,), premise=False) for n in everything}
+        asserted = len(set(_names(statement))) + len(_numbers(statement))
+        found = 1.0 - len(joint.missing) / asserted if asserted else 1.0
+        if found < 0.5 or joint.support < self.config.support_min or joint.cosine < self.config.support_cosine_min:
+            reason = "missing names or numbers" if found < 0.5 else "unsupported"
             return Verdict(claim, cited, False, reason, (), joint.cosine, joint.lexical, joint.support, joint.missing)
+        keep = tuple(n for n in cited if scored[n].support >= self.config.cite_min)
+        keep = keep or (max(everything, key=lambda n: scored[n].support),)
         return self._final(joint, claim, cited, keep, "verdict on the question", scored)
 
     @staticmethod
@@ -469,6 +469,12 @@ _DEMONYM = re.compile(r"(?:ese|ian|ean|an|ish|i)$")
 # A sentence that is only a verdict, and a verdict leading a sentence ("Yes, the court ruled ...").
 _VERDICT = re.compile(r"^\W*(?:yes|no|true|false)\W*$", re.I)
 _VERDICT_LEAD = re.compile(r"^\W*(?:yes|no|true|false)\s*[,:;.!\-–—]\s*", re.I)
+# A yes/no question ("Does the article suggest ...?", "Between the two reports, was there ...?").
+_POLAR = re.compile(
+    r"(?:^\W*|[,;:]\s*)(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
+    r"\s+(?!you\b)\w",
+    re.I,
+)
 # "True or false: <statement>" asks about the statement.
 _STATEMENT_LEAD = re.compile(r"^\s*(?:true\s+or\s+false|yes\s+or\s+no)\s*[:,?.\-–—]*\s*", re.I)
 _NEGATION = re.compile(

@@ -191,17 +191,24 @@ def test_a_sentence_that_only_restates_the_question_is_dropped(checker: ClaimChe
     assert s.report()["dropped_sentences"][0]["reason"] == "restates the question"
 
 
-def test_a_bare_verdict_is_kept_when_its_passage_is_about_the_questions_statement(checker: ClaimChecker) -> None:
+def test_a_yes_no_answer_is_a_verdict_kept_when_the_passages_are_about_the_statement(checker: ClaimChecker) -> None:
     question = "True or false: BYD had a 27.9% share of China's EV market from January to May 2022?"
     s = checker.check("True. [2]", PASSAGES, question)
     (v,) = s.verdicts
     assert v.kept and v.reason == "verdict on the question" and v.cites == (2,)
-    (v,) = checker.check("Yes [1].", PASSAGES, question).verdicts  # the passage it cites is about something else
-    assert not v.kept
+    (v,) = checker.check("Yes [1].", PASSAGES, question).verdicts
+    assert v.kept and v.cites == (2,)  # cited a passage about something else: cites the one about the statement
     (v,) = checker.check("No.", PASSAGES, "Is Xiaomi in talks with Beijing Automotive Group about electric vehicles?").verdicts
-    assert v.kept and v.cites == (1,)  # uncited: attributed to the one passage about the statement
-    (v,) = checker.check("Yes. [1]", PASSAGES, "Did Xiaomi agree to buy a Toyota plant?").verdicts
-    assert not v.kept and v.missing == ("Toyota",)  # the statement's names must be in the passage
+    assert v.kept and v.cites == (1,)
+    # A restatement answering a yes/no question is a verdict too, not an empty restatement.
+    question = "Between the two reports, was Xiaomi in talks with Beijing Automotive Group about electric vehicles?"
+    (v,) = checker.check("Yes, Xiaomi was in talks with Beijing Automotive Group about electric vehicles [1].", PASSAGES, question).verdicts
+    assert v.kept and v.reason == "verdict on the question"
+    # Most of the statement's names are in no passage: nothing here bears on it.
+    (v,) = checker.check("Yes. [1]", PASSAGES, "Did Toyota and Honda agree to buy a Nissan plant?").verdicts
+    assert not v.kept and v.reason == "missing names or numbers"
+    (v,) = checker.check("No [2].", PASSAGES, "Did the weather stay sunny and warm in Beijing all week?").verdicts
+    assert not v.kept
 
 
 def test_a_miscited_paraphrase_is_reattributed_at_the_usual_bar_and_demonyms_match_places(checker: ClaimChecker) -> None:

@@ -15,9 +15,10 @@ whose best match in a passage is an instruction aimed at the bot is dropped (pro
 is a sentence that only restates the question (every content word is the question's): it answers nothing.
 A bare answer of a few words ("Sri Lanka [1].") is judged as the question answered by it: its names
 and numbers must be in the passage, and the similarity is the question's with the answer added.
-A bare verdict ("Yes." / "False.") is a claim about the question's statement: it is kept when the
-passages it cites support that statement's words, names and numbers at the usual bar (similarity
-cannot tell yes from no; the citation lets the reader check which it is).
+A yes/no answer ("Yes." / "False." / "Yes, the article suggests X" to "Does the article suggest X?")
+is a verdict on the question's statement: it is kept when the passages support that statement at the
+usual bar and hold at least half its names and numbers (similarity cannot tell yes from no; the
+citation lets the reader check which it is).
 
 `CheckSession` checks sentences as text streams in, so a front end can show each sentence once it
 has passed; `ClaimChecker.check` runs a whole answer through one session.

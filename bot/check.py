@@ -195,6 +195,9 @@ class CheckSession:
         self._evidence: dict[int, _Evidence] = {}
         self._question_stems = {stem(w) for w in words(question)}
         self._question_numbers = _numbers(question)
+        # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
+        self._statement = _STATEMENT_LEAD.sub("", question).strip()
+        self._polar = bool(_POLAR.search(self._statement))
 
     # -- streaming ---------------------------------------------------------------------------
     def feed(self, text: str) -> list[Verdict]:
@@ -264,7 +267,7 @@ class CheckSession:
         if looks_like_instruction(claim):
             return Verdict(claim, cited, False, "instruction")
         if self._question_stems and set(content) <= self._question_stems:
-            if _POLAR.search(split_question(self.question)):
+            if self._polar:
                 # "Yes, the article suggests X [1]." to "Does the article suggest X?": a verdict.
                 return self._verdict(claim, cited)
             # "US scientists made a breakthrough this week [1]." to "What did their discovery involve?":
@@ -273,7 +276,7 @@ class CheckSession:
         # A bare answer ("120,000 [1]", "Sri Lanka [2]") means nothing alone: its similarity is that of the
         # question answered by it; its own names and numbers must still be in the passage.
         fragment = bool(self.question) and len(words(claim)) <= _FRAGMENT_WORDS
-        vector = self.embedder.embed([f"{split_question(self.question)} {claim}" if fragment else claim])[0]
+        vector = self.embedder.embed([f"{self._statement} {claim}" if fragment else claim])[0]
         scored: dict[int, _Score] = {}
 
         def one(n: int) -> _Score:
@@ -315,7 +318,7 @@ class CheckSession:
         The verdict cites the passages it named that bear on the statement (or, if none does, the one
         that bears on it most): the reader sees which passages decided it.
         """
-        statement = split_question(self.question).rstrip("?").strip()
+        statement = self._statement.rstrip("?").strip()
         content = _content(statement)
         if not content:
             return Verdict(claim, cited, False, "no content")
@@ -515,11 +518,6 @@ def _conflict(claim: str, quote: str) -> str:
         if superlative in claim_lower and ordinal not in claim_lower:
             return f"passage says '{match.group(0)}'"
     return ""
-
-
-def split_question(question: str) -> str:
-    """The question without a leading 'True or false:' (the statement it asks about)."""
-    return _STATEMENT_LEAD.sub("", question).strip()
 
 
 def _stems_of(text: str) -> set[str]:

@@ -171,16 +171,6 @@ def test_a_negation_counts_only_where_it_governs_words_the_claim_states(checker:
     assert not v.kept
 
 
-def test_nobody_and_no_one_negate_alike(checker: ClaimChecker) -> None:
-    passage = Passage(
-        "c6", "d6",
-        "The Mega Millions jackpot grew to $1.02 billion after no one matched all six numbers in Tuesday's drawing.",
-        "a6", "Mega Millions jackpot tops $1 billion", "Wire", "2022-07-27",
-    )
-    (v,) = checker.check("The jackpot grew to $1.02 billion after nobody matched all six numbers on Tuesday [1].", [passage]).verdicts
-    assert v.kept, v.reason
-
-
 def test_a_sentence_that_only_restates_the_question_is_dropped(checker: ClaimChecker) -> None:
     question = "Xiaomi is in talks with which carmaker about producing electric vehicles?"
     s = checker.check("Xiaomi is in talks about producing electric vehicles [1]. "
@@ -231,11 +221,14 @@ def test_a_bare_answer_is_judged_as_the_answer_to_the_question(checker: ClaimChe
     assert not v.kept and "Wall" in v.missing
 
 
-def test_negations_on_both_sides_are_no_contradiction(checker: ClaimChecker) -> None:
+def test_nobody_and_no_one_negate_alike(checker: ClaimChecker) -> None:
     passage = Passage(
-        "c7", "d7",
-        "The Mega Millions jackpot ballooned to $1.02 billion after no one matched all six numbers on Tuesday.",
-        "a7", "Mega Millions jackpot tops $1 billion", "Wire", "2022-07-27",
+        "c6", "d6",
+        "The Mega Millions jackpot grew to $1.02 billion after no one matched all six numbers in Tuesday's drawing.",
+        "a6", "Mega Millions jackpot tops $1 billion", "Wire", "2022-07-27",
     )
-    (v,) = checker.check("The jackpot ballooned to $1.02 billion after nobody won the Mega Millions on Tuesday [1].", [passage]).verdicts
-    assert v.kept, v.reason
+    # The same words negated on both sides, and negations on both sides that govern different words.
+    for claim in ("The jackpot grew to $1.02 billion after nobody matched all six numbers on Tuesday [1].",
+                  "The jackpot grew to $1.02 billion after nobody won the Mega Millions on Tuesday [1]."):
+        (v,) = checker.check(claim, [passage]).verdicts
+        assert v.kept, (claim, v.reason)

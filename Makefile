@@ -1,5 +1,5 @@
 # newsbot: two commands for a new machine.
-#   make demo   set up .venv, ingest corpus/, answer a question
+#   make demo   set up .venv and the local model, ingest corpus/, answer a question
 #   make test   set up .venv with test extras, run the test suite and the evaluation gate
 PYTHON ?= python3
 VENV := .venv
@@ -32,7 +32,7 @@ install: $(VENV)/.core
 
 install-test: $(VENV)/.test
 
-demo: install
+demo: install local
 	$(NEWSBOT) ingest
 	$(NEWSBOT) ask "$(QUESTION)"
 

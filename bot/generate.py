@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+LOCAL_PASSAGES = 6
+LOCAL_FOCUS = 3
+
+
 class ChatBackend(Protocol):
     """A chat model: messages in, the reply's text out in pieces (one piece when not streaming)."""
 
@@ -190,10 +194,11 @@ def make_generative_answerer(settings: Settings, embedder: Embedder) -> Generati
         raise ConfigError(
             f"NEWSBOT_ANSWERER={settings.answerer!r} is not a generative answerer; valid: {', '.join(BACKENDS)}"
         )
-    # The local model reads about 100 prompt tokens a second on two cores: it gets the best five
-    # passages, each cut to the five sentences around its best match, so an answer takes seconds.
+    # The local model reads about 100 prompt tokens a second on two cores, and the prompt is most of an
+    # answer's time: it gets LOCAL_PASSAGES passages (more articles than the default top-k, so the
+    # answer is more often among them), each cut to the LOCAL_FOCUS sentences that bear on the question.
     local = settings.answerer == "local"
     return GenerativeAnswerer(
         factory(settings), embedder, fallback=ExtractiveAnswerer(embedder),
-        max_passages=5 if local else 8, focus=5 if local else None,
+        max_passages=LOCAL_PASSAGES if local else 8, focus=LOCAL_FOCUS if local else None,
     )

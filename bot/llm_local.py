@@ -45,6 +45,24 @@ def part_files() -> list[Path]:
     return paths
 
 
+def missing_parts(models_dir: Path | None = None) -> str | None:
+    """Why the local model cannot run here (a reason and the command that fixes it), or None when it can.
+
+    It can when llama-cpp-python is installed and either the model is already assembled and verified
+    in `models_dir` or its part packages are installed. Cheap: looks packages and the stamp up without
+    importing llama.cpp or hashing the model.
+    """
+    if importlib.util.find_spec("llama_cpp") is None:
+        return f"llama-cpp-python is not installed ({INSTALL_HINT})"
+    if models_dir is not None and _stamp_matches(models_dir / MODEL_FILE, models_dir / f"{MODEL_FILE}.verified"):
+        return None
+    try:
+        part_files()
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
 def assemble_model(models_dir: Path) -> Path:
     """The verified GGUF in models_dir, assembling it from the installed parts first if needed."""
     target = models_dir / MODEL_FILE
@@ -104,6 +122,37 @@ def _write_stamp(target: Path, stamp: Path) -> None:
     stamp.write_text(json.dumps({"sha256": MODEL_SHA256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
 
 
+class FifoLock:
+    """A lock granted in the order it was asked for (threading.Lock makes no such promise).
+
+    The Slack workers, the REPL and the harness share one warm model: questions waiting for it are
+    answered first come, first served. `waiting` is how many threads are queued behind the holder.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+
+    @property
+    def waiting(self) -> int:
+        """Threads waiting for the lock (not counting the one holding it)."""
+        with self._cond:
+            return max(0, self._next_ticket - self._serving - 1)
+
+    def __enter__(self) -> FifoLock:
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._cond.wait_for(lambda: self._serving == ticket)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
+
+
 class LlamaCppBackend:
     """Chat completions from the local GGUF model (chat template read from the GGUF), one at a time."""
 
@@ -129,7 +178,8 @@ class LlamaCppBackend:
         self.seed = seed
         self._llama: Any = None
         self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()  # a llama.cpp context serves one generation at a time
+        # A llama.cpp context serves one generation at a time; the others wait their turn, in order.
+        self._run_lock = FifoLock()
 
     def warm_up(self) -> None:
         """Assemble and verify the model if needed, then load it."""

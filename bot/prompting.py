@@ -94,9 +94,10 @@ def defuse(text: str) -> str:
 def passage_text(passage: Passage, question: str = "", focus: int | None = None) -> str:
     """A passage's text as the model sees it: defused, injections withheld, bounded.
 
-    With `focus`, only that many consecutive sentences are kept, around the one sharing most words
-    with the question (a small model reads a short prompt much faster; the claim check still
-    compares with the whole passage).
+    With `focus`, only that many sentences are kept: those sharing most content words with the
+    question (ties: the earlier), in the passage's order, with "..." where sentences were left out.
+    A small model reads a short prompt much faster, and the sentences that bear on the question are
+    the ones it needs; the claim check still compares with the whole passage.
     """
     text = defuse(passage.text)
     kept: list[str] = []
@@ -106,10 +107,17 @@ def passage_text(passage: Passage, question: str = "", focus: int | None = None)
     if focus and len(kept) > focus:
         terms = set(content_terms(question))
         overlap = [len(terms & set(content_terms(s))) for s in kept]
-        best = max(range(len(kept)), key=lambda i: (overlap[i], -i))
-        first = min(max(0, best - 1), len(kept) - focus)
-        window = kept[first : first + focus]
-        kept = (["..."] if first > 0 else []) + window + (["..."] if first + focus < len(kept) else [])
+        chosen = sorted(sorted(range(len(kept)), key=lambda i: (-overlap[i], i))[:focus])
+        pieces: list[str] = []
+        previous = -1
+        for i in chosen:
+            if i != previous + 1:
+                pieces.append("...")
+            pieces.append(kept[i])
+            previous = i
+        if previous != len(kept) - 1:
+            pieces.append("...")
+        kept = pieces
     text = " ".join(kept)
     if len(text) > MAX_PASSAGE_CHARS:
         cut = text.rfind(" ", 0, MAX_PASSAGE_CHARS)

@@ -16,7 +16,7 @@ from typing import Any
 from bot.conversation import SessionStore
 from bot.errors import IndexEmptyError, NewsbotError
 from bot.schema import Answer
-from bot.settings import Settings
+from bot.settings import Settings, add_answerer_argument
 
 HELP = """Ask a question about the articles, then follow-ups ("and when?", "what would they buy?").
 Commands:
@@ -33,6 +33,7 @@ def register_cli(subparsers: Any) -> None:
     p = subparsers.add_parser("repl", help="interactive questions and follow-ups")
     p.add_argument("--session", default=None, help="resume (and keep) a named conversation")
     p.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="answer as of this date")
+    add_answerer_argument(p)
     p.set_defaults(handler=run)
 
 

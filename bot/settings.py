@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -11,12 +12,20 @@ from typing import Any
 from bot.errors import ConfigError
 
 EMBEDDERS = ("minilm", "minilm-int8", "http")
-ANSWERERS = ("extractive", "local", "llm")
+ANSWERERS = ("auto", "extractive", "local", "llm")
+# What an unset NEWSBOT_EMBEDDER / NEWSBOT_ANSWERER means (the product's defaults). `Settings()` built
+# in code keeps the plain fp32 embedder and the extractive answerer: deterministic, no optional extra.
+ENV_DEFAULT_EMBEDDER = "minilm-int8"
+ENV_DEFAULT_ANSWERER = "auto"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything newsbot can be configured with; tests build it directly."""
+    """Everything newsbot can be configured with; tests build it directly.
+
+    `answerer="auto"` means the local model when its extra is installed, else the extractive
+    answerer (`bot.pipeline.resolve_answerer`). `from_env` defaults to `auto` and `minilm-int8`.
+    """
 
     data_dir: Path = Path(".newsbot")
     corpus_dir: Path = Path("corpus")
@@ -49,7 +58,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read NEWSBOT_* (and SLACK_*) variables; keyword overrides win (CLI flags)."""
         env = os.environ if env is None else env
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"embedder": ENV_DEFAULT_EMBEDDER, "answerer": ENV_DEFAULT_ANSWERER}
 
         def text(name: str) -> str | None:
             value = env.get(name, "").strip()
@@ -132,3 +141,12 @@ class Settings:
     def state_path(self) -> Path:
         """SQLite file holding sync state, chunk texts, sessions, dedup and feedback."""
         return self.data_dir / "state.db"
+
+
+def add_answerer_argument(parser: argparse.ArgumentParser) -> None:
+    """`--answerer NAME` on a subcommand: the names of NEWSBOT_ANSWERER; an unknown one lists them."""
+    parser.add_argument(
+        "--answerer", choices=ANSWERERS, default=argparse.SUPPRESS,
+        help="auto (the local model when installed, else extractive), extractive, local or llm "
+        "(default NEWSBOT_ANSWERER or auto)",
+    )

@@ -49,7 +49,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.conversation import SessionStore
 from bot.errors import ConfigError, IndexEmptyError, NewsbotError, QuestionError
-from bot.settings import Settings
+from bot.settings import Settings, add_answerer_argument
 from bot.slack_blocks import VOTE_DOWN, VOTE_UP, SlackMessage, answer_message, escape, notice_message, plain_question
 from bot.slack_state import SlackState
 
@@ -632,6 +632,7 @@ def register_cli(subparsers: Any) -> None:
     mode.add_argument("--socket", action="store_true", help="connect with Socket Mode (SLACK_APP_TOKEN)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=3000, help="port to bind with --http (default 3000)")
+    add_answerer_argument(p)
     p.set_defaults(handler=cmd_slack)
 
     f = subparsers.add_parser("feedback", help="the 👍/👎 feedback collected in Slack")

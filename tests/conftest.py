@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,12 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+
+# Commands run as subprocesses by tests about something other than the defaults use the extractive
+# answerer and the fp32 embedder (fast and deterministic); tests/test_default_answerer.py removes
+# these to run the product's defaults (auto, minilm-int8) as a new user gets them.
+os.environ.setdefault("NEWSBOT_ANSWERER", "extractive")
+os.environ.setdefault("NEWSBOT_EMBEDDER", "minilm")
 
 
 @pytest.fixture(scope="session")

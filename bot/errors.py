@@ -9,6 +9,7 @@ NewsbotError
  +-- EmbedError         the embedding model failed or could not be loaded
  +-- AnswerError        the answerer (local or hosted LLM) failed
  +-- QuestionError      the question itself is unusable (empty, too long)
+ +-- FetchError         a URL could not be fetched or read as a feed, sitemap or article ("URL: reason")
 """
 
 from __future__ import annotations
@@ -48,3 +49,12 @@ class AnswerError(NewsbotError):
 
 class QuestionError(NewsbotError):
     """The question cannot be answered as asked (empty or too long)."""
+
+
+class FetchError(NewsbotError):
+    """A URL could not be fetched, or what it returned is not a feed, sitemap or article."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason

@@ -52,6 +52,12 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS journal (doc_id TEXT PRIMARY KEY, op TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS lexlog (seq INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, doc_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fetched (
+    url TEXT PRIMARY KEY, source TEXT NOT NULL, key TEXT, etag TEXT, last_modified TEXT, fetched_at REAL
+);
+CREATE TABLE IF NOT EXISTS source_syncs (
+    name TEXT PRIMARY KEY, url TEXT NOT NULL, synced_at REAL, report TEXT, last_error TEXT
+);
 """
 
 # Documents a reader may see: marked done and not about to be deleted.

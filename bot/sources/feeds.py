@@ -1,0 +1,164 @@
+"""Feeds and sitemaps -> items (article urls with the feed's own title and date).
+
+RSS 2.0 and Atom are parsed by feedparser; sitemaps, sitemap indexes and Google News sitemaps
+(`<news:news>` with its title and publication date) by lxml. `kind_of` tells the three kinds and
+an article page apart by content type and first bytes, for sources whose kind is not configured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import urllib.parse
+from dataclasses import dataclass
+
+import feedparser
+import lxml.etree  # type: ignore[import-untyped]
+
+from bot.errors import FetchError
+from bot.schema import parse_date
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
+XML_TYPES = ("application/xml", "text/xml")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SNIFF = 2048
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An article url listed by a feed or sitemap, with whatever the listing says about it."""
+
+    url: str
+    title: str | None = None
+    published: str | None = None
+    outlet: str | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a feed or sitemap lists: article items, and (sitemap indexes) further sitemaps."""
+
+    items: list[FeedItem]
+    sitemaps: list[str]
+
+
+def kind_of(content_type: str, body: bytes) -> str:
+    """'feed', 'sitemap' or 'page' from a response's content type and first bytes."""
+    head = body[:_SNIFF].lstrip().lower()
+    if content_type in FEED_TYPES:
+        return "feed"
+    if content_type in HTML_TYPES or head.startswith((b"<!doctype html", b"<html")):
+        return "page"
+    if b"<urlset" in head or b"<sitemapindex" in head:
+        return "sitemap"
+    if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+        return "feed"
+    if content_type in XML_TYPES:
+        return "feed"
+    return "page"
+
+
+def parse_feed(body: bytes, url: str, *, content_type: str = "") -> Listing:
+    """Items of an RSS or Atom feed; FetchError('URL: reason') when it is HTML or not a feed."""
+    head = body[:_SNIFF].lstrip().lower()
+    if content_type in HTML_TYPES or head.startswith((b"<!doctype html", b"<html")):
+        raise FetchError(url, f"expected a feed, got an HTML page ({content_type or 'no content type'})")
+    # A stream, never bytes or str: feedparser would open a local file or URL that the body names.
+    parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": url, "content-type": content_type or "application/xml"})
+    version = str(parsed.get("version") or "")
+    if not version or not version.startswith(("rss", "atom", "cdf")):
+        exc = parsed.get("bozo_exception")
+        why = f"not RSS or Atom ({_first_line(exc)})" if exc is not None else "not RSS or Atom"
+        raise FetchError(url, why)
+    if parsed.get("bozo") and not parsed.entries:
+        raise FetchError(url, f"malformed feed: {_first_line(parsed.get('bozo_exception'))}")
+    outlet = _text(parsed.feed.get("title"))
+    items: list[FeedItem] = []
+    for entry in parsed.entries:
+        link = _link(entry, url)
+        if link is None:
+            continue
+        published = _struct_date(entry.get("published_parsed") or entry.get("updated_parsed"))
+        items.append(FeedItem(link, _text(entry.get("title")), published, outlet))
+    return Listing(items, [])
+
+
+def parse_sitemap(body: bytes, url: str) -> Listing:
+    """Items of a sitemap (with Google News titles and dates), or the sitemaps a sitemap index lists."""
+    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = lxml.etree.fromstring(body, parser=parser)
+    except lxml.etree.XMLSyntaxError as exc:
+        raise FetchError(url, f"malformed sitemap XML: {exc}") from None
+    tag = lxml.etree.QName(root).localname
+    if tag == "sitemapindex":
+        locs = [_loc(s, url) for s in root.iter(f"{{{SITEMAP_NS}}}sitemap", "sitemap")]
+        return Listing([], [x for x in locs if x])
+    if tag != "urlset":
+        raise FetchError(url, f"not a sitemap (root element <{tag}>)")
+    items: list[FeedItem] = []
+    for node in root.iter(f"{{{SITEMAP_NS}}}url", "url"):
+        loc = _loc(node, url)
+        if loc is None:
+            continue
+        news = node.find(f"{{{NEWS_NS}}}news")
+        title = published = outlet = None
+        if news is not None:
+            title = _text(news.findtext(f"{{{NEWS_NS}}}title"))
+            published = parse_date(news.findtext(f"{{{NEWS_NS}}}publication_date"))
+            outlet = _text(news.findtext(f"{{{NEWS_NS}}}publication/{{{NEWS_NS}}}name"))
+        if published is None:
+            published = parse_date(node.findtext(f"{{{SITEMAP_NS}}}lastmod"))
+        items.append(FeedItem(loc, title, published, outlet))
+    return Listing(items, [])
+
+
+def _loc(node: lxml.etree._Element, base: str) -> str | None:
+    text = node.findtext(f"{{{SITEMAP_NS}}}loc") or node.findtext("loc")
+    return _absolute(text, base)
+
+
+def _link(entry: feedparser.FeedParserDict, base: str) -> str | None:
+    link = entry.get("link")
+    if not link:
+        for candidate in entry.get("links") or []:
+            if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
+                link = candidate["href"]
+                break
+    if not link and str(entry.get("id") or "").startswith(("http://", "https://")):
+        link = entry.get("id")
+    return _absolute(link, base)
+
+
+def _absolute(link: object, base: str) -> str | None:
+    """An absolute http(s) url from a possibly relative link, or None."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    url = urllib.parse.urljoin(base, link.strip())
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return urllib.parse.urlunsplit(parts._replace(fragment=""))
+
+
+def _struct_date(value: object) -> str | None:
+    """feedparser's UTC time.struct_time as YYYY-MM-DD."""
+    if value is None:
+        return None
+    try:
+        return dt.date(value[0], value[1], value[2]).isoformat()  # type: ignore[index]
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _text(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

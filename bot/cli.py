@@ -28,7 +28,7 @@ EXIT_ERROR = 1
 EXIT_SKIPPED = 3
 
 # Front ends that add their own subcommands through `register_cli(subparsers)`.
-FRONT_ENDS = ("bot.repl", "bot.slack_app", "bot.evaluation.cli", "bot.bench")
+FRONT_ENDS = ("bot.repl", "bot.slack_app", "bot.evaluation.cli", "bot.bench", "bot.sources.cli")
 
 
 def parse_day(value: str) -> dt.date:
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("ingest", help="sync files and folders into the index (default: corpus/)")
-    p.add_argument("paths", nargs="*", type=Path, help="files or folders (.md .txt .html .json .jsonl)")
+    p.add_argument("paths", nargs="*", help="files or folders (.md .txt .html .json .jsonl), or http(s) URLs of feeds, sitemaps or pages")
     p.add_argument("--wait", action="store_true", help="wait for another running ingest instead of exiting")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_ingest)
@@ -90,9 +90,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot ingest."""
     from bot.pipeline import Pipeline
 
+    urls = [a for a in args.paths if a.startswith(("http://", "https://"))]
+    paths = [Path(a) for a in args.paths if a not in urls]
+    code = EXIT_OK
+    if urls:
+        from bot.sources.cli import ingest_urls
+
+        code = ingest_urls(settings, urls, as_json=args.json)
+        if not paths:
+            return code
     pipeline = Pipeline(settings)
     report = pipeline.ingest(
-        args.paths or None,
+        paths or None,
         progress=True,
         on_skip=lambda s: print(str(s), file=sys.stderr),
         wait=args.wait,
@@ -101,7 +110,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(report.summary())
-    return EXIT_SKIPPED if report.skipped else EXIT_OK
+    return EXIT_SKIPPED if report.skipped or code else EXIT_OK
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

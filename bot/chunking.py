@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+
+import regex
 
 from bot.schema import Chunk
 
@@ -17,32 +18,107 @@ _ABBREVIATIONS = frozenset(
     capt col lt sgt jan feb mar apr jun jul aug sep sept oct nov dec fig est approx dept univ
     u.s u.k u.n e.g i.e a.m p.m""".split()
 )
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+|$)|\n\s*\n|\n(?=\s*(?:[-*•#]|\d+[.)])\s)|\n")
+# A sentence ends at a run of Unicode sentence terminators (Latin . ! ?, CJK 。！？｡, Arabic ؟ ۔,
+# Devanagari । ॥, Ethiopic ።, Myanmar ။ ...; the full-width ； too, and ; after Greek, where it is the
+# question mark), with any closing brackets and quotes after it; or at a line break (judged below).
+_BOUNDARY = regex.compile(r"(?:[\p{Sentence_Terminal}；]+|;)[\p{Pe}\p{Pf}\"'»]*|\n\s*")
+_ASCII_END = frozenset(".!?")
+_DIGIT_DOTS = frozenset("．﹒․")  # full-width and small full stops also sit inside numbers: ３．５
+_GREEK = regex.compile(r"\p{Greek}")
+# Lines that start a list item, heading or table row. A bullet always does; a number ("2.") only
+# after a colon, another item or a short line, since a wrapped line may start with "2011. It".
+_BULLET = regex.compile(r"[^\S\n]*[-*•‣◦▪][^\S\n]")
+_NUMBERED = regex.compile(r"[^\S\n]*(?:\d{1,3}[.)]|\+)[^\S\n]")
+_BLOCK = regex.compile(r"[^\S\n]*(?:#{1,6}(?:\s|$)|\|)")
+_SOFT_LINE_END = regex.compile(r"[,\-‐–—(/&]$")  # a line ending like this goes on in the next one
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Split text into sentence spans (start, end), trimmed of surrounding whitespace."""
+    """Split text into sentence spans (start, end) into `text`, trimmed of surrounding whitespace.
+
+    A sentence ends at terminal punctuation of any script, a blank line, a list item, heading or
+    table row, or a line break that is not a hard wrap (a line short enough that the next line's
+    first word would have fitted on it); a wrapped line's break is just a space.
+    """
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
+    width = 0  # the text's wrap width, measured only when a line break needs judging
+    for match in _BOUNDARY.finditer(text):
         end = match.end()
         token = match.group(0)
-        if token[0] in ".!?":
-            before = text[start : match.start()].rstrip()
-            last = before.split()[-1].lower().strip("(\"'“") if before.split() else ""
-            nxt = text[end : end + 3].lstrip()
-            if token == "." and (
-                last in _ABBREVIATIONS
-                or (len(last) == 1 and last.isalpha())  # initials: "J. Powell"
-                or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last) is not None  # "u.s"
-                or (nxt[:1].islower())
-                or (nxt[:1].isdigit() and before[-1:].isdigit())
-            ):
-                continue
+        if token[0] == "\n":
+            if token.count("\n") == 1:
+                if not width:
+                    width = _wrap_width(text)
+                if not _line_break_ends_sentence(text, match.start(), end, width):
+                    continue
+        elif not _terminator_ends_sentence(text, start, match.start(), end, token):
+            continue
         _push(text, start, end, spans)
         start = end
     _push(text, start, len(text), spans)
     return spans
+
+
+def _terminator_ends_sentence(text: str, start: int, at: int, end: int, token: str) -> bool:
+    """Whether the terminator run text[at:end] (closers included) ends the sentence begun at start."""
+    mark = token.rstrip("\"'»")
+    mark = "".join(ch for ch in mark if not unicodedata.category(ch) in ("Pe", "Pf"))
+    following = text[end : end + 1]
+    if mark == ";":  # Greek question mark (U+037E is ; after NFC): only after a Greek word
+        prev = text[:at].rstrip()[-1:]
+        nxt = text[end:end + 3].lstrip()[:1]
+        return bool(prev) and _GREEK.match(prev) is not None and (not nxt or nxt.isupper()) and (
+            not following or following.isspace())
+    if set(mark) <= _ASCII_END:
+        # Latin-style stops need a space after them: 3.5, U.S.-led and example.com go on.
+        if following and not following.isspace():
+            return False
+        if mark != ".":
+            return True
+        before = text[start:at].rstrip()
+        words_before = before.split()
+        last = words_before[-1].lower().strip("(\"'“‘«") if words_before else ""
+        nxt = text[end : end + 3].lstrip()
+        return not (
+            last in _ABBREVIATIONS
+            or (len(last) == 1 and last.isalpha())  # initials: "J. Powell", "А. Пушкин"
+            or regex.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]", last) is not None  # "u.s"
+            or nxt[:1].islower()
+            or (nxt[:1].isdigit() and before[-1:].isdigit())
+        )
+    # Other scripts' terminators end a sentence with or without a space after (CJK uses none).
+    if set(mark) <= _DIGIT_DOTS and text[at - 1 : at].isdigit() and following.isdigit():
+        return False
+    return True
+
+
+def _line_break_ends_sentence(text: str, at: int, end: int, width: int) -> bool:
+    """Whether the single line break text[at:end] ends a sentence rather than wrapping one."""
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at].rstrip()
+    stop = text.find("\n", end)
+    next_line = text[end : stop if stop >= 0 else len(text)]
+    if _BLOCK.match(line) or _BLOCK.match(next_line) or _BULLET.match(next_line):
+        return True
+    if _NUMBERED.match(next_line) and (
+        _BULLET.match(line) or _NUMBERED.match(line) or line.endswith(":") or line[:1].isspace()
+    ):
+        return True
+    first_word = next_line.split(maxsplit=1)[0] if next_line.strip() else ""
+    if first_word[:1].islower() or _SOFT_LINE_END.search(line):
+        return False
+    # A greedy wrap breaks a line only when the next word would not fit on it: a line that short
+    # broke on purpose (a headline, a byline, a list without markers).
+    return len(line) + 1 + len(first_word) <= width
+
+
+def _wrap_width(text: str) -> int:
+    """The width text is wrapped at: the 90th percentile of its line lengths (0 for no lines)."""
+    lengths = sorted(len(line.rstrip()) for line in text.split("\n") if line.strip())
+    if not lengths:
+        return 0
+    return lengths[min(len(lengths) - 1, (9 * len(lengths)) // 10)]
 
 
 def _push(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
@@ -94,6 +170,16 @@ class WordpieceCounter:
         enc = tok.encode(text, add_special_tokens=False)  # type: ignore[attr-defined]
         return [tuple(o) for o in enc.offsets]
 
+    def words(self, text: str) -> list[tuple[int, int, int]]:
+        """Each wordpiece of text as (start, end, word number): the tokenizer's words, a CJK character
+        or a punctuation mark being one word of its own."""
+        tok = self._load()
+        enc = tok.encode(text, add_special_tokens=False)  # type: ignore[attr-defined]
+        out: list[tuple[int, int, int]] = []
+        for k, ((a, b), w) in enumerate(zip(enc.offsets, enc.word_ids)):
+            out.append((a, b, k if w is None else w))
+        return out
+
 
 class SentenceChunker:
     """Packs whole sentences into chunks of at most `max_tokens` wordpieces, overlapping by sentences."""
@@ -104,11 +190,13 @@ class SentenceChunker:
         max_tokens: int = 160,
         overlap_sentences: int = 1,
         hard_limit: int = 254,
+        overlap_words: int = 8,
     ) -> None:
         self.counter = counter or WordpieceCounter()
         self.max_tokens = min(max_tokens, hard_limit)
         self.overlap = overlap_sentences
         self.hard_limit = hard_limit
+        self.overlap_words = overlap_words
 
     def chunk(self, doc_id: str, text: str) -> list[Chunk]:
         """Cut one article's text into chunks whose text is an exact slice of the article."""
@@ -133,7 +221,7 @@ class SentenceChunker:
         return chunks
 
     def _pieces(self, text: str) -> list[tuple[int, int]]:
-        """Sentence spans, with any sentence over the limit cut at word boundaries."""
+        """Sentence spans, with any sentence over the limit cut into overlapping pieces."""
         spans = split_sentences(text)
         if not spans:
             return []
@@ -142,20 +230,58 @@ class SentenceChunker:
         for (s, e), n in zip(spans, counts):
             if n <= self.max_tokens:
                 out.append((s, e))
-                continue
-            offsets = self.counter.offsets(text[s:e])
-            piece_start = 0
-            while piece_start < len(offsets):
-                stop = min(piece_start + self.max_tokens, len(offsets))
-                if stop < len(offsets):
-                    # Back off to a whitespace boundary so no word is cut in half.
-                    k = stop
-                    while k > piece_start + 1 and not text[s + offsets[k - 1][1] : s + offsets[k][0]].strip() == "" :
-                        k -= 1
-                    if k > piece_start + 1:
-                        stop = k
-                a = s + offsets[piece_start][0]
-                b = s + offsets[stop - 1][1]
-                _push(text, a, b, out)
-                piece_start = stop
+            else:
+                out.extend(self._cut(text, s, e))
         return out
+
+    def _cut(self, text: str, s: int, e: int) -> list[tuple[int, int]]:
+        """Cut the over-long sentence text[s:e] into pieces of at most `max_tokens` wordpieces.
+
+        Pieces overlap by `overlap_words` words, so a name or phrase that short crossing one cut is
+        whole in the next piece, and cuts fall between words, away from runs of capitalised words
+        where there is a choice, so that a piece neither starts nor ends inside a name.
+        """
+        pieces = self.counter.words(text[s:e])
+        n = len(pieces)
+        # breaks[k]: how good a cut before wordpiece k is (0 inside a word, 1 between words without a
+        # space, 2 at a space inside a run of capitalised words, 3 at any other space).
+        breaks = [0] * (n + 1)
+        word_start = s  # where the space-delimited word before the current gap starts
+        for k in range(1, n):
+            if pieces[k][2] == pieces[k - 1][2]:
+                continue
+            if not text[s + pieces[k - 1][1] : s + pieces[k][0]].isspace():
+                breaks[k] = 1
+                continue
+            before = text[word_start : s + pieces[k - 1][1]]
+            after = text[s + pieces[k][0] : s + pieces[k][1]]
+            breaks[k] = 2 if _capitalised(before) and _capitalised(after) else 3
+            word_start = s + pieces[k][0]
+        out: list[tuple[int, int]] = []
+        start = 0
+        reach = max(1, self.max_tokens // 4)  # how far a cut may move back to find a better place
+        while True:
+            stop = start + self.max_tokens
+            if stop >= n:
+                out.append((s + pieces[start][0], e))
+                return out
+            best = max(range(stop, max(start + 1, stop - reach) - 1, -1), key=lambda k: (breaks[k], k))
+            stop = best if breaks[best] else stop
+            out.append((s + pieces[start][0], s + pieces[stop - 1][1]))
+            # The next piece starts `overlap_words` words back, then further back out of a name.
+            nxt, words_back = stop, 0
+            while nxt > start + 1 and words_back < self.overlap_words:
+                nxt -= 1
+                if breaks[nxt]:
+                    words_back += 1
+            floor = max(start + 1, stop - self.max_tokens // 2)
+            while nxt > floor and breaks[nxt] == 2:
+                nxt -= 1
+                while nxt > floor and not breaks[nxt]:
+                    nxt -= 1
+            start = max(nxt, start + 1)
+
+
+def _capitalised(word: str) -> bool:
+    first = word.lstrip("\"'“‘(«[")[:1]
+    return first.isupper() or first.isdigit()

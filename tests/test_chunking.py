@@ -30,14 +30,14 @@ def sentences(text: str) -> list[str]:
 
 def test_sentences_respect_abbreviations_initials_and_numbers() -> None:
     text = ('Mr. Smith met U.S. officials on Jan. 5 in Washington. J. Powell said rates rose 3.5 percent. '
-            '"We are done." He left!\n\nA new paragraph without a full stop\nand a line after it')
+            '"We are done." He left!\n\nA short line without a full stop\nA line after it\nand its wrapped end')
     assert sentences(text) == [
         "Mr. Smith met U.S. officials on Jan. 5 in Washington.",
         "J. Powell said rates rose 3.5 percent.",
         '"We are done."',
         "He left!",
-        "A new paragraph without a full stop",
-        "and a line after it",
+        "A short line without a full stop",  # short: broken on purpose, not wrapped
+        "A line after it\nand its wrapped end",  # a lower-case next line goes on the sentence
     ]
 
 

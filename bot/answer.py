@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -22,9 +23,10 @@ import numpy as np
 
 from bot.chunking import split_sentences
 from bot.embed import Embedder
+from bot.numbers import amounts, has_figure, number_tokens, without_amounts
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
+from bot.tokens import words
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.%$]*[A-Za-z0-9%]|[A-Za-z0-9]")
 STOPWORDS = frozenset(
     """a an the and or but if of at by for with about against between into through during before after
     above below to from up down in out on off over under again further then once here there all any both
@@ -72,14 +74,15 @@ class Answerer(Protocol):
         ...
 
 
-def words(text: str) -> list[str]:
-    """Word tokens of a text, as written (hyphenated words split)."""
-    return _WORD.findall(text.replace("-", " ").replace("–", " "))
-
-
 def stem(word: str) -> str:
-    """A light English stem: lower case, common suffixes off (enough to match 'talks'/'talking')."""
-    w = word.lower().strip(".'’").replace("’", "'")
+    """A light English stem: case folded, common suffixes off (enough to match 'talks'/'talking').
+
+    Words of other scripts are only case folded (English suffixes are Latin letters); number
+    tokens ('num:5:pct') pass unchanged.
+    """
+    if word.startswith("num:"):
+        return word
+    w = word.casefold().strip(".'’").replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
     for suffix in ("ingly", "edly", "ing", "ies", "ied", "es", "ed", "ly", "s"):
@@ -93,15 +96,22 @@ def stem(word: str) -> str:
     return w
 
 
+def terms(text: str) -> list[str]:
+    """Every term of a text: stemmed words, and each number's canonical tokens (with and without unit)."""
+    rest, found = without_amounts(text)
+    return [stem(w) for w in words(rest)] + [t for a in found for t in a.tokens]
+
+
 def content_terms(text: str) -> list[str]:
-    """Stemmed content words of a text (no stopwords, no question words)."""
+    """Stemmed content words of a text (no stopwords, no question words), numbers as 'num:' tokens."""
+    rest, found = without_amounts(text)
     out = []
-    for w in words(text):
+    for w in words(rest):
         lw = w.lower()
         if lw in STOPWORDS or lw in _QWORDS or (len(lw) < 2 and not lw.isdigit()):
             continue
         out.append(stem(w))
-    return out
+    return out + [a.token for a in found]
 
 
 _ASKED_FOR = re.compile(r"\b(?i:which|what)\s+((?:[A-Z][\w'’&.-]*\s+)+)[a-z]")
@@ -123,20 +133,21 @@ def asked_for_terms(question: str) -> set[str]:
 
 
 def key_terms(question: str) -> list[str]:
-    """Names and numbers a question is about: capitalised words past the first, and digits.
+    """Names and numbers a question is about: capitalised words past the first, and 'num:' tokens.
 
     Names that describe what is asked for ("which Ivy League school") are not among them: the
-    answer names the school instead.
+    answer names the school instead. A number is its canonical token ('5 percent' -> 'num:5:pct'),
+    so any spelling of the same amount meets it.
     """
     asked_for = {stem(w) for m in _ASKED_FOR.finditer(question) for w in words(m.group(1))}
-    tokens = words(question)
     out: list[str] = []
-    for i, w in enumerate(tokens):
+    for i, w in enumerate(words(question)):
         lw = w.lower()
-        if lw in STOPWORDS or lw in _QWORDS or stem(w) in asked_for:
+        if lw in STOPWORDS or lw in _QWORDS or stem(w) in asked_for or any(ch.isdigit() for ch in w):
             continue
-        if any(ch.isdigit() for ch in w) or (i > 0 and w[:1].isupper()) or (w.isupper() and len(w) > 1):
+        if (i > 0 and w[:1].isupper()) or (w.isupper() and len(w) > 1):
             out.append(stem(w))
+    out.extend(a.token for a in amounts(question))
     return list(dict.fromkeys(out))
 
 
@@ -156,7 +167,7 @@ def answer_type(question: str) -> str:
         r"\bhow (many|much|big|large|high|low|fast|far|long|old|tall)\b|"
         r"\bwhat (was |is |were |are )?(the )?(percentage|percent|share|number|amount|price|value|rate|total|size|age|score|cost)\b",
         q,
-    ):
+    ) or _AMOUNT_ASKED.search(q) or _HOW_MANY.search(q):
         return "number"
     if re.search(
         r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (company|companies|firm|person|people|country|countries|city|"
@@ -168,6 +179,26 @@ def answer_type(question: str) -> str:
     ) or _ASKED_FOR.search(question):
         return "name"
     return "thing"
+
+
+# "What was Ravel Outdoor's bicycle revenue?": the noun the question ends on (or that a preposition
+# follows) is an amount, so the answer must hold a figure.
+_AMOUNT_NOUNS = (
+    r"revenues?|sales|turnover|profits?|losses|loss|earnings|income|prices?|costs?|value|valuation|worth|"
+    r"budget|salary|salaries|wages?|pay|fines?|fees?|debts?|deficit|spending|investment|funding|dividends?|"
+    r"tariffs?|taxe?s?|rent|bonus|compensation|payout|market cap(?:italisation|italization)?|"
+    r"population|headcount|workforce|subscribers|turnout|death toll|toll|capacity|output|production|"
+    r"growth|inflation|unemployment|rate|score|margin"
+)
+_AMOUNT_ASKED = re.compile(
+    rf"^\W*(?:what|which)\s+(?:is|was|were|are|will be|would be|has been|had been)\s+[^?]*?\b(?:{_AMOUNT_NOUNS})\b"
+    r"\s*(?:(?:in|for|of|at|on|during|from|per|by|this|last|next|over|after|before|since|figures?)\b[^?]*)?\?*\s*$"
+)
+# "How many" in other languages: Chinese, Japanese, Russian, Greek, French, Spanish, Italian, Portuguese, German.
+_HOW_MANY = re.compile(
+    r"多少|几[个名位家年次]|いくつ|何人|何個|сколько|πόσ(?:οι|ες|α|ο|η)\b|\bcombien\b|\bcu[aá]nt[oa]s?\b|"
+    r"\bquant[oiae]s?\b|\bwie viele?\b"
+)
 
 
 def split_context(question: str) -> tuple[str, str]:
@@ -249,14 +280,14 @@ class ExtractiveAnswerer:
         for i, hit in enumerate(hits):
             text = hit.passage.text
             # The title and the outlet are context: "as reported by The Verge" names the source.
-            title_terms = [stem(w) for w in words(f"{hit.passage.title or ''} {hit.passage.source or ''}")]
+            title_terms = terms(f"{hit.passage.title or ''} {hit.passage.source or ''}")
             history: list[list[str]] = [title_terms, title_terms]
             for s, e in split_sentences(text):
                 sentence = text[s:e]
-                if "|" in sentence:
-                    continue  # "Also Read| ..." links and tables: neither answers nor context
-                toks = [stem(w) for w in words(sentence)]
-                if len(sentence.split()) >= 4:
+                if "|" in sentence and not _table_row(sentence):
+                    continue  # "Also Read| ..." links and menus: neither answers nor context
+                toks = terms(sentence)
+                if len(words(sentence)) >= 4:
                     nearby = set(toks).union(*history[-2:], title_terms)
                     rows.append((i, hit.passage.start + s, hit.passage.start + e, sentence, toks, history[-1], nearby))
                 history.append(toks)
@@ -293,19 +324,23 @@ class ExtractiveAnswerer:
             if keys:
                 # Numbers and years the question names must be there; of its names, one in three
                 # may be worded differently ("US" / "United States").
-                missing_numbers = sum(1 for k in keys if k[:1].isdigit() and k not in nearby)
-                missing_names = sum(1 for k in keys if not k[:1].isdigit() and k not in nearby)
-                names = sum(1 for k in keys if not k[:1].isdigit())
+                missing_numbers = sum(1 for k in keys if k.startswith("num:") and k not in nearby)
+                missing_names = sum(1 for k in keys if not k.startswith("num:") and k not in nearby)
+                names = sum(1 for k in keys if not k.startswith("num:"))
                 if missing_numbers or missing_names > names // 3:
                     continue
             novel = [w for w in words(sentence) if stem(w) not in q_set and w.lower() not in STOPWORDS]
             if not novel:
                 continue
-            if kind == "number" and not any(_NUMBER.search(w) and w.lower() not in q_lower for w in novel):
+            if kind == "number" and not _has_new_figure(sentence, novel, question):
                 continue
-            if kind == "percent" and not _PERCENT.search(sentence):
+            if kind == "percent" and not (
+                _PERCENT.search(sentence) or any(a.unit == "pct" for a in amounts(sentence))
+            ):
                 continue
-            if kind == "money" and not _MONEY.search(sentence):
+            if kind == "money" and not (
+                _MONEY.search(sentence) or any(a.unit in _CURRENCIES for a in amounts(sentence))
+            ):
                 continue
             if kind == "date" and not _has_new_date(sentence, question):
                 continue
@@ -352,6 +387,33 @@ class ExtractiveAnswerer:
                 Citation(n, p.article_id, p.title, p.source, p.published, p.url, p.path, quote, p.chunk_id)
             )
         return Reply(" ".join(parts), False, citations)
+
+
+_CURRENCIES = frozenset("usd eur gbp jpy cny inr chf cad aud hkd krw rub".split())
+_NOT_A_TABLE = re.compile(r"^\W*(?:also read|read more|related|see also|watch|listen|click|follow)\b", re.IGNORECASE)
+
+
+def _table_row(sentence: str) -> bool:
+    """A table row kept at extraction ("Bicycles | 31.7 million euros | -9%"): short cells, a figure."""
+    cells = [c.strip() for c in sentence.split("|")]
+    return (
+        len(cells) >= 2
+        and all(len(c.split()) <= 6 for c in cells)
+        and has_figure(sentence)
+        and not _NOT_A_TABLE.search(sentence)
+    )
+
+
+def _has_new_figure(sentence: str, novel: list[str], question: str) -> bool:
+    """True when a sentence holds a figure the question does not: an amount, a number word, a numeral."""
+    asked = set(number_tokens(question))
+    if any(a.tokens[-1] not in asked for a in amounts(sentence)):
+        return True
+    q_lower = question.lower()
+    return any(
+        (_NUMBER.search(w) or any(unicodedata.numeric(ch, None) is not None for ch in w)) and w.lower() not in q_lower
+        for w in novel
+    )
 
 
 def _has_new_date(sentence: str, question: str) -> bool:

@@ -33,11 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import STOPWORDS, stem, words
+from bot.answer import STOPWORDS, stem, terms
 from bot.chunking import split_sentences
 from bot.embed import Embedder
+from bot.numbers import Amount, amounts, number_tokens, without_amounts
 from bot.prompting import inert, looks_like_instruction
 from bot.schema import Passage
+from bot.tokens import words
 
 # [1], [1, 2], [1][2], [Passage 1], [source 2], [1-3].
 _MARKER = re.compile(
@@ -54,13 +56,6 @@ _ABSTAIN = re.compile(
     r"|^\s*(?:unknown|not found)\W*$",
     re.I,
 )
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
 _MONTHS = "january february march april may june july august september october november december".split()
 # Capitalised words that are not names (sentence openers, discourse words, titles of address).
 _NOT_NAMES = frozenset(
@@ -113,17 +108,13 @@ class _Evidence:
 
 
 def _numbers(text: str) -> set[str]:
-    """Numbers in a text, normalised: '1,200' -> '1200', '3.50' -> '3.5', 'three' -> '3'."""
-    out: set[str] = set()
-    for match in re.finditer(r"\d+(?:[.,]\d+)*", text):
-        token = match.group(0).replace(",", "")
-        if "." in token:
-            token = token.rstrip("0").rstrip(".")
-        out.add(token.lstrip("0") or "0")
-    for w in re.findall(r"[a-z]+", text.lower()):
-        if w in _NUMBER_WORDS:
-            out.add(_NUMBER_WORDS[w])
-    return out
+    """Canonical tokens of a text's numbers: '1,200' and '1.2k' -> 'num:1200', '$1.2bn' -> 'num:1200000000:usd'."""
+    return set(number_tokens(text))
+
+
+def _claimed(text: str) -> dict[str, Amount]:
+    """A claim's numbers by canonical token (value and unit, if it has one)."""
+    return {a.token: a for a in amounts(text)}
 
 
 def _date_words(published: str | None) -> str:
@@ -156,8 +147,10 @@ def _names(claim: str) -> list[str]:
 
 
 def _content(claim: str) -> list[str]:
-    """Stemmed content words of a claim."""
-    return [stem(w) for w in words(claim) if w.lower() not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    """Stemmed content words of a claim, its numbers as canonical tokens."""
+    rest, found = without_amounts(claim)
+    out = [stem(w) for w in words(rest) if w.lower() not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return out + [a.token for a in found]
 
 
 def strip_markers(text: str) -> str:
@@ -193,7 +186,7 @@ class CheckSession:
         self.verdicts: list[Verdict] = []
         self._buffer = ""
         self._evidence: dict[int, _Evidence] = {}
-        self._question_stems = {stem(w) for w in words(question)}
+        self._question_stems = set(terms(question))
         self._question_numbers = _numbers(question)
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
         self._statement = _STATEMENT_LEAD.sub("", question).strip()
@@ -326,7 +319,7 @@ class CheckSession:
         everything = tuple(range(1, len(self.passages) + 1))
         joint = self._score(statement, content, vector, everything, premise=False)
         scored = {n: self._score(statement, content, vector, (n,), premise=False) for n in everything}
-        asserted = len(set(_names(statement))) + len(_numbers(statement))
+        asserted = len(set(_names(statement))) + len(_claimed(statement))
         found = 1.0 - len(joint.missing) / asserted if asserted else 1.0
         if found < 0.5 or joint.support < self.config.support_min or joint.cosine < self.config.support_cosine_min:
             reason = "missing names or numbers" if found < 0.5 else "unsupported"
@@ -378,7 +371,8 @@ class CheckSession:
         numbers = set().union(*(ev.numbers for ev in evidence))
         counted = [t for t in content if t in stems or t not in q_stems]
         best.lexical = sum(t in stems for t in counted) / len(counted) if counted else 1.0
-        missing = [x for x in sorted(_numbers(claim)) if x not in numbers and x not in q_numbers]
+        # A number is in the passage when the same value (and unit, if the claim gives one) is, in any spelling.
+        missing = [a.plain for t, a in sorted(_claimed(claim).items()) if t not in numbers and t not in q_numbers]
         for name in _names(claim):
             low = name.lower()
             if stem(name) in stems or low in lower or stem(name) in q_stems:
@@ -412,7 +406,7 @@ class CheckSession:
             windows,
             len(spans),
             np.asarray(vectors, dtype=np.float32),
-            {stem(w) for w in words(full)},
+            set(terms(full)),
             full.lower(),
             _numbers(full) | _numbers((p.published or "").replace("-", " ")),
         )
@@ -535,7 +529,7 @@ def _negated(text: str) -> set[str]:
 
 
 def _has_words(piece: str) -> bool:
-    return bool(re.search(r"[A-Za-z0-9]", _PARTIAL_MARKER.sub("", _MARKER.sub("", piece))))
+    return bool(re.search(r"[^\W_]", _PARTIAL_MARKER.sub("", _MARKER.sub("", piece))))
 
 
 class ClaimChecker:

@@ -1,6 +1,10 @@
 """Chunk texts -> a BM25 index, persisted beside Chroma, updated incrementally, kept in step with SQLite.
 
-Tokenisation is bm25s's (lower case, English stopwords, Snowball stemming); scoring is BM25 with
+Tokenisation is bm25s's (lower case, English stopwords, Snowball stemming) over NFKC text in which
+Han/kana runs are written as character bigrams (bot.tokens: those scripts have no spaces), plus the
+canonical tokens of every number (bot.numbers: '5%' and '5 percent' are both 'num:5:pct', so either
+spelling retrieves the other); a change to it bumps FORMAT, and an index of another format is
+rebuilt, never mixed with new segments. Scoring is BM25 with
 Lucene's idf (bm25s's default method), computed at query time from stored term statistics, so
 the index can grow by segments without re-scoring what is already there:
 
@@ -35,7 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from bot.numbers import without_amounts
 from bot.state import crash_point
+from bot.tokens import spaced
 
 K1 = 1.5
 B = 0.75
@@ -47,6 +53,9 @@ MERGE_CAP = 200_000
 DEAD_FRACTION = 0.3
 _TOKENIZE_BATCH = 2000
 _MANIFEST = "MANIFEST"
+# The manifest's format: 2 added CJK bigrams and number tokens. An index saved in another format
+# reads as missing, so the next ingest rebuilds it from the chunk texts.
+FORMAT = 2
 
 
 def _stemmer() -> Any:
@@ -157,10 +166,15 @@ class Bm25Index:
         return out
 
     def tokenize(self, texts: list[str]) -> list[list[str]]:
-        """The index's tokenisation: lower case, stopwords removed, stemmed."""
+        """The index's tokenisation: lower case, stopwords removed, stemmed, CJK bigrams, 'num:' tokens."""
         import bm25s  # type: ignore[import-untyped]
 
-        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)  # type: ignore[no-any-return]
+        # Numbers are taken out before bm25s sees them ("1,200" would be "200", "$1.2bn" "2bn").
+        split = [without_amounts(spaced(t)) for t in texts]
+        tokens: list[list[str]] = bm25s.tokenize(
+            [rest for rest, _ in split], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
+        )
+        return [list(toks) + [t for a in found for t in a.tokens] for toks, (_, found) in zip(tokens, split)]
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -169,7 +183,7 @@ class Bm25Index:
             data = json.loads((self.folder / _MANIFEST).read_text())
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) and data.get("version") == 1 else None
+        return data if isinstance(data, dict) and data.get("version") == FORMAT else None
 
     def disk_generation(self) -> int:
         """The generation of the index saved on disk (-1: none)."""
@@ -432,7 +446,7 @@ class Bm25Index:
             lengths = np.asarray(s.lengths, dtype=np.int64)
             total_len += int(lengths[s.live_mask()].sum()) if len(s.dead) else int(lengths.sum())
         manifest = {
-            "version": 1, "generation": generation, "seq": seq, "instance": instance,
+            "version": FORMAT, "generation": generation, "seq": seq, "instance": instance,
             "n_live": n_live, "total_len": total_len,
             "segments": [{"name": s.name, "dead": s.dead_file, "rows": s.n_rows} for s in segments],
         }

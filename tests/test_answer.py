@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+import pytest
+
 from bot.answer import ExtractiveAnswerer, answer_type, content_terms, key_terms, split_context
 from bot.chain import format_answer
 from bot.embed import MiniLMEmbedder
+from bot.numbers import has_figure
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Passage, Reply
 
 TEXT_A = (
@@ -32,7 +37,7 @@ def test_question_analysis() -> None:
     assert answer_type("When will it open?") == "date"
     assert answer_type("Who runs Acme Motors?") == "name"
     assert answer_type("Why is it building?") == "thing"
-    assert key_terms("Where will Acme Motors build in 2025?") == ["acme", "motor", "2025"]
+    assert key_terms("Where will Acme Motors build in 2025?") == ["acme", "motor", "num:2025"]
     assert key_terms("Which Ivy League school will Acme Motors fund?") == ["acme", "motor"]  # the school is the answer
     assert content_terms("eliminate") == content_terms("eliminating")
     assert "talk" in content_terms("Who is Xiaomi talking to?")
@@ -107,3 +112,114 @@ def test_formatter_rejects_a_quote_that_is_not_in_the_passage() -> None:
     fake = Citation(1, "https://example.com/acme", "t", "s", None, None, None, "Acme will close every plant.", "a:0")
     answer = format_answer("q", "q", hits, Reply("Acme will close every plant. [1]", False, [fake]), {})
     assert answer.abstained and answer.citations == [] and answer.text == ABSTAIN_TEXT
+
+
+def _one(text: str, title: str = "News") -> list[Hit]:
+    p = Passage("x:0", "x", text, "https://example.com/x", title, "Wire", "2024-05-01", "https://example.com/x", None,
+                0, len(text))
+    return [Hit(p, 0.1)]
+
+
+# Issue 15 point 3: the answerer reads any script. Each article has a distractor sentence about the company.
+SCRIPTS = [
+    ("蓝湾电池是一家总部位于宁波的电池制造商。公司去年扩建了储能电池工厂。蓝湾电池现有员工约八百人。",
+     "蓝湾电池有多少员工？", "现有员工约八百人。"),
+    ("Компания «Северсталь» построила новый завод в Череповце. На заводе Северсталь работают 1200 сотрудников.",
+     "Сколько сотрудников работают на заводе Северсталь?", "работают 1200 сотрудников."),
+    ("Η εταιρεία Παπαδόπουλος άνοιξε νέο εργοστάσιο στη Θεσσαλονίκη. Η Παπαδόπουλος απασχολεί 350 εργαζόμενους.",
+     "Πόσους εργαζόμενους απασχολεί η Παπαδόπουλος;", "απασχολεί 350 εργαζόμενους."),
+    ("Énergie Côtière a inauguré une usine à Saint-Nazaire. Énergie Côtière emploie 640 salariés en Bretagne.",
+     "Combien de salariés emploie Énergie Côtière ?", "emploie 640 salariés en Bretagne."),
+]
+
+
+@pytest.mark.parametrize(("text", "question", "ending"), SCRIPTS)
+def test_questions_and_articles_in_other_scripts_are_answered(text: str, question: str, ending: str) -> None:
+    reply = ExtractiveAnswerer().answer(question, _one(text))
+    assert not reply.abstained, question
+    assert reply.citations[0].quote.endswith(ending)
+    assert reply.citations[0].quote in text
+
+
+def test_decomposed_accents_match_composed_ones() -> None:
+    # The article is in NFD (e + combining acute), the question in NFC.
+    text = unicodedata.normalize("NFD", "Énergie Côtière a inauguré une usine. Énergie Côtière emploie 640 salariés en Bretagne.")
+    reply = ExtractiveAnswerer().answer("Combien de salariés emploie Énergie Côtière ?", _one(text))
+    assert not reply.abstained and "640" in reply.text
+
+
+def test_a_question_in_one_script_does_not_match_an_article_in_another() -> None:
+    text = "Acme Motors will build a battery plant in Ohio. The plant will employ 1,500 people."
+    assert ExtractiveAnswerer().answer("蓝湾电池有多少员工？", _one(text)).abstained
+
+
+# Issue 15 point 4: a question asking for an amount never gets an answer without a figure.
+RAVEL = ("Ravel Outdoor's bicycle revenue fell sharply as dealers cut their stocks. "
+         "The company blamed the weather and high interest rates for the drop in bicycle revenue.")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What was Ravel Outdoor's bicycle revenue?", "What were Ravel Outdoor's bicycle sales last year?",
+     "What is the bicycle revenue of Ravel Outdoor?", "What was Ravel Outdoor's revenue from bicycles?"],
+)
+def test_an_amount_question_is_never_answered_without_a_figure(question: str) -> None:
+    assert answer_type(question) == "number"
+    assert ExtractiveAnswerer().answer(question, _one(RAVEL, "Ravel Outdoor results")).abstained
+    # With a figure in the passage, an answer (if any) holds one.
+    reply = ExtractiveAnswerer().answer(question, _one(f"{RAVEL}\n{TABLE}", "Ravel Outdoor results"))
+    assert reply.abstained or has_figure(reply.citations[0].quote), question
+
+
+TABLE = "Segment | Revenue | Change\nBicycles | 31.7 million euros | -9%\nTents | 12.1 million euros | +3%"
+
+
+def test_an_amount_in_a_table_row_answers_the_amount_question() -> None:
+    # The row kept at extraction holds the figure; the sentence that names the revenue does not.
+    for question in ("What was Ravel Outdoor's bicycle revenue?", "What is the bicycle revenue of Ravel Outdoor?"):
+        reply = ExtractiveAnswerer().answer(question, _one(f"{RAVEL}\n{TABLE}", "Ravel Outdoor results"))
+        assert not reply.abstained, question
+        assert reply.citations[0].quote == "Bicycles | 31.7 million euros | -9%"
+
+
+def test_link_lines_with_bars_are_still_no_answers() -> None:
+    text = "Also Read| Ravel Outdoor revenue hits 5 million. Ravel Outdoor's bicycle revenue fell sharply last year."
+    assert ExtractiveAnswerer().answer("What was Ravel Outdoor's bicycle revenue?", _one(text)).abstained
+
+
+# Issue 15 point 7: numbers match by value and unit, however they are written.
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("Which retailer cut prices by 5 percent?", "Grocer Valmart cut prices by 5% across its stores."),
+        ("Which company will cut 1200 jobs?", "Carmaker Voltra will cut 1,200 jobs in Germany."),
+        ("Which company was valued at $1.2 billion?", "Fintech start-up Payzo was valued at $1.2bn in its funding round."),
+        ("Which retailer cut prices by 5 per cent?", "Grocer Valmart cut prices by 5% across its stores."),
+        ("Which company will cut 1.2k jobs?", "Carmaker Voltra will cut 1200 jobs in Germany."),
+        ("Which company will cut 1.2 thousand jobs?", "Carmaker Voltra will cut 1,200 jobs in Germany."),
+        ("Which company was valued at 1.2 billion dollars?", "Fintech start-up Payzo was valued at USD 1.2bn in its round."),
+        ("Which company reported revenue of €31.7 million?", "Bike maker Ravel reported revenue of 31.7m euros for 2023."),
+        ("Which city opened a 5 km tram line?", "The city of Lund opened a 5km tram line on Monday."),
+    ],
+)
+def test_numbers_written_differently_match(question: str, sentence: str) -> None:
+    text = f"Markets were calm on Monday as investors waited for results. {sentence}"
+    reply = ExtractiveAnswerer().answer(question, _one(text))
+    assert not reply.abstained, question
+    assert reply.citations[0].quote == sentence
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which company will cut 1300 jobs?", "Which company was valued at €1.2 billion?", "Which retailer cut prices by 5 km?"],
+)
+def test_a_different_amount_does_not_match(question: str) -> None:
+    text = ("Markets were calm on Monday. Carmaker Voltra will cut 1,200 jobs in Germany. "
+            "Fintech start-up Payzo was valued at $1.2bn. Grocer Valmart cut prices by 5% across its stores.")
+    assert ExtractiveAnswerer().answer(question, _one(text)).abstained
+
+
+def test_question_terms_carry_canonical_numbers() -> None:
+    assert key_terms("Which company was valued at $1.2 billion?") == ["num:1200000000:usd"]
+    assert "num:5:pct" in content_terms("Which retailer cut prices by 5 percent?")
+    assert content_terms("cut 1,200 jobs") == content_terms("cut 1.2k jobs")

@@ -1,0 +1,150 @@
+"""Numbers in text -> canonical value+unit tokens, so every spelling of one amount matches.
+
+"5%", "5 percent" and "5 per cent" are all `num:5:pct`; "1,200", "1200", "1.2k" and "1.2 thousand"
+are all `num:1200`; "$1.2bn", "$1.2 billion", "1.2 billion dollars" and "USD 1.2bn" are all
+`num:1200000000:usd`; "31.7m euros" and "€31.7 million" are `num:31700000:eur`; "5km" and "5 km"
+are `num:5:km`. A mention with a unit also yields the bare value (`num:1200000000`), so a question
+that names the amount without its unit still meets it. Text is NFKC-normalised first (full-width
+digits and signs count), and the small English number words (zero to twenty) count as values.
+
+The one canonicaliser for the answerer's key terms (bot/answer.py), the claim check's number matching
+(bot/check.py) and the BM25 tokens (bot/lexical.py): no library matches "1.2bn" with "1.2 billion".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+_SCALES = {
+    "k": 3, "thousand": 3, "m": 6, "mn": 6, "mln": 6, "million": 6, "millions": 6,
+    "b": 9, "bn": 9, "billion": 9, "billions": 9, "tn": 12, "trn": 12, "trillion": 12,
+    "lakh": 5, "lakhs": 5, "crore": 7, "crores": 7,
+}
+# Currency written before the number: symbols and ISO codes.
+_PREFIX = {
+    "us$": "usd", "$": "usd", "€": "eur", "£": "gbp", "¥": "jpy", "₹": "inr", "₩": "krw", "₽": "rub",
+    "usd": "usd", "eur": "eur", "gbp": "gbp", "jpy": "jpy", "cny": "cny", "rmb": "cny", "inr": "inr",
+    "chf": "chf", "cad": "cad", "aud": "aud", "hkd": "hkd", "rs": "inr", "rs.": "inr",
+}
+# Units written after the number (currency words and codes, percent, measures).
+_SUFFIX = {
+    "%": "pct", "percent": "pct", "per cent": "pct", "pct": "pct",
+    "percentage point": "pp", "percentage points": "pp",
+    "usd": "usd", "eur": "eur", "gbp": "gbp", "jpy": "jpy", "cny": "cny", "rmb": "cny", "inr": "inr",
+    "chf": "chf", "cad": "cad", "aud": "aud", "hkd": "hkd",
+    "dollar": "usd", "dollars": "usd", "euro": "eur", "euros": "eur", "pound": "gbp", "pounds": "gbp",
+    "sterling": "gbp", "yen": "jpy", "yuan": "cny", "renminbi": "cny", "rupee": "inr", "rupees": "inr",
+    "franc": "chf", "francs": "chf", "rouble": "rub", "roubles": "rub", "ruble": "rub", "rubles": "rub",
+    "km": "km", "kilometre": "km", "kilometres": "km", "kilometer": "km", "kilometers": "km",
+    "mile": "mi", "miles": "mi", "kg": "kg", "kilogram": "kg", "kilograms": "kg", "kilo": "kg", "kilos": "kg",
+    "tonne": "t", "tonnes": "t", "ton": "t", "tons": "t", "metre": "m", "metres": "m", "meter": "m",
+    "meters": "m", "cm": "cm", "mm": "mm", "mph": "mph", "km/h": "kmh", "kph": "kmh",
+    "kw": "kw", "mw": "mw", "gw": "gw", "kwh": "kwh", "mwh": "mwh", "gwh": "gwh", "twh": "twh",
+    "megawatt": "mw", "megawatts": "mw", "gigawatt": "gw", "gigawatts": "gw",
+    "litre": "l", "litres": "l", "liter": "l", "liters": "l", "hectare": "ha", "hectares": "ha",
+    "°c": "c", "°f": "f",
+}
+_WORD_VALUES = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+
+
+def _alternation(keys: Iterable[str]) -> str:
+    # Longest first, so "km" wins over "k" and "per cent" over "per".
+    return "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(keys, key=len, reverse=True))
+
+
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_END = r"(?![^\W\d_])"  # not followed by a letter: "5 km" but not "5 kmart"
+_MENTION = re.compile(
+    rf"(?:(?<![^\W\d_])(?P<pre>{_alternation(_PREFIX)})\s*)?"
+    rf"(?<![\d.,])(?P<value>{_DIGITS}|\b(?:{'|'.join(_WORD_VALUES)})\b)"
+    rf"(?:(?P<sep>\s*)(?P<scale>{_alternation(_SCALES)}){_END})?"
+    rf"(?:\s*(?P<unit>{_alternation(_SUFFIX)})(?:{_END}|(?<=%)))?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Amount:
+    """One number mentioned in a text: its value (scale applied) and unit ('' when none), its span."""
+
+    value: Decimal
+    unit: str
+    start: int
+    end: int
+
+    @property
+    def plain(self) -> str:
+        """The value written plainly: '1200000000', '27.9'."""
+        return _plain(self.value)
+
+    @property
+    def token(self) -> str:
+        """The canonical token: 'num:1200', 'num:1200000000:usd', 'num:5:pct'."""
+        return f"num:{self.plain}:{self.unit}" if self.unit else f"num:{self.plain}"
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """The token, and the bare value's token when there is a unit."""
+        return (self.token, f"num:{self.plain}") if self.unit else (self.token,)
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def amounts(text: str) -> list[Amount]:
+    """Every number in `text` with its unit, in order; spans index the NFKC-normalised text."""
+    text = unicodedata.normalize("NFKC", text)
+    out: list[Amount] = []
+    for m in _MENTION.finditer(text):
+        raw = m.group("value")
+        word = _WORD_VALUES.get(raw.lower())
+        try:
+            value = Decimal(word) if word is not None else Decimal(raw.replace(",", ""))
+        except InvalidOperation:
+            continue
+        scale = (m.group("scale") or "").lower()
+        if scale:
+            if scale in ("k", "m", "b") and m.group("sep"):
+                scale = ""  # "5 m" is five metres, "5m" five million; a lone "k" or "b" must be attached too
+            if scale:
+                value = value.scaleb(_SCALES[scale])
+        prefix = _PREFIX.get((m.group("pre") or "").lower(), "")
+        suffix = _SUFFIX.get(re.sub(r"\s+", " ", (m.group("unit") or "").lower()), "")
+        out.append(Amount(value, prefix or suffix, m.start(), m.end()))
+    return out
+
+
+def without_amounts(text: str) -> tuple[str, list[Amount]]:
+    """(the NFKC text with every amount blanked out, the amounts): words and numbers tokenised apart."""
+    text = unicodedata.normalize("NFKC", text)
+    found = amounts(text)
+    parts: list[str] = []
+    last = 0
+    for a in found:
+        parts.append(text[last : a.start])
+        parts.append(" ")
+        last = a.end
+    parts.append(text[last:])
+    return "".join(parts), found
+
+
+def number_tokens(text: str) -> list[str]:
+    """Canonical tokens of every number in `text` (see the module docstring), in order, repeats kept."""
+    return [t for a in amounts(text) for t in a.tokens]
+
+
+def has_figure(text: str) -> bool:
+    """True when a text holds a number: digits, a number word, or a numeral of any script ('八百')."""
+    return bool(amounts(text)) or any(unicodedata.numeric(ch, None) is not None for ch in text)

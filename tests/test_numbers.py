@@ -1,0 +1,86 @@
+"""Numbers -> canonical value+unit tokens (issue 15 point 7), and words of any script (point 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.numbers import amounts, has_figure, number_tokens, without_amounts
+from bot.tokens import spaced, words
+
+
+def token(text: str) -> str:
+    """The one amount's full token."""
+    (a,) = amounts(text)
+    return a.token
+
+
+@pytest.mark.parametrize(
+    ("spellings", "expected"),
+    [
+        (["5%", "5 percent", "5 per cent", "5 Percent", "5 pct", "５％"], "num:5:pct"),
+        (["1,200", "1200", "1.2k", "1.2 thousand", "１２００"], "num:1200"),
+        (["$1.2bn", "$1.2 billion", "1.2 billion dollars", "USD 1.2bn", "US$1.2bn", "1.2bn USD", "$1,200 million"],
+         "num:1200000000:usd"),
+        (["31.7m euros", "€31.7 million", "31.7 million euros", "EUR 31.7mn", "€31,700,000"], "num:31700000:eur"),
+        (["5km", "5 km", "5 kilometres", "5 kilometers"], "num:5:km"),
+        (["£3m", "3 million pounds", "GBP 3mn"], "num:3000000:gbp"),
+        (["3.50", "3.5"], "num:3.5"),
+        (["twelve", "12"], "num:12"),
+    ],
+)
+def test_every_spelling_of_an_amount_has_one_token(spellings: list[str], expected: str) -> None:
+    for spelling in spellings:
+        assert token(f"It was {spelling} last year.") == expected, spelling
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("5%", "5 km"),  # same value, another unit
+        ("$1.2bn", "€1.2bn"),  # same value, another currency
+        ("1.2bn", "1.2m"),  # another scale
+        ("1,200", "1,300"),
+        ("5 m", "5m"),  # five metres is not five million
+    ],
+)
+def test_different_amounts_do_not_meet(a: str, b: str) -> None:
+    assert token(a) != token(b)
+
+
+def test_an_amount_with_a_unit_also_gives_its_bare_value() -> None:
+    # "valued at 1.2 billion" (no currency) must still meet "$1.2bn".
+    assert number_tokens("$1.2bn") == ["num:1200000000:usd", "num:1200000000"]
+    assert "num:1200000000" in number_tokens("1.2 billion")
+    assert number_tokens("Bicycles | 31.7 million euros | -9%") == [
+        "num:31700000:eur", "num:31700000", "num:9:pct", "num:9"]
+
+
+def test_numbers_inside_words_and_dates() -> None:
+    assert number_tokens("the 5 kmart stores") == ["num:5"]  # 'km' is not a unit inside a word
+    assert number_tokens("In 2023, 1,200 jobs went") == ["num:2023", "num:1200"]
+    assert number_tokens("2022-07-15") == ["num:2022", "num:7", "num:15"]
+    assert number_tokens("someone, anyone, nothing") == []
+
+
+def test_without_amounts_blanks_them_and_keeps_the_words() -> None:
+    rest, found = without_amounts("Acme cut 1,200 jobs and prices by 5 per cent.")
+    assert rest.split() == ["Acme", "cut", "jobs", "and", "prices", "by", "."]
+    assert [a.token for a in found] == ["num:1200", "num:5:pct"]
+
+
+def test_figures_of_any_script() -> None:
+    assert has_figure("现有员工约八百人。")
+    assert has_figure("revenue of 31.7 million euros")
+    assert not has_figure("Ravel Outdoor's bicycle revenue fell sharply.")
+
+
+def test_words_of_any_script() -> None:
+    assert words("Компания «Северсталь» наняла сотрудников") == ["Компания", "Северсталь", "наняла", "сотрудников"]
+    assert words("Η Ελλάδα και ο Παπαδόπουλος") == ["Η", "Ελλάδα", "και", "ο", "Παπαδόπουλος"]
+    # Composed and decomposed accents are one word.
+    assert words("São Paulo café") == words("Sa\u0303o Paulo cafe\u0301") == ["São", "Paulo", "café"]
+    # Chinese has no spaces: bigrams, cut at question words, so the question shares the passage's terms.
+    question, passage = set(words("蓝湾电池有多少员工？")), set(words("蓝湾电池现有员工约八百人。"))
+    assert {"蓝湾", "电池", "员工"} <= question & passage
+    assert "多少" not in question and "少员" not in question
+    assert spaced("电池。Acme") == " 电池 。Acme"

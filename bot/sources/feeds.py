@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import urllib.parse
+import xml.sax
 from dataclasses import dataclass
 
 import feedparser
@@ -72,8 +73,10 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "") -> Listing:
         exc = parsed.get("bozo_exception")
         why = f"not RSS or Atom ({_first_line(exc)})" if exc is not None else "not RSS or Atom"
         raise FetchError(url, why)
-    if parsed.get("bozo") and not parsed.entries:
-        raise FetchError(url, f"malformed feed: {_first_line(parsed.get('bozo_exception'))}")
+    problem = parsed.get("bozo_exception")
+    if isinstance(problem, xml.sax.SAXException) or (parsed.get("bozo") and not parsed.entries):
+        # Not well-formed XML: feedparser's lenient fallback may return half a feed; refuse it whole.
+        raise FetchError(url, f"malformed feed XML: {_first_line(problem)}")
     outlet = _text(parsed.feed.get("title"))
     items: list[FeedItem] = []
     for entry in parsed.entries:

@@ -9,11 +9,13 @@ backoff on 429 and 5xx honouring Retry-After, a per-host concurrency limit and d
 from __future__ import annotations
 
 import email.utils
+import json
 import threading
 import time
 import urllib.parse
 import urllib.robotparser
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 
@@ -41,6 +43,17 @@ class FetchOptions:
     delay_s: float = 0.5
     workers: int = 8
     robots: bool = True
+    robots_ttl_s: float = 86400.0
+
+
+class RobotsCache(Protocol):
+    """Where robots.txt files are kept between runs (a JSON record per origin)."""
+
+    def load(self, origin: str) -> str | None:
+        """The record saved for an origin, or None."""
+
+    def save(self, origin: str, record: str) -> None:
+        """Keep the record for an origin."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +96,9 @@ class _Host:
 class Fetcher:
     """A thread-safe polite HTTP client; `requests` counts the HTTP requests it made."""
 
-    def __init__(self, options: FetchOptions | None = None) -> None:
+    def __init__(self, options: FetchOptions | None = None, *, robots_cache: RobotsCache | None = None) -> None:
         self.options = options or FetchOptions()
+        self._robots_cache = robots_cache
         o = self.options
         self._client = httpx.Client(
             headers={"User-Agent": o.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -233,9 +247,17 @@ class Fetcher:
         return host.robots is None or host.robots.can_fetch(self.agent, url)
 
     def _load_robots(self, host: _Host, parts: urllib.parse.SplitResult) -> None:
-        robots_url = f"{_origin(parts)}/robots.txt"
+        origin = _origin(parts)
+        robots_url = f"{origin}/robots.txt"
         parser: urllib.robotparser.RobotFileParser | None = None
         error: str | None = None
+        cached = self._cached_robots(origin)
+        if cached is not None:
+            if cached:
+                parser = urllib.robotparser.RobotFileParser(robots_url)
+                parser.parse(cached.splitlines())
+            host.robots, host.robots_error, host.robots_done = parser, None, True
+            return
         try:
             with host.slots:
                 self._wait_turn(host)
@@ -243,8 +265,12 @@ class Fetcher:
                     self.requests += 1
                 response = self._client.get(robots_url)
             if response.status_code == 200:
+                text = response.content[: self.options.max_bytes].decode("utf-8", "replace")
                 parser = urllib.robotparser.RobotFileParser(robots_url)
-                parser.parse(response.content[: self.options.max_bytes].decode("utf-8", "replace").splitlines())
+                parser.parse(text.splitlines())
+                self._keep_robots(origin, text)
+            elif response.status_code < 500:
+                self._keep_robots(origin, "")
             elif response.status_code >= 500:
                 # RFC 9309: a server error on robots.txt means "assume complete disallow" for now.
                 error = f"{robots_url} answered HTTP {response.status_code}: not fetching until it can be read"
@@ -252,6 +278,26 @@ class Fetcher:
         except httpx.HTTPError as exc:
             error = f"{robots_url} could not be read ({type(exc).__name__}): not fetching"
         host.robots, host.robots_error, host.robots_done = parser, error, True
+
+
+    def _cached_robots(self, origin: str) -> str | None:
+        """robots.txt text kept from an earlier run ('' for none), while younger than robots_ttl_s."""
+        if self._robots_cache is None:
+            return None
+        record = self._robots_cache.load(origin)
+        if not record:
+            return None
+        try:
+            data = json.loads(record)
+            if time.time() - float(data["at"]) < self.options.robots_ttl_s:
+                return str(data["text"])
+        except (ValueError, KeyError, TypeError):
+            pass
+        return None
+
+    def _keep_robots(self, origin: str, text: str) -> None:
+        if self._robots_cache is not None:
+            self._robots_cache.save(origin, json.dumps({"at": time.time(), "text": text}))
 
 
 def _origin(parts: urllib.parse.SplitResult) -> str:

@@ -89,7 +89,7 @@ def sync_sources(
 ) -> SyncReport:
     """Sync each source into the pipeline's index (sources not due by their `every` are left unless `force`)."""
     report = SyncReport()
-    with Fetcher(options) as fetcher:
+    with Fetcher(options, robots_cache=StateRobotsCache(pipeline)) as fetcher:
         for source in sources:
             report.sources.append(sync_source(pipeline, fetcher, source, progress=progress, force=force, on_skip=on_skip))
     return report
@@ -239,6 +239,22 @@ def _sync_pages(pipeline: Pipeline, fetcher: Fetcher, source: Source, items: lis
             "INSERT OR REPLACE INTO fetched(url, source, key, etag, last_modified, fetched_at) VALUES (?,?,?,?,?,?)",
             [(url, source.name, key, got.etag, got.last_modified, time.time()) for url, got, key in fresh])
         con.executemany("DELETE FROM fetched WHERE url=?", [(u,) for u in forgotten])
+
+
+class StateRobotsCache:
+    """robots.txt files kept in the state DB's meta table (key 'robots:ORIGIN') between runs."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.state = pipeline.state
+
+    def load(self, origin: str) -> str | None:
+        """The record kept for an origin, or None."""
+        return self.state.get_meta(f"robots:{origin}")
+
+    def save(self, origin: str, record: str) -> None:
+        """Keep the record for an origin."""
+        with self.state.tx() as con:
+            self.state.set_meta(con, f"robots:{origin}", record)
 
 
 def _doc_path(pipeline: Pipeline, key: str) -> str:

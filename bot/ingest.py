@@ -23,7 +23,7 @@ from bot.chunking import SentenceChunker, WordpieceCounter, document_id
 from bot.embed import MAX_WORDPIECES, Embedder
 from bot.errors import IndexBusyError
 from bot.lexical import Bm25Index
-from bot.schema import Article, Chunk, Skipped, date_ordinal
+from bot.schema import Article, Chunk, Notice, Skipped, date_ordinal
 from bot.state import StateDB, crash_point
 from bot.store import ChromaStore
 
@@ -43,6 +43,7 @@ class IngestReport:
     duplicates: int = 0
     chunks_embedded: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # left out of articles still read
     seconds: float = 0.0
 
     @property
@@ -52,7 +53,7 @@ class IngestReport:
 
     def summary(self) -> str:
         """One line for people."""
-        if not self.changed and not self.skipped:
+        if not self.changed and not self.skipped and not self.notices:
             return f"index is up to date: {self.unchanged} articles unchanged, nothing embedded ({self.seconds:.1f}s)"
         parts = [
             f"{self.added} added",
@@ -65,6 +66,8 @@ class IngestReport:
         parts.append(f"{self.chunks_embedded} chunks embedded")
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
+        if self.notices:
+            parts.append(f"{len(self.notices)} notices")
         return ", ".join(parts) + f" ({self.seconds:.1f}s)"
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +76,7 @@ class IngestReport:
             "added": self.added, "updated": self.updated, "removed": self.removed,
             "unchanged": self.unchanged, "duplicates": self.duplicates,
             "chunks_embedded": self.chunks_embedded, "skipped": [str(s) for s in self.skipped],
+            "notices": [str(n) for n in self.notices],
             "seconds": round(self.seconds, 3),
         }
 
@@ -251,9 +255,12 @@ class Indexer:
             attach: list[tuple[Article, str, str | None]] = []
             new_in_batch: set[str] = set()
             for item in items:
-                if isinstance(item, Skipped):
+                if isinstance(item, Notice):  # the article itself was read: nothing is troubled
+                    report.notices.append(item)
+                elif isinstance(item, Skipped):
                     report.skipped.append(item)
                     troubled.append(os.path.abspath(item.path))
+                if isinstance(item, Skipped):
                     if on_skip:
                         on_skip(item)
                     continue

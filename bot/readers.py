@@ -1,39 +1,51 @@
 """Article readers: files and records -> `Article`, or `Skipped` saying where and why.
 
-Formats: Markdown/text with optional YAML front matter, HTML (main text by trafilatura), JSON and
-JSON Lines records. Readers never raise on bad input: every problem becomes a `Skipped` record
-("PATH[:LINE]: reason") and reading goes on with the next file or line.
+Formats: Markdown/text with optional YAML front matter, HTML (main text by trafilatura, tables as
+row sentences, subscription prompts dropped), JSON and JSON Lines records (metadata at the top
+level or nested under "metadata"). Readers never raise on bad input: every problem becomes a
+`Skipped` record ("PATH[:LINE]: reason") and reading goes on with the next file or line; what is
+left out of an article that is still read (a date that cannot be read, fields not read, an older
+record of the same url, a '---' that opens no front matter) becomes a `Notice`.
+
+Dates are read by dateparser (absolute dates only, a year required); a day/month order that the
+value leaves open (05/08/2022) is reported, never guessed.
 """
 
 from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
 import json
 import os
 import re
 import stat
-import unicodedata
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypedDict
 
 import yaml  # type: ignore[import-untyped]
 
-from bot.schema import Article, Skipped, parse_date
+from bot.schema import Article, Notice, Skipped, date_ordinal, parse_date
+from bot.text import normalize_text
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_LINE_BYTES = 5 * 1024 * 1024
 EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm", ".json", ".jsonl")
 
-TEXT_FIELDS = ("text", "body", "content", "article", "maintext")
+TEXT_FIELDS = ("text", "body", "content", "article", "maintext", "page_content")
 TITLE_FIELDS = ("title", "headline")
 SOURCE_FIELDS = ("source", "outlet", "publisher", "site", "site_name", "sitename", "source_domain")
 AUTHOR_FIELDS = ("author", "authors", "byline")
 DATE_FIELDS = ("published", "date", "publish_date", "published_at", "pubdate", "date_publish",
                "published_date")
 URL_FIELDS = ("url", "link", "href", "source_url", "canonical_url")
+META_FIELDS = ("metadata", "meta")  # nested metadata objects (LangChain documents, many exporters)
+KNOWN_FIELDS = frozenset((*TEXT_FIELDS, *TITLE_FIELDS, *SOURCE_FIELDS, *AUTHOR_FIELDS, *DATE_FIELDS,
+                          *URL_FIELDS, *META_FIELDS))
 
 _SNIFF_BYTES = 8192
 _BLOCK_BYTES = 64 * 1024
@@ -74,7 +86,7 @@ class _FrontMatterLoader(_YAML_BASE):  # type: ignore[misc]
 def clean_text(text: str) -> str:
     """Text as stored: newlines as \\n, no invisible or control characters, NFC, trimmed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_HYGIENE)
-    return unicodedata.normalize("NFC", text).strip()
+    return normalize_text(text).strip()
 
 
 def iter_files(paths: Sequence[Path]) -> Iterator[Path | Skipped]:
@@ -207,7 +219,7 @@ def read_file(path: Path, *, max_file_bytes: int | None = None,
         yield Skipped(name, problem)
         return
     if ext in (".html", ".htm"):
-        yield _parse_html(data, name)
+        yield from _parse_html(data, name)
         return
     text = _decode(data, name)
     if isinstance(text, Skipped):
@@ -215,34 +227,61 @@ def read_file(path: Path, *, max_file_bytes: int | None = None,
     elif ext == ".json":
         yield from _parse_json(text, name)
     else:
-        yield _parse_text(text, name, markdown=ext in _MARKDOWN)
+        yield from _parse_text(text, name, markdown=ext in _MARKDOWN)
 
 
-def _parse_text(text: str, name: str, *, markdown: bool) -> Article | Skipped:
+def _parse_text(text: str, name: str, *, markdown: bool) -> Iterator[Article | Skipped]:
     """Markdown or plain text with optional YAML front matter between '---' lines."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta: Mapping[str, Any] = {}
+    notes: list[Notice] = []
     opening = _FRONT_OPEN.match(text)
     if opening:
         closing = _FRONT_CLOSE.search(text, opening.end())
-        if closing is None:
-            return Skipped(name, "front matter is not closed: add a '---' line after it", line=1)
-        loaded = _load_yaml(text[opening.end():closing.start()], name)
-        if isinstance(loaded, Skipped):
-            return loaded
-        if loaded is not None and not isinstance(loaded, dict):
-            return Skipped(name, f"front matter is not a mapping of fields (found {_kind(loaded)})",
-                           line=2)
-        meta = _fields(loaded or {})
-        text = text[closing.end():]
+        block = text[opening.end():closing.start()] if closing else text[opening.end():]
+        loaded = _load_yaml(block, name) if closing else None
+        if _looks_like_fields(block) and closing is None:
+            yield Skipped(name, "front matter is not closed: add a '---' line after it", line=1)
+            return
+        if isinstance(loaded, Skipped) and _looks_like_fields(block):
+            yield loaded
+            return
+        if closing is not None and (loaded is None or isinstance(loaded, dict)):
+            meta = _fields(loaded or {})
+            text = text[closing.end():]
+        else:  # a thematic break, not front matter: the whole file is the article
+            found = "no closing '---' line" if closing is None else (
+                "malformed YAML" if isinstance(loaded, Skipped) else _kind(loaded))
+            notes.append(Notice(name, "the '---' on line 1 opens no front matter (what follows is not "
+                                      f"a mapping of fields: {found}): read the whole file as text",
+                                line=1))
     body = clean_text(text)
     if not body:
-        return Skipped(name, "empty article")
-    found = _metadata(meta)
-    if found["title"] is None and markdown:
+        yield Skipped(name, "empty article")
+        return
+    problems: list[str] = []
+    found_meta = _metadata(meta, problems)
+    if found_meta["title"] is None and markdown:
         heading = _MD_TITLE.search(body)
-        found["title"] = _one_line(_heading_text(heading.group(1))) if heading else None
-    return Article(text=body, path=name, **found)
+        found_meta["title"] = _one_line(_heading_text(heading.group(1))) if heading else None
+    yield Article(text=body, path=name, **found_meta)
+    yield from notes
+    yield from (Notice(name, p) for p in problems)
+    unknown = sorted(k for k in meta if k not in KNOWN_FIELDS)
+    if unknown:
+        yield Notice(name, f"front matter fields not read (ignored): {', '.join(unknown)}")
+
+
+_FIELD_LINE = re.compile(r"[A-Za-z_][\w-]{0,63}[ \t]*:(?:[ \t]|$)")
+
+
+def _looks_like_fields(block: str) -> bool:
+    """Whether the text after an opening '---' starts like YAML fields ('name: value')."""
+    for line in block.split("\n"):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return _FIELD_LINE.match(stripped) is not None
+    return False
 
 
 def _heading_text(line: str) -> str:
@@ -266,6 +305,10 @@ def _load_yaml(block: str, name: str) -> object:
         return Skipped(name, f"bad front matter: {_first_line(exc)}", line=1)
 
 
+# (record number, the parsed JSON value) or a Skipped for a line that is not JSON at all
+_Records = Iterator[tuple[int, Any] | Skipped]
+
+
 def _parse_json(text: str, name: str) -> Iterator[Article | Skipped]:
     """A .json file: one object, a list of objects, or an object holding articles/items/data."""
     try:
@@ -280,8 +323,17 @@ def _parse_json(text: str, name: str) -> Iterator[Article | Skipped]:
         wrappers = ("articles", "items", "data")
         nested = next((data[k] for k in wrappers if isinstance(data.get(k), list)), None)
         if nested is None:
-            result = _record(data, name, None)
-            yield result if isinstance(result, Article) else Skipped(name, result)
+            fields = _merged_fields(data)
+            problems: list[str] = []
+            result = _record(fields, name, None, problems)
+            if not isinstance(result, Article):
+                yield Skipped(name, result)
+                return
+            yield result
+            yield from (Notice(name, p) for p in problems)
+            ignored = _ignored(data)
+            if ignored:
+                yield Notice(name, f"fields not read (ignored): {', '.join(ignored)}")
             return
         data = nested
     if not isinstance(data, list):
@@ -291,17 +343,97 @@ def _parse_json(text: str, name: str) -> Iterator[Article | Skipped]:
         yield Skipped(name, "no records")
         return
     # A record's number stands in for its line so each keeps its own key (path#L<n>) without a url.
-    for number, item in enumerate(data, start=1):
-        if not isinstance(item, dict):
-            yield Skipped(name, f"record {number}: not a JSON object (found {_kind(item)})")
-            continue
-        result = _record(item, name, number)
-        yield result if isinstance(result, Article) else Skipped(name, f"record {number}: {result}")
+    items = data
+    yield from _read_records(lambda: iter(enumerate(items, start=1)), name, jsonl=False)
 
 
 def _read_jsonl(handle: BinaryIO, name: str, max_line: int) -> Iterator[Article | Skipped]:
     """A .jsonl file, one object per line; a bad line is reported and the others still read."""
+    yield from _read_records(lambda: _jsonl_values(handle, name, max_line), name, jsonl=True)
+
+
+def _read_records(records: Callable[[], _Records], name: str, *,
+                  jsonl: bool) -> Iterator[Article | Skipped]:
+    """Articles from JSON records; of records sharing a url, only the newest is read.
+
+    `records` is called twice: a first pass finds, for each url, the record with the latest
+    published date (the later record on equal or unknown dates), holding only url -> (record
+    number, day) in memory; the second pass reads the articles.
+    """
+    best: dict[str, tuple[int, int | None]] = {}
+    losers: dict[str, list[tuple[int, str]]] = {}
+    for item in records():
+        if isinstance(item, Skipped) or not isinstance(item[1], dict):
+            continue
+        number, value = item
+        fields = _merged_fields(value)
+        url = _url(_first(fields, URL_FIELDS)) or _source_url(fields)
+        if url is None:
+            continue
+        day = date_ordinal(_read_date(_first(fields, DATE_FIELDS))[0])
+        held = best.get(url)
+        if held is None:
+            best[url] = (number, day)
+            continue
+        if held[1] is None or day is None:
+            why = "no published date to compare; the later one is kept"
+        elif held[1] == day:
+            why = "same published date; the later one is kept"
+        else:
+            why = "older published date"
+        if held[1] is not None and day is not None and held[1] > day:
+            losers.setdefault(url, []).append((number, why))
+        else:
+            losers.setdefault(url, []).append((held[0], why))
+            best[url] = (number, day)
+    replaced = {best[url][0]: sorted(lost) for url, lost in losers.items()}
+    losing = {loser for lost in replaced.values() for loser, _ in lost}
+    ignored: Counter[str] = Counter()
+    nonblank = 0
+    for item in records():
+        if isinstance(item, Skipped):
+            nonblank += 1
+            yield item
+            continue
+        number, value = item
+        nonblank += 1
+
+        def skipped(reason: str) -> Skipped:
+            return (Skipped(name, reason, line=number) if jsonl
+                    else Skipped(name, f"record {number}: {reason}"))
+
+        if not isinstance(value, dict):
+            yield skipped(f"not a JSON object (found {_kind(value)})")
+            continue
+        if number in losing:
+            continue  # reported by the record that replaces it
+        problems: list[str] = []
+        result = _record(_merged_fields(value), name, number, problems)
+        if not isinstance(result, Article):
+            yield skipped(result)
+            continue
+        ignored.update(_ignored(value))
+        yield result
+        unit = "line" if jsonl else "record"
+        for loser, why in replaced.get(number, []):
+            yield _notice(name, number, jsonl, f"replaces {unit} {loser}, which has the same url ({why})")
+        for problem in problems:
+            yield _notice(name, number, jsonl, problem)
+    if nonblank == 0:
+        yield Skipped(name, "no records")
+    if ignored:
+        counts = ", ".join(f"{k} ({n} record{'s' if n > 1 else ''})" for k, n in sorted(ignored.items()))
+        yield Notice(name, f"fields not read (ignored): {counts}")
+
+
+def _notice(name: str, number: int, jsonl: bool, reason: str) -> Notice:
+    return Notice(name, reason, line=number) if jsonl else Notice(name, f"record {number}: {reason}")
+
+
+def _jsonl_values(handle: BinaryIO, name: str, max_line: int) -> _Records:
+    """(line number, parsed value) of each non-blank line, or a Skipped for a line that is no JSON."""
     try:
+        handle.seek(0)
         head = handle.read(_BLOCK_BYTES)
     except OSError as exc:
         yield Skipped(name, _os_reason(exc))
@@ -310,7 +442,6 @@ def _read_jsonl(handle: BinaryIO, name: str, max_line: int) -> Iterator[Article 
     if problem:
         yield Skipped(name, problem)
         return
-    nonblank = 0
     lines = _lines(handle, head, max_line)
     while True:
         try:
@@ -321,7 +452,6 @@ def _read_jsonl(handle: BinaryIO, name: str, max_line: int) -> Iterator[Article 
             yield Skipped(name, _os_reason(exc))
             return
         if raw is None:
-            nonblank += 1
             yield Skipped(name, f"line too long ({size:,} bytes; the limit is {max_line:,})",
                           line=number)
             continue
@@ -330,27 +460,16 @@ def _read_jsonl(handle: BinaryIO, name: str, max_line: int) -> Iterator[Article 
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            nonblank += 1
             yield Skipped(name, f"not valid UTF-8 (byte offset {offset + exc.start})", line=number)
             continue
         if not line.strip():
             continue
-        nonblank += 1
         try:
-            item = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             yield Skipped(name, f"invalid JSON: {exc.msg} (column {exc.colno})", line=number)
-            continue
         except (ValueError, RecursionError) as exc:
             yield Skipped(name, f"invalid JSON: {_first_line(exc)}", line=number)
-            continue
-        if not isinstance(item, dict):
-            yield Skipped(name, f"not a JSON object (found {_kind(item)})", line=number)
-            continue
-        result = _record(item, name, number)
-        yield result if isinstance(result, Article) else Skipped(name, result, line=number)
-    if nonblank == 0:
-        yield Skipped(name, "no records")
 
 
 def _lines(handle: BinaryIO, block: bytes,
@@ -381,13 +500,23 @@ def _lines(handle: BinaryIO, block: bytes,
         yield number, offset, (b"".join(parts) if held <= max_line else None), held
 
 
-def _parse_html(data: bytes, name: str) -> Article | Skipped:
-    """An HTML page: main text by trafilatura (lxml body text when it finds none), page metadata."""
+def _parse_html(data: bytes, name: str) -> Iterator[Article | Skipped]:
+    """An HTML page: main text by trafilatura (lxml body text when it finds none), page metadata.
+
+    Before extraction, data tables become one sentence per row (trafilatura would drop them, and
+    a figure in a table is news) and subscription prompts are dropped (they are not news).
+    """
     html = _decode_html(data, name)
     if isinstance(html, Skipped):
-        return html
+        yield html
+        return
     import trafilatura  # heavy: loaded only when an HTML file is met
 
+    root = _html_tree(html)
+    if root is not None:
+        _drop_prompts(root)
+        _tables_as_sentences(root)
+        html = _serialize(root)
     try:
         doc = trafilatura.bare_extraction(
             html, include_comments=False, include_tables=False, favor_recall=True,
@@ -396,25 +525,38 @@ def _parse_html(data: bytes, name: str) -> Article | Skipped:
     except Exception:  # hostile markup must never stop an ingest: the lxml fallback gets a try
         found = {}
     body = clean_text(found.get("text") or "")
+    if not body and root is not None:
+        body = clean_text(_body_text(root))
     if not body:
-        body = clean_text(_body_text(html))
-    if not body:
-        return Skipped(name, "no article text found in the HTML")
+        yield Skipped(name, "no article text found in the HTML")
+        return
     meta = {"title": found.get("title"), "source": found.get("sitename"),
             "author": found.get("author"), "published": found.get("date"), "url": found.get("url")}
-    return Article(text=body, path=name, **_metadata(meta))
+    problems: list[str] = []
+    yield Article(text=body, path=name, **_metadata(meta, problems))
+    yield from (Notice(name, p) for p in problems)
 
 
-def _body_text(html: str) -> str:
-    """Text of <body> without script/style/noscript/template, block elements on their own lines."""
+def _html_tree(html: str) -> Any:
+    """The page as an lxml tree (comments and processing instructions left out), or None."""
     import lxml.etree  # type: ignore[import-untyped]
     import lxml.html  # type: ignore[import-untyped]
 
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
     try:
-        root = lxml.html.document_fromstring(html.encode("utf-8"), parser=parser)
+        return lxml.html.document_fromstring(html.encode("utf-8"), parser=parser)
     except (lxml.etree.LxmlError, ValueError):
-        return ""
+        return None
+
+
+def _serialize(root: Any) -> str:
+    import lxml.html
+
+    return str(lxml.html.tostring(root, encoding="unicode"))
+
+
+def _body_text(root: Any) -> str:
+    """Text of <body> without script/style/noscript/template, block elements on their own lines."""
     for element in list(root.iter("script", "style", "noscript", "template", "head")):
         element.drop_tree()
     for element in root.iter(*_BLOCK_TAGS):
@@ -425,9 +567,145 @@ def _body_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _record(fields_in: Mapping[Any, Any], name: str, line: int | None) -> Article | str:
-    """An article from a JSON record, or the reason it is not one."""
-    fields = _fields(fields_in)
+# Subscription and paywall prompts: what they ask of the reader, not words that news may also use
+# ("subscriptions rose 10% a month" is news; "subscribe to keep reading" is not).
+_PROMPT = re.compile(
+    r"\bsubscribe\b[^.!?\n]{0,40}\b(?:keep|continue|start|finish)\s+reading"
+    r"|\b(?:to\s+)?(?:continue|keep)\s+reading\b[^.!?\n]{0,40}\b(?:subscri|sign\s*(?:in|up)|log\s*in|regist|account|member)"
+    r"|\b(?:sign|log)\s*(?:in|up)\b[^.!?\n]{0,40}\b(?:keep|continue|finish)\s+reading"
+    r"|\b(?:get|unlock|enjoy|gain|start)\s+(?:\w+\s+){0,2}unlimited\s+(?:digital\s+)?access"
+    r"|\balready\s+(?:a\s+)?(?:subscriber|member)\b"
+    r"|\b(?:subscribers?|members?)[- ]only\b"
+    r"|\b(?:this|the\s+rest\s+of\s+this)\s+(?:article|story|content|piece)\s+is\s+(?:only\s+)?"
+    r"(?:available\s+|reserved\s+|exclusive(?:ly)?\s+)?(?:to|for)\s+(?:our\s+)?(?:paying\s+)?(?:subscribers|members)"
+    r"|\bsubscribe\s+(?:now|today)\b"
+    r"|\bstart\s+your\s+(?:free\s+)?trial\b"
+    r"|\bfor\s+(?:just|only)\s+\S{0,3}\s?\d+(?:[.,]\d+)?\s?(?:pounds?|dollars?|euros?|p|pence|cents?)?\s+"
+    r"(?:a|per|each)\s+(?:week|month|year)\b",
+    re.I)
+_PROMPT_BLOCKS = ("p", "div", "section", "aside", "li", "span", "h2", "h3", "h4", "h5", "h6",
+                  "blockquote", "form", "figure", "footer", "header")
+_PROMPT_MAX_CHARS = 400  # a block longer than this is an article that mentions subscriptions
+_PROMPT_REST_CHARS = 100  # a prompt box may hold this much other text ("Cancel anytime.")
+
+
+def _drop_prompts(root: Any) -> None:
+    """Drop subscription/paywall prompt boxes (short blocks that ask the reader to subscribe)."""
+    dropped: list[Any] = []
+    for element in root.iter(*_PROMPT_BLOCKS):  # outer blocks first: a whole box goes at once
+        if any(_is_within(element, d) for d in dropped):
+            continue
+        text = " ".join(str(element.text_content()).split())
+        if len(text) > _PROMPT_MAX_CHARS or not _PROMPT.search(text):
+            continue
+        if _non_prompt_chars(element, text) > _PROMPT_REST_CHARS:
+            continue  # news beside the prompt: only the prompt's own block goes, met further in
+        dropped.append(element)
+    for element in dropped:
+        element.drop_tree()
+
+
+def _non_prompt_chars(element: Any, text: str) -> int:
+    """How much of an element's text lies outside its innermost blocks that are prompts."""
+    leaves = [" ".join(str(c.text_content()).split()) for c in element.iterdescendants(*_PROMPT_BLOCKS)
+              if next(c.iterdescendants(*_PROMPT_BLOCKS), None) is None]
+    if not leaves:
+        return 0  # the element is the prompt's own block
+    return len(text) - sum(len(t) + 1 for t in leaves if _PROMPT.search(t))
+
+
+def _is_within(element: Any, ancestor: Any) -> bool:
+    return any(a is ancestor for a in element.iterancestors())
+
+
+_CELL_MAX_CHARS = 300  # a cell longer than this holds prose: the table is page layout, not data
+
+
+def _tables_as_sentences(root: Any) -> None:
+    """Replace each data table by one paragraph per row: 'Label — Header: value; Header: value.'"""
+    import lxml.html
+
+    for table in reversed(list(root.iter("table"))):  # innermost first
+        if next(table.iterdescendants("table"), None) is not None:
+            continue  # a table holding tables lays out a page
+        rows: list[list[str]] = []
+        header: list[str] = []
+        for tr in table.iterdescendants("tr"):
+            cells = [c for c in tr if c.tag in ("td", "th")]
+            texts = [" ".join(str(c.text_content()).split()) for c in cells]
+            if any(len(t) > _CELL_MAX_CHARS for t in texts):
+                rows = []
+                break
+            if not any(texts):
+                continue
+            in_head = tr.getparent() is not None and tr.getparent().tag == "thead"
+            if not header and not rows and (in_head or all(c.tag == "th" for c in cells)):
+                header = texts
+                continue
+            rows.append(texts)
+        if not rows:
+            continue
+        box = lxml.html.Element("div")
+        caption = table.find("caption")
+        if caption is not None and " ".join(str(caption.text_content()).split()):
+            para = lxml.html.Element("p")
+            para.text = _sentence(" ".join(str(caption.text_content()).split()))
+            box.append(para)
+        for texts in rows:
+            para = lxml.html.Element("p")
+            para.text = _row_sentence(header, texts)
+            box.append(para)
+        box.tail = table.tail
+        parent = table.getparent()
+        if parent is not None:
+            parent.replace(table, box)
+
+
+def _row_sentence(header: list[str], cells: list[str]) -> str:
+    """'Bicycles — Revenue: 31.7 million euros; Change: -9%.' (no header: 'Bicycles: 31.7 ...; -9%.')"""
+    label, values = cells[0], cells[1:]
+    if header and len(header) == len(cells):
+        pairs = [f"{h}: {v}" if h else v for h, v in zip(header[1:], values) if v]
+        if not label:
+            return _sentence("; ".join(pairs))
+        return _sentence(f"{label} — {'; '.join(pairs)}" if pairs else label)
+    values = [v for v in values if v]
+    if not label:
+        return _sentence("; ".join(values))
+    return _sentence(f"{label}: {'; '.join(values)}" if values else label)
+
+
+def _sentence(text: str) -> str:
+    return text if text[-1:] in ".!?:" else text + "."
+
+
+def _merged_fields(record: Mapping[Any, Any]) -> dict[str, Any]:
+    """A record's fields, with those of a nested "metadata"/"meta" object (top-level ones win)."""
+    fields = _fields(record)
+    for box in META_FIELDS:
+        nested = fields.get(box)
+        if isinstance(nested, Mapping):
+            for key, value in _fields(nested).items():
+                fields.setdefault(key, value)
+    return fields
+
+
+def _ignored(record: Mapping[Any, Any]) -> list[str]:
+    """Names of a record's fields that newsbot does not read ('metadata.x' for nested ones)."""
+    fields = _fields(record)
+    names = [k for k in fields if k not in KNOWN_FIELDS]
+    for box in META_FIELDS:
+        nested = fields.get(box)
+        if isinstance(nested, Mapping):
+            names += [f"{box}.{k}" for k in _fields(nested) if k not in KNOWN_FIELDS]
+        elif box in fields and nested is not None:
+            names.append(f"{box} ({_kind(nested)}, not an object)")
+    return names
+
+
+def _record(fields: Mapping[str, Any], name: str, line: int | None,
+            problems: list[str]) -> Article | str:
+    """An article from a JSON record's fields, or the reason it is not one."""
     key = next((k for k in TEXT_FIELDS if fields.get(k) is not None), None)
     if key is None:
         return f"no text field (expected one of: {', '.join(TEXT_FIELDS)})"
@@ -436,7 +714,7 @@ def _record(fields_in: Mapping[Any, Any], name: str, line: int | None) -> Articl
     text = clean_text(fields[key])
     if not text:
         return "empty article"
-    return Article(text=text, path=name, line=line, **_metadata(fields))
+    return Article(text=text, path=name, line=line, **_metadata(fields, problems))
 
 
 def _fields(record: Mapping[Any, Any]) -> dict[str, Any]:
@@ -452,23 +730,47 @@ class _Meta(TypedDict):
     url: str | None
 
 
-def _metadata(fields: Mapping[str, Any]) -> _Meta:
-    """title, source, author, published, url from the first alias present of each."""
+def _first_key(fields: Mapping[str, Any], names: Sequence[str]) -> str | None:
+    """The first of `names` that `fields` holds a value for."""
+    return next((n for n in names if fields.get(n) not in (None, "", [])), None)
 
-    def first(names: Sequence[str]) -> Any:
-        return next((fields[n] for n in names if fields.get(n) not in (None, "", [])), None)
 
-    author = first(AUTHOR_FIELDS)
+def _first(fields: Mapping[str, Any], names: Sequence[str]) -> Any:
+    key = _first_key(fields, names)
+    return None if key is None else fields[key]
+
+
+def _source_url(fields: Mapping[str, Any]) -> str | None:
+    """A 'source' that is a url (LangChain loaders write the page there), when there is no url."""
+    if _first_key(fields, URL_FIELDS) is not None:
+        return None
+    return _url(_first(fields, SOURCE_FIELDS))
+
+
+def _metadata(fields: Mapping[str, Any], problems: list[str]) -> _Meta:
+    """title, source, author, published, url from the first alias present of each.
+
+    A date that is there but cannot be read is added to `problems` ('FIELD: cannot read "..."').
+    """
+    author = _first(fields, AUTHOR_FIELDS)
     if isinstance(author, list):
         names = [_one_line(_name(a)) for a in author]
         author = ", ".join(n for n in names if n) or None
     else:
         author = _one_line(_name(author))
-    return {"title": _one_line(_name(first(TITLE_FIELDS))),
-            "source": _one_line(_name(first(SOURCE_FIELDS))),
+    date_key = _first_key(fields, DATE_FIELDS)
+    published, problem = _read_date(None if date_key is None else fields[date_key])
+    if problem:
+        problems.append(f"{date_key}: {problem}")
+    url = _url(_first(fields, URL_FIELDS))
+    source = _one_line(_name(_first(fields, SOURCE_FIELDS)))
+    if url is None and (page := _source_url(fields)) is not None:
+        url, source = page, None
+    return {"title": _one_line(_name(_first(fields, TITLE_FIELDS))),
+            "source": source,
             "author": author,
-            "published": _published(first(DATE_FIELDS)),
-            "url": _url(first(URL_FIELDS))}
+            "published": published,
+            "url": url}
 
 
 def _name(value: object) -> str | None:
@@ -489,31 +791,111 @@ def _one_line(value: str | None) -> str | None:
     return " ".join(clean_text(value).split()) or None
 
 
-def _published(value: object) -> str | None:
-    """A date as 'YYYY[-MM[-DD]]' (also from YYYYMMDD and unix time in s or ms, UTC); else None."""
-    if isinstance(value, bool):
-        return None
+# Year first (ISO 8601 and its relatives: 2022-08-05, 2022-8-5, 2022/08/05, 2022-08-05T10:00Z).
+_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
+_YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{1,2}))?")
+
+
+def _read_date(value: object) -> tuple[str | None, str | None]:
+    """(date as 'YYYY[-MM[-DD]]', None), or (None, why it cannot be read); (None, None) if empty.
+
+    Numbers: a year, YYYYMMDD, unix time in seconds or milliseconds (UTC). Text: year-first
+    dates, RFC 2822 (email/RSS) dates, else whatever dateparser reads as an absolute date with a
+    year, in English or another language; day and month in an order the value leaves open are
+    reported, not guessed.
+    """
+    if value is None or isinstance(value, dt.date):
+        return parse_date(value), None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None, f"cannot read {_shown(value)}"
     if isinstance(value, int) and 10**7 <= value < 10**8:
         value = str(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        digits = value.strip()
-        if len(digits) == 8:  # YYYYMMDD
+    text = " ".join(normalize_text(value).split()) if isinstance(value, str) else ""
+    if isinstance(value, str) and not text:
+        return None, None
+    if text.isdigit():
+        if len(text) == 8:  # YYYYMMDD
             try:
-                return dt.datetime.strptime(digits, "%Y%m%d").date().isoformat()
+                return dt.datetime.strptime(text, "%Y%m%d").date().isoformat(), None
             except ValueError:
-                return None
-        if 9 <= len(digits) <= 13:
-            value = int(digits)
+                return None, f'cannot read "{text}": not a day of the calendar'
+        if 9 <= len(text) <= 13:
+            value = int(text)
     if isinstance(value, (int, float)):
         if 1000 <= value <= 9999 and value == int(value):
-            return parse_date(int(value))
+            return str(int(value)), None
         if 1e8 <= value < 1e14:  # unix time, in seconds or (from 1e11 on) milliseconds
             seconds = value / 1000 if value >= 1e11 else value
-            return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).date().isoformat()
-        return None
-    if isinstance(value, (dt.date, str)):
-        return parse_date(value)
+            return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).date().isoformat(), None
+        return None, f"cannot read {_shown(value)}"
+    return _read_date_text(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_date_text(text: str) -> tuple[str | None, str | None]:
+    """A date written as text (see _read_date); cached: feeds repeat their dates."""
+    if len(text) > 100:
+        return None, f"cannot read {_shown(text)}: too long for a date"
+    match = _YEAR_FIRST.match(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        try:
+            return dt.date(year, month, day).isoformat(), None
+        except ValueError:
+            return None, f'cannot read "{text}": not a day of the calendar'
+    match = _YEAR_MONTH.fullmatch(text)
+    if match:
+        if match.group(2) is None:
+            return match.group(1), None
+        if 1 <= int(match.group(2)) <= 12:
+            return f"{match.group(1)}-{int(match.group(2)):02d}", None
+        return None, f'cannot read "{text}": there is no month {match.group(2)}'
+    try:
+        return parsedate_to_datetime(text).date().isoformat(), None
+    except (TypeError, ValueError, IndexError):
+        pass
+    readings = {order: _dateparser_reading(text, order) for order in ("DMY", "MDY")}
+    found = sorted({r for r in readings.values() if r is not None})
+    if not found:
+        return None, f'cannot read "{text}" (write it as YYYY-MM-DD)'
+    if len(found) > 1:
+        return None, (f'cannot read "{text}": the day and month could be either way round '
+                      f"({' or '.join(found)}); write it as YYYY-MM-DD")
+    return found[0], None
+
+
+def _dateparser_reading(text: str, order: str) -> str | None:
+    """What dateparser reads in `text` with day/month/year in `order`: English first, then any
+    language; only absolute dates that name a year (no 'yesterday', no year taken from today)."""
+    for languages in (("en",), None):
+        data = _date_parser(order, languages).get_date_data(text)
+        day = data.date_obj
+        if day is not None:
+            if data.period == "year":
+                return f"{day.year:04d}"
+            if data.period == "month":
+                return f"{day.year:04d}-{day.month:02d}"
+            return str(day.date().isoformat())
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def _date_parser(order: str, languages: tuple[str, ...] | None) -> Any:
+    from dateparser.date import DateDataParser  # type: ignore[import-untyped]
+
+    settings = {"DATE_ORDER": order, "PARSERS": ["custom-formats", "absolute-time"],
+                "REQUIRE_PARTS": ["year"], "PREFER_DAY_OF_MONTH": "first",
+                "RETURN_AS_TIMEZONE_AWARE": False}
+    return DateDataParser(languages=list(languages) if languages else None, settings=settings)
+
+
+def _shown(value: object) -> str:
+    """A value as a message quotes it: strings in double quotes, shortened; others by kind."""
+    if isinstance(value, str):
+        return f'"{value[:80]}…"' if len(value) > 80 else f'"{value}"'
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'"{value}"'
+    return _kind(value)
 
 
 def _url(value: object) -> str | None:

@@ -89,6 +89,11 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Notice(Skipped):
+    """Something a reader left out of an article it still read: a field, a replaced record."""
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A span of an article's text, small enough for the embedding model."""
 
@@ -199,6 +204,7 @@ class Answer:
     standalone_query: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
     check: dict[str, Any] | None = None
+    undated: str | None = None  # how date filters treated undated articles ("kept"); None: no date filter
 
     def to_json(self) -> dict[str, Any]:
         """The object `newsbot ask --json` prints."""
@@ -212,6 +218,8 @@ class Answer:
         }
         if self.check is not None:
             out["check"] = self.check
+        if self.undated is not None:
+            out["undated"] = self.undated
         return out
 
 

@@ -472,8 +472,10 @@ def _file_lock(path: Path | None, exclusive: bool) -> Iterator[None]:
 def _where(flt: DenseFilter) -> dict[str, Any] | None:
     clauses: list[dict[str, Any]] = []
     if flt.max_ord is not None:
-        # Articles without a date (published_ord == 0) are kept: their date is unknown, not late.
-        clauses.append({"$or": [{"published_ord": {"$lte": flt.max_ord}}, {"published_ord": {"$eq": 0}}]})
+        # Articles without a date (published_ord == 0) are left out by every date filter, as in
+        # bot/retrieve.py's _meta_passes (a lower bound leaves them out already).
+        clauses.append({"published_ord": {"$lte": flt.max_ord}})
+        clauses.append({"published_ord": {"$gt": 0}})
     if flt.min_ord is not None:
         clauses.append({"published_ord": {"$gte": flt.min_ord}})
     if flt.sources:

@@ -122,15 +122,28 @@ def test_date_range_filter(pipeline: Pipeline) -> None:
     assert "https://farm.example/wheat-june" not in urls(hits)
 
 
-def test_as_of_excludes_later_articles_but_keeps_undated_ones(pipeline: Pipeline) -> None:
+def test_as_of_excludes_later_articles_and_undated_ones(pipeline: Pipeline) -> None:
     everything = urls(pipeline.retrieve(pipeline.query("tramway airport budget depot", k=8)))
     assert "https://cityhall.example/tram-review" in everything
+    assert "https://metro.example/depot" in everything
     hits = pipeline.retrieve(pipeline.query("tramway airport budget depot", k=8, as_of=dt.date(2022, 8, 31)))
     assert "https://cityhall.example/tram-review" not in urls(hits)
     assert "https://metro.example/tram" in urls(hits)
-    assert "https://metro.example/depot" in urls(hits)  # no date: not known to be later
+    assert "https://metro.example/depot" not in urls(hits)  # no date: it may be from any day
     for h in hits:
-        assert h.passage.published is None or h.passage.published <= "2022-08-31"
+        assert h.passage.published is not None and h.passage.published <= "2022-08-31"
+
+
+@pytest.mark.parametrize("bounds", [
+    {"as_of": dt.date(2030, 1, 1)}, {"until": dt.date(2030, 1, 1)}, {"since": dt.date(1990, 1, 1)},
+    {"since": dt.date(1990, 1, 1), "until": dt.date(2030, 1, 1)},
+])
+def test_every_date_filter_leaves_undated_articles_out(pipeline: Pipeline, bounds: dict[str, dt.date]) -> None:
+    # Bounds that every dated article passes: only the rule for undated articles is tested.
+    hits = pipeline.retrieve(pipeline.query("tramway airport budget depot", k=8, **bounds))
+    assert "https://metro.example/tram" in urls(hits)
+    assert "https://metro.example/depot" not in urls(hits)
+    assert all(h.passage.published for h in hits)
 
 
 def test_recent_questions_prefer_recent_articles(pipeline: Pipeline) -> None:
@@ -204,3 +217,9 @@ def test_a_selective_date_filter_finds_what_chromas_own_filter_finds(tmp_path: P
         for h in hits:
             day = dt.date.fromisoformat(h.passage.published or "")
             assert (as_of is None or day <= as_of) and (since is None or day >= since)
+
+
+def test_ask_json_says_how_undated_articles_were_treated(pipeline: Pipeline) -> None:
+    filtered = pipeline.ask("What will the tramway depot cost?", since=dt.date(2022, 1, 1)).to_json()
+    assert filtered["undated"] == "excluded"
+    assert "undated" not in pipeline.ask("What will the tramway depot cost?").to_json()

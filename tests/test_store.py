@@ -99,10 +99,11 @@ def test_delete_docs_removes_every_chunk_of_a_document(store: ChromaStore) -> No
     (DenseFilter(sources=("wire",)), {"d1:0", "d1:1"}),
     (DenseFilter(sources=("Daily",)), {"d2:0"}),  # outlet names match case-insensitively
     (DenseFilter(sources=("wire", "daily")), {"d1:0", "d1:1", "d2:0"}),
-    (DenseFilter(max_ord=738050), {"d1:0", "d1:1", "d3:0"}),  # undated articles are not "later"
+    (DenseFilter(max_ord=738050), {"d1:0", "d1:1"}),  # undated articles: left out by date filters
     (DenseFilter(min_ord=738050), {"d2:0"}),
     (DenseFilter(min_ord=737000, max_ord=738050, sources=("wire",)), {"d1:0", "d1:1"}),
-    (DenseFilter(max_ord=1), {"d3:0"}),
+    (DenseFilter(max_ord=1), set()),
+    (DenseFilter(sources=("",)), {"d3:0"}),  # without a date filter the undated article is found
 ])
 def test_filters(store: ChromaStore, flt: DenseFilter, expected: set[str]) -> None:
     fill(store)

@@ -22,7 +22,7 @@ from bot.embed import Embedder, MiniLMEmbedder
 from bot.errors import ConfigError, IndexEmptyError, QuestionError
 from bot.ingest import Indexer, IngestReport, progress_iter
 from bot.lexical import Bm25Index
-from bot.retrieve import HybridRetriever
+from bot.retrieve import UNDATED_RULE, HybridRetriever
 from bot.schema import Answer, Article, Hit, Query, Skipped
 from bot.settings import Settings
 from bot.state import StateDB
@@ -191,8 +191,10 @@ class Pipeline:
     # --- questions --------------------------------------------------------------------------
 
     def check_question(self, question: str) -> str:
-        """The question, stripped; QuestionError when empty or too long."""
-        q = " ".join(question.split())
+        """The question, normalised (bot/text.py) and stripped; QuestionError when empty or too long."""
+        from bot.text import normalize_text
+
+        q = " ".join(normalize_text(question).split())
         if not q:
             raise QuestionError("the question is empty")
         limit = self.settings.max_question_chars
@@ -259,6 +261,8 @@ class Pipeline:
         if self._chain is None:
             self._chain = build_chain(self.retriever, self.answerer)
         answer = invoke(self._chain, q, query, on_token=on_token)
+        if as_of or since or until:
+            answer.undated = UNDATED_RULE
         if conversation is not None:
             answer.timings_ms["condense"] = t_condense
             answer.timings_ms["total"] += t_condense

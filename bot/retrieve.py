@@ -141,6 +141,11 @@ def _passes(p: Passage, flt: DenseFilter) -> bool:
     return _meta_passes((_ordinal(p.published), p.source), flt)
 
 
+# What every date filter (--as-of, --since, --until) does with an article without a date: it may be
+# from any day, so it is left out (`ask --json` says so in its "undated" field).
+UNDATED_RULE = "excluded"
+
+
 def _meta_passes(meta: tuple[int | None, str | None] | None, flt: DenseFilter) -> bool:
     """Whether a document with (published ordinal, outlet) passes the filter; None: not indexed."""
     if meta is None:
@@ -148,8 +153,8 @@ def _meta_passes(meta: tuple[int | None, str | None] | None, flt: DenseFilter) -
     day, source = meta
     if flt.sources and (source or "").lower() not in flt.sources:
         return False
-    if not day:  # unknown date (stored as 0 or NULL): kept by an upper bound, not by a lower one
-        return flt.min_ord is None
+    if not day:  # unknown date (stored as 0 or NULL): left out by every date filter (UNDATED_RULE)
+        return flt.min_ord is None and flt.max_ord is None
     if flt.max_ord is not None and day > flt.max_ord:
         return False
     return not (flt.min_ord is not None and day < flt.min_ord)

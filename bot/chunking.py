@@ -86,6 +86,7 @@ def _terminator_ends_sentence(text: str, start: int, at: int, end: int, token: s
             or regex.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]", last) is not None  # "u.s"
             or nxt[:1].islower()
             or (nxt[:1].isdigit() and before[-1:].isdigit())
+            or (before.isdigit() and len(before) <= 3)  # a numbered list item: "1. Newport"
         )
     # Other scripts' terminators end a sentence with or without a space after (CJK uses none).
     if set(mark) <= _DIGIT_DOTS and text[at - 1 : at].isdigit() and following.isdigit():
@@ -246,17 +247,21 @@ class SentenceChunker:
         # breaks[k]: how good a cut before wordpiece k is (0 inside a word, 1 between words without a
         # space, 2 at a space inside a run of capitalised words, 3 at any other space).
         breaks = [0] * (n + 1)
-        word_start = s  # where the space-delimited word before the current gap starts
+        spaces: list[int] = []  # the cuts at a space, and the space-delimited words they separate
         for k in range(1, n):
             if pieces[k][2] == pieces[k - 1][2]:
                 continue
             if not text[s + pieces[k - 1][1] : s + pieces[k][0]].isspace():
                 breaks[k] = 1
                 continue
-            before = text[word_start : s + pieces[k - 1][1]]
-            after = text[s + pieces[k][0] : s + pieces[k][1]]
-            breaks[k] = 2 if _capitalised(before) and _capitalised(after) else 3
-            word_start = s + pieces[k][0]
+            breaks[k] = 3
+            spaces.append(k)
+        bounds = [0, *(pieces[k][0] for k in spaces), e - s]
+        words = [text[s + a : s + b].strip() for a, b in zip(bounds, bounds[1:])]
+        named = _in_names(words)
+        for i, k in enumerate(spaces):
+            if named[i] and named[i + 1]:
+                breaks[k] = 2
         out: list[tuple[int, int]] = []
         start = 0
         reach = max(1, self.max_tokens // 4)  # how far a cut may move back to find a better place
@@ -268,18 +273,33 @@ class SentenceChunker:
             best = max(range(stop, max(start + 1, stop - reach) - 1, -1), key=lambda k: (breaks[k], k))
             stop = best if breaks[best] else stop
             out.append((s + pieces[start][0], s + pieces[stop - 1][1]))
-            # The next piece starts `overlap_words` words back, then further back out of a name.
+            # The next piece starts `overlap_words` words back, then further back to a plain space
+            # where there is one near (not inside a name or a hyphenated word).
             nxt, words_back = stop, 0
             while nxt > start + 1 and words_back < self.overlap_words:
                 nxt -= 1
                 if breaks[nxt]:
                     words_back += 1
-            floor = max(start + 1, stop - self.max_tokens // 2)
-            while nxt > floor and breaks[nxt] == 2:
-                nxt -= 1
-                while nxt > floor and not breaks[nxt]:
-                    nxt -= 1
-            start = max(nxt, start + 1)
+            k, floor = nxt, max(start + 1, stop - self.max_tokens // 2)
+            while k > floor and breaks[k] < 3:
+                k -= 1
+            start = max(k if breaks[k] == 3 else nxt, start + 1)
+
+
+# Lower-case words inside names: "Jean de la Fontaine", "Ludwig van Beethoven", "Abdullah bin Zayed".
+_NAME_PARTICLES = frozenset("de la le du des del della di da dos das van von der den ter ten bin ibn al el y".split())
+
+
+def _in_names(words: Sequence[str]) -> list[bool]:
+    """Which words belong to a run of capitalised words (with the particles between them)."""
+    cap = [_capitalised(w) for w in words]
+    out = list(cap)
+    for i, w in enumerate(words):
+        if not cap[i] and w.lower() in _NAME_PARTICLES and i > 0 and out[i - 1]:
+            ahead = words[i + 1 : i + 3]
+            out[i] = any(_capitalised(a) for a in ahead[:1]) or (
+                len(ahead) == 2 and ahead[0].lower() in _NAME_PARTICLES and _capitalised(ahead[1]))
+    return out
 
 
 def _capitalised(word: str) -> bool:

@@ -144,3 +144,159 @@ def test_chunking_a_huge_article_is_linear(chunker: SentenceChunker) -> None:
     t_big = time.perf_counter() - t0
     assert len(chunks) > 3 * len(small)
     assert t_big < 8 * t_small + 1.0, f"4x the text took {t_big / max(t_small, 1e-9):.1f}x the time"
+
+
+# --- issue 15: hard-wrapped text, other scripts, over-long sentences ------------------------------
+
+WRAP_SOURCE = [
+    "Selwyn Solar was founded in 2011 by the engineer Maud Petherick and now employs about 600 people. "
+    "The company makes rooftop panels near Swansea, and its chief executive, Dr. Ann Lee, said sales rose "
+    "12.5 percent in 2024 without a single new factory",
+    "Its three plants are listed below:",
+]
+WRAP_ITEMS = ["- Swansea, opened in 2012 with 200 staff and expanded twice since then",
+              "- Cardiff, opened in 2019", "1. Newport, the newest of the plants, opened in 2023"]
+WRAP_AFTER = "Shares in Selwyn Solar rose 4 percent on Friday after the results were published"
+
+
+def _flat_sentences(text: str) -> list[str]:
+    return [" ".join(text[s:e].split()) for s, e in split_sentences(text)]
+
+
+@pytest.mark.parametrize("width", [28, 40, 57, 60, 66, 79])
+def test_a_line_break_inside_a_wrapped_paragraph_does_not_end_a_sentence(width: int) -> None:
+    import textwrap
+
+    def wrap(block: str) -> str:
+        return textwrap.fill(block, width, subsequent_indent="  " if block[:1] in "-1" else "")
+
+    paragraphs = [wrap(WRAP_SOURCE[0]), wrap(WRAP_SOURCE[1]) + "\n" + "\n".join(wrap(i) for i in WRAP_ITEMS),
+                  wrap(WRAP_AFTER)]
+    text = "\n\n".join(paragraphs)
+    assert "\n" in text.split("\n\n")[0]
+    assert _flat_sentences(text) == [
+        "Selwyn Solar was founded in 2011 by the engineer Maud Petherick and now employs about 600 people.",
+        "The company makes rooftop panels near Swansea, and its chief executive, Dr. Ann Lee, said sales rose "
+        "12.5 percent in 2024 without a single new factory",  # no full stop: the blank line ends it
+        "Its three plants are listed below:",
+        *WRAP_ITEMS,  # each list item (wrapped or not) is a sentence of its own
+        WRAP_AFTER,
+    ]
+
+
+def test_the_reported_hard_wrapped_body() -> None:
+    text = "Selwyn Solar was founded in 2011 by the engineer Maud\nPetherick and now employs about 600 people."
+    assert split_sentences(text) == [(0, len(text))]
+
+
+def test_deliberate_short_lines_still_end_sentences() -> None:
+    body = ("The regional council approved the tramway budget on Monday after a long\n"
+            "debate, and the transport minister said the first line would open in 2027\n"
+            "if the tunnel works stay on schedule this winter")
+    text = "Tramway approved\nBy Jane Doe\n" + body + "\n# Reactions\nCyclists welcomed the plan"
+    assert _flat_sentences(text) == ["Tramway approved", "By Jane Doe", " ".join(body.split()), "# Reactions",
+                                     "Cyclists welcomed the plan"]
+
+
+SCRIPTS = {
+    "chinese": ("蓝湾电池成立于2010年。公司现有1200名员工！总部在哪里？在宁波；工厂在合肥。",
+                ["蓝湾电池成立于2010年。", "公司现有1200名员工！", "总部在哪里？", "在宁波；", "工厂在合肥。"]),
+    "chinese quotes": ("他说：“我们会扩产。”随后离开。", ["他说：“我们会扩产。”", "随后离开。"]),
+    "japanese": ("青湾電池は二〇一〇年に設立された。従業員は約千二百人だ｡本社は寧波にある", 
+                 ["青湾電池は二〇一〇年に設立された。", "従業員は約千二百人だ｡", "本社は寧波にある"]),
+    "full width": ("价格上涨了３．５％！为什么？", ["价格上涨了３．５％！", "为什么？"]),
+    "arabic": ("تأسست الشركة في عام 2010. كم عدد الموظفين؟ يعمل فيها 1200 موظف۔ انتهى",
+               ["تأسست الشركة في عام 2010.", "كم عدد الموظفين؟", "يعمل فيها 1200 موظف۔", "انتهى"]),
+    "hindi": ("कंपनी की स्थापना 2010 में हुई। इसमें 1200 कर्मचारी हैं॥ मुख्यालय पुणे में है",
+              ["कंपनी की स्थापना 2010 में हुई।", "इसमें 1200 कर्मचारी हैं॥", "मुख्यालय पुणे में है"]),
+    "amharic": ("ኩባንያው በ2010 ተመሠረተ። ሠራተኞቹ 1200 ናቸው።", ["ኩባንያው በ2010 ተመሠረተ።", "ሠራተኞቹ 1200 ናቸው።"]),
+    "myanmar": ("ကုမ္ပဏီကို ၂၀၁၀ တွင် တည်ထောင်ခဲ့သည်။ဝန်ထမ်း ၁၂၀၀ ရှိသည်။",
+                ["ကုမ္ပဏီကို ၂၀၁၀ တွင် တည်ထောင်ခဲ့သည်။", "ဝန်ထမ်း ၁၂၀၀ ရှိသည်။"]),
+    "cyrillic": ("Компания основана в 2010 г. в Нинбо. В ней работают 1200 человек! А. С. Иванов — директор.",
+                 ["Компания основана в 2010 г. в Нинбо.", "В ней работают 1200 человек!",
+                  "А. С. Иванов — директор."]),
+    "greek": ("Η εταιρεία ιδρύθηκε το 2010. Πόσους υπαλλήλους έχει; Έχει 1.200 υπαλλήλους.",
+              ["Η εταιρεία ιδρύθηκε το 2010.", "Πόσους υπαλλήλους έχει;", "Έχει 1.200 υπαλλήλους."]),
+    "accented latin": ("Éric Dupont a fondé l'entreprise en 2010. Ça marche très bien! Öl für Ägypten? Ja.",
+                       ["Éric Dupont a fondé l'entreprise en 2010.", "Ça marche très bien!", "Öl für Ägypten?",
+                        "Ja."]),
+}
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_sentences_end_at_every_scripts_punctuation(name: str) -> None:
+    text, expected = SCRIPTS[name]
+    assert sentences(text) == expected
+
+
+def test_a_semicolon_outside_greek_does_not_end_a_sentence() -> None:
+    text = "Sales rose; profits fell. Costs grew."
+    assert sentences(text) == ["Sales rose; profits fell.", "Costs grew."]
+
+
+def test_cjk_chunks_end_at_sentence_ends_and_count_right(counter: WordpieceCounter) -> None:
+    rng = random.Random(5)
+    parts = ["蓝湾电池", "公司", "员工", "工厂", "宁波", "合肥", "扩产", "今年", "收入", "增长"]
+    text = "".join("".join(rng.choice(parts) for _ in range(rng.randint(4, 20))) + rng.choice("。！？；")
+                   for _ in range(120))
+    spans = split_sentences(text)
+    assert len(spans) == 120
+    chunker = SentenceChunker(counter, max_tokens=100)
+    chunks = chunker.chunk("d", text)
+    assert len(chunks) > 5
+    ends = {e for _, e in spans}
+    for c in chunks:
+        assert c.text == text[c.start : c.end] and c.end in ends
+        assert counter.count([c.text])[0] <= 100  # each CJK character is a wordpiece: nothing is under-counted
+    assert [c.start for c in chunks][1:] < [c.end for c in chunks][:-1], "consecutive chunks overlap"
+
+
+def _endless_sentence(seed: int, at: int, name: str) -> tuple[str, int]:
+    rng = random.Random(seed)
+    filler = "the council said after a long and heated review of the accounts that it had agreed to".split()
+    words = [rng.choice(filler) for _ in range(500)]
+    text = " ".join(words[:at]) + f" {name} " + " ".join(words[at:])
+    return text, text.index(name)
+
+
+@pytest.mark.parametrize("name", ["Petra Odell", "Jean-Luc de la Fontaine", "Anna Maria Lindqvist Berg"])
+def test_a_name_across_any_cut_of_an_overlong_sentence_is_whole_in_a_piece(counter: WordpieceCounter, name: str) -> None:
+    chunker = SentenceChunker(counter, max_tokens=60)
+    baseline, _ = _endless_sentence(1, 0, name)
+    cuts = [e for _, e in chunker._pieces(baseline)][:-1]
+    assert len(cuts) >= 5
+    # Put the name at every word position around the first cuts: it must be whole in some piece,
+    # and no piece may start or end inside it.
+    for at in range(40, 160):
+        text, where = _endless_sentence(1, at, name)
+        pieces = chunker._pieces(text)
+        assert all(counter.count([text[s:e]])[0] <= 60 for s, e in pieces)
+        assert any(s <= where and where + len(name) <= e for s, e in pieces), (at, name)
+        assert not any(where < s < where + len(name) or where < e < where + len(name) for s, e in pieces), at
+
+
+@pytest.mark.parametrize("max_tokens", [40, 80, 160])
+def test_pieces_of_an_overlong_sentence_overlap_by_words(counter: WordpieceCounter, max_tokens: int) -> None:
+    text = " ".join(f"word{i % 7} lorem{i % 5}" for i in range(600))  # no name anywhere, no punctuation
+    chunker = SentenceChunker(counter, max_tokens=max_tokens)
+    pieces = chunker._pieces(text)
+    assert len(pieces) > 3 and pieces[0][0] == 0 and pieces[-1][1] == len(text)
+    for (s1, e1), (s2, e2) in zip(pieces, pieces[1:]):
+        assert s1 < s2 < e1 < e2
+        shared = text[s2:e1]
+        assert len(shared.split()) >= chunker.overlap_words, shared
+        assert text[s2 - 1].isspace() and text[e1].isspace(), "cuts fall between words"
+        assert len(shared.split()) < len(text[s1:e1].split()) // 2 + chunker.overlap_words
+    # Chunks built from the pieces keep the overlap, so the embedding of each cut sees both sides.
+    chunks = chunker.chunk("d", text)
+    assert all(b.start < a.end for a, b in zip(chunks, chunks[1:]))
+
+
+def test_an_overlong_cjk_sentence_is_cut_with_overlap(counter: WordpieceCounter) -> None:
+    text = "北京现代第二工厂拥有在中国生产汽车的许可证" * 40 + "。"
+    chunker = SentenceChunker(counter, max_tokens=50)
+    pieces = chunker._pieces(text)
+    assert len(pieces) > 5
+    for (s1, e1), (s2, e2) in zip(pieces, pieces[1:]):
+        assert s1 < s2 and e1 - s2 >= chunker.overlap_words  # CJK characters are words of their own
+        assert counter.count([text[s1:e1]])[0] <= 50

@@ -131,8 +131,11 @@ def _date_words(published: str | None) -> str:
 
 
 def _names(claim: str) -> list[str]:
-    """Capitalised words past the first (and acronyms anywhere): names the claim asserts."""
-    tokens = words(claim)
+    """Capitalised words past the first (and acronyms anywhere): names the claim asserts.
+
+    Amounts are taken out first: the 'USD' of 'USD 1.2bn' is a unit, checked with its number.
+    """
+    tokens = words(without_amounts(claim)[0])
     out = []
     for i, w in enumerate(tokens):
         bare = w.strip(".'’").replace("’", "'")

@@ -3,7 +3,7 @@
 "5%", "5 percent" and "5 per cent" are all `num:5:pct`; "1,200", "1200", "1.2k" and "1.2 thousand"
 are all `num:1200`; "$1.2bn", "$1.2 billion", "1.2 billion dollars" and "USD 1.2bn" are all
 `num:1200000000:usd`; "31.7m euros" and "€31.7 million" are `num:31700000:eur`; "5km" and "5 km"
-are `num:5:km`. A mention with a unit also yields the bare value (`num:1200000000`), so a question
+are `num:5:km`; Chinese numerals count too ("八百人" is `num:800`, "1.2亿美元" `num:120000000:usd`). A mention with a unit also yields the bare value (`num:1200000000`), so a question
 that names the amount without its unit still meets it. Text is NFKC-normalised first (full-width
 digits and signs count), and the small English number words (zero to twenty) count as values.
 
@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 _SCALES = {
     "k": 3, "thousand": 3, "m": 6, "mn": 6, "mln": 6, "million": 6, "millions": 6,
     "b": 9, "bn": 9, "billion": 9, "billions": 9, "tn": 12, "trn": 12, "trillion": 12,
-    "lakh": 5, "lakhs": 5, "crore": 7, "crores": 7,
+    "lakh": 5, "lakhs": 5, "crore": 7, "crores": 7, "万": 4, "萬": 4, "亿": 8, "億": 8,
 }
 # Currency written before the number: symbols and ISO codes.
 _PREFIX = {
@@ -47,6 +47,8 @@ _SUFFIX = {
     "megawatt": "mw", "megawatts": "mw", "gigawatt": "gw", "gigawatts": "gw",
     "litre": "l", "litres": "l", "liter": "l", "liters": "l", "hectare": "ha", "hectares": "ha",
     "°c": "c", "°f": "f",
+    "美元": "usd", "欧元": "eur", "英镑": "gbp", "日元": "jpy", "元": "cny", "人民币": "cny", "円": "jpy",
+    "公里": "km", "千米": "km", "公斤": "kg", "吨": "t", "米": "m",
 }
 _WORD_VALUES = {
     w: i
@@ -63,7 +65,8 @@ def _alternation(keys: Iterable[str]) -> str:
 
 
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
-_END = r"(?![^\W\d_])"  # not followed by a letter: "5 km" but not "5 kmart"
+# Not followed by a letter ("5 km" but not "5 kmart"); Han and kana may follow, being unspaced.
+_END = r"(?![^\W\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])"
 _MENTION = re.compile(
     rf"(?:(?<![^\W\d_])(?P<pre>{_alternation(_PREFIX)})\s*)?"
     rf"(?<![\d.,])(?P<value>{_DIGITS}|\b(?:{'|'.join(_WORD_VALUES)})\b)"
@@ -71,6 +74,38 @@ _MENTION = re.compile(
     rf"(?:\s*(?P<unit>{_alternation(_SUFFIX)})(?:{_END}|(?<=%)))?",
     re.IGNORECASE,
 )
+
+
+# Chinese numerals ("八百" 800, "一千二百" 1200, "三万" 30000; "百分之五" 5%). A lone "一" or a lone
+# place word ("十分" is "very", "千万" "by all means") is no number: a run needs a digit and, if it is
+# one character, not "一".
+_HAN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+               "八": 8, "九": 9}
+_HAN_PLACES = {"十": 10, "百": 100, "千": 1000}
+_HAN_BIG = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+_HAN_MENTION = re.compile(
+    rf"(?P<pct>百分之)?(?P<value>[{''.join(_HAN_DIGITS)}{''.join(_HAN_PLACES)}{''.join(_HAN_BIG)}]+)"
+    rf"(?P<unit>{'|'.join(sorted((k for k in _SUFFIX if not k.isascii()), key=len, reverse=True))})?"
+)
+
+
+def _han_value(run: str) -> int | None:
+    """The value of a run of Chinese numerals, or None when it is not read as a number."""
+    if not any(ch in _HAN_DIGITS for ch in run) or run == "一":
+        return None
+    if all(ch in _HAN_DIGITS for ch in run):  # "二〇二三": a year, read digit by digit
+        return int("".join(str(_HAN_DIGITS[ch]) for ch in run))
+    total = section = digit = 0
+    for ch in run:
+        if ch in _HAN_DIGITS:
+            digit = _HAN_DIGITS[ch]
+        elif ch in _HAN_PLACES:
+            section += (digit or 1) * _HAN_PLACES[ch]
+            digit = 0
+        else:
+            total += (section + digit) * _HAN_BIG[ch]
+            section = digit = 0
+    return total + section + digit
 
 
 @dataclass(frozen=True)
@@ -123,7 +158,12 @@ def amounts(text: str) -> list[Amount]:
         prefix = _PREFIX.get((m.group("pre") or "").lower(), "")
         suffix = _SUFFIX.get(re.sub(r"\s+", " ", (m.group("unit") or "").lower()), "")
         out.append(Amount(value, prefix or suffix, m.start(), m.end()))
-    return out
+    for m in _HAN_MENTION.finditer(text):
+        han = _han_value(m.group("value"))
+        if han is not None:
+            unit = "pct" if m.group("pct") else _SUFFIX.get(m.group("unit") or "", "")
+            out.append(Amount(Decimal(han), unit, m.start(), m.end()))
+    return sorted(out, key=lambda a: a.start)
 
 
 def without_amounts(text: str) -> tuple[str, list[Amount]]:

@@ -232,3 +232,66 @@ def test_nobody_and_no_one_negate_alike(checker: ClaimChecker) -> None:
                   "The jackpot grew to $1.02 billion after nobody won the Mega Millions on Tuesday [1]."):
         (v,) = checker.check(claim, [passage]).verdicts
         assert v.kept, (claim, v.reason)
+
+
+BRIEFS = Passage(
+    "c7", "d7",
+    "Grocer Valmart cut prices by 5% across its 400 stores on Monday. Carmaker Voltra will cut 1,200 jobs in "
+    "Germany. Fintech start-up Payzo was valued at $1.2bn in its latest funding round. Bike maker Ravel "
+    "reported revenue of 31.7m euros.",
+    "a7", "Business briefs", "Wire", "2024-03-01",
+)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Valmart cut prices by 5 percent [1].",
+        "Valmart cut prices by 5 per cent across its stores [1].",
+        "Voltra will cut 1200 jobs in Germany [1].",
+        "Voltra will cut 1.2k jobs in Germany [1].",
+        "Voltra will cut 1.2 thousand jobs in Germany [1].",
+        "Payzo was valued at 1.2 billion dollars [1].",
+        "Payzo was valued at USD 1.2 billion [1].",
+        "Payzo was valued at $1.2 billion [1].",
+        "Ravel reported revenue of €31.7 million [1].",
+    ],
+)
+def test_a_number_in_another_spelling_is_in_the_passage(checker: ClaimChecker, claim: str) -> None:
+    (v,) = checker.check(claim, [BRIEFS]).verdicts
+    assert v.kept, (claim, v.reason, v.missing)
+
+
+@pytest.mark.parametrize(
+    ("claim", "missing"),
+    [
+        ("Voltra will cut 1,300 jobs in Germany [1].", ("1300",)),
+        ("Payzo was valued at €1.2 billion [1].", ("1200000000",)),  # the right value in another currency
+        ("Valmart cut prices by 5 euros across its stores [1].", ("5",)),
+        ("Ravel reported revenue of 31.7 billion euros [1].", ("31700000000",)),
+    ],
+)
+def test_a_different_value_or_unit_is_missing(checker: ClaimChecker, claim: str, missing: tuple[str, ...]) -> None:
+    (v,) = checker.check(claim, [BRIEFS]).verdicts
+    assert not v.kept and v.reason == "missing names or numbers" and v.missing == missing
+
+
+def test_claims_in_other_scripts_are_checked(checker: ClaimChecker) -> None:
+    zh = Passage("c8", "d8", "蓝湾电池是一家总部位于宁波的电池制造商。蓝湾电池现有员工约八百人。", "a8", "蓝湾电池", "Wire", "2024-03-01")
+    question = "蓝湾电池有多少员工？"
+    for claim in ("蓝湾电池现有员工约八百人[1]。", "约800人[1]。"):
+        (v,) = checker.check(claim, [zh], question).verdicts
+        assert v.kept and v.cites == (1,), (claim, v.reason)
+    (v,) = checker.check("蓝湾电池现有员工约九百人[1]。", [zh], question).verdicts
+    assert not v.kept and v.missing == ("900",)
+    ru = Passage("c9", "d9", "На заводе Северсталь в Череповце работают 1200 сотрудников.", "a9", "Северсталь", "Wire", "2024-03-01")
+    (v,) = checker.check("На заводе Северсталь работают 1,200 сотрудников [1].", [ru]).verdicts
+    assert v.kept, v.reason
+    (v,) = checker.check("На заводе Норникель работают 1200 сотрудников [1].", [ru]).verdicts
+    assert not v.kept and v.missing == ("Норникель",)
+    el = Passage("c10", "d10", "Η εταιρεία Παπαδόπουλος απασχολεί 350 εργαζόμενους στη Θεσσαλονίκη.", "a10", "Παπαδόπουλος",
+                 "Wire", "2024-03-01")
+    (v,) = checker.check("Η Παπαδόπουλος απασχολεί 350 εργαζόμενους [1].", [el]).verdicts
+    assert v.kept, v.reason
+    (v,) = checker.check("Η Παπαδόπουλος απασχολεί 450 εργαζόμενους [1].", [el]).verdicts
+    assert not v.kept and v.missing == ("450",)

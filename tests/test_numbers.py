@@ -84,3 +84,23 @@ def test_words_of_any_script() -> None:
     assert {"蓝湾", "电池", "员工"} <= question & passage
     assert "多少" not in question and "少员" not in question
     assert spaced("电池。Acme") == " 电池 。Acme"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("现有员工约八百人。", ["num:800"]),
+        ("一千二百个岗位", ["num:1200"]),
+        ("估值1.2亿美元", ["num:120000000:usd", "num:120000000"]),
+        ("降价百分之五", ["num:5:pct", "num:5"]),
+        ("二〇二三年", ["num:2023"]),
+        # Numerals inside ordinary words are no numbers: "very", "by all means", "a company", "unify".
+        ("十分重要，千万不要，一家公司，统一", []),
+    ],
+)
+def test_chinese_numerals(text: str, expected: list[str]) -> None:
+    assert number_tokens(text) == expected
+
+
+def test_chinese_and_arabic_spellings_meet() -> None:
+    assert set(number_tokens("约八百人")) == set(number_tokens("约800人"))

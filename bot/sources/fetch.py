@@ -147,7 +147,7 @@ class Fetcher:
             if result is not None:
                 return result
             if attempt >= self.options.retries:
-                raise FetchError(url, f"HTTP {status} after {attempt + 1} tries")
+                raise FetchError(url, f"HTTP {status} after {attempt + 1} {'try' if attempt == 0 else 'tries'}")
             wait = retry_after if retry_after is not None else self.options.backoff_s * 2**attempt
             if wait > self.options.max_retry_after_s:
                 raise FetchError(url, f"HTTP {status}, Retry-After {wait:.0f}s is longer than {self.options.max_retry_after_s:.0f}s")

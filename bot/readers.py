@@ -44,8 +44,9 @@ DATE_FIELDS = ("published", "date", "publish_date", "published_at", "pubdate", "
                "published_date")
 URL_FIELDS = ("url", "link", "href", "source_url", "canonical_url")
 META_FIELDS = ("metadata", "meta")  # nested metadata objects (LangChain documents, many exporters)
+NOTE_FIELDS = ("published_approximate",)  # documented notes for people (README), never reported
 KNOWN_FIELDS = frozenset((*TEXT_FIELDS, *TITLE_FIELDS, *SOURCE_FIELDS, *AUTHOR_FIELDS, *DATE_FIELDS,
-                          *URL_FIELDS, *META_FIELDS))
+                          *URL_FIELDS, *META_FIELDS, *NOTE_FIELDS))
 
 _SNIFF_BYTES = 8192
 _BLOCK_BYTES = 64 * 1024
@@ -246,12 +247,15 @@ def _parse_text(text: str, name: str, *, markdown: bool) -> Iterator[Article | S
         if isinstance(loaded, Skipped) and _looks_like_fields(block):
             yield loaded
             return
-        if closing is not None and (loaded is None or isinstance(loaded, dict)):
+        prose = [k for k in loaded if not _is_field_name(k)] if isinstance(loaded, dict) else []
+        if closing is not None and (loaded is None or isinstance(loaded, dict)) and not prose:
             meta = _fields(loaded or {})
             text = text[closing.end():]
         else:  # a thematic break, not front matter: the whole file is the article
             found = "no closing '---' line" if closing is None else (
-                "malformed YAML" if isinstance(loaded, Skipped) else _kind(loaded))
+                "malformed YAML" if isinstance(loaded, Skipped) else
+                f"{', '.join(repr(str(k)) for k in prose[:3])} is not a field name" if prose else
+                _kind(loaded))
             notes.append(Notice(name, "the '---' on line 1 opens no front matter (what follows is not "
                                       f"a mapping of fields: {found}): read the whole file as text",
                                 line=1))
@@ -273,6 +277,12 @@ def _parse_text(text: str, name: str, *, markdown: bool) -> Iterator[Article | S
 
 
 _FIELD_LINE = re.compile(r"[A-Za-z_][\w-]{0,63}[ \t]*:(?:[ \t]|$)")
+_FIELD_NAME = re.compile(r"[A-Za-z_][\w-]{0,63}")
+
+
+def _is_field_name(key: object) -> bool:
+    """Whether a YAML key names a field ('title', 'published_at'), not a phrase ('The council')."""
+    return isinstance(key, str) and _FIELD_NAME.fullmatch(key.strip()) is not None
 
 
 def _looks_like_fields(block: str) -> bool:
@@ -578,7 +588,6 @@ _PROMPT = re.compile(
     r"|\b(?:subscribers?|members?)[- ]only\b"
     r"|\b(?:this|the\s+rest\s+of\s+this)\s+(?:article|story|content|piece)\s+is\s+(?:only\s+)?"
     r"(?:available\s+|reserved\s+|exclusive(?:ly)?\s+)?(?:to|for)\s+(?:our\s+)?(?:paying\s+)?(?:subscribers|members)"
-    r"|\bsubscribe\s+(?:now|today)\b"
     r"|\bstart\s+your\s+(?:free\s+)?trial\b"
     r"|\bfor\s+(?:just|only)\s+\S{0,3}\s?\d+(?:[.,]\d+)?\s?(?:pounds?|dollars?|euros?|p|pence|cents?)?\s+"
     r"(?:a|per|each)\s+(?:week|month|year)\b",

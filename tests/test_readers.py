@@ -685,3 +685,329 @@ def test_module_limits_are_read_at_call_time(tmp_path: Path,
     monkeypatch.setattr(readers, "MAX_FILE_BYTES", 10)
     path = write(tmp_path / "a.md", "x" * 20)
     assert read(path) == [Skipped(str(path), "file too large (20 bytes; the limit is 10 bytes)")]
+
+
+# --- Dates (issue 15, point 1) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2022-8-5", "2022-08-05"),  # was stored as the year "2022"
+    ("2022-08-05", "2022-08-05"),
+    ("2022/8/5", "2022-08-05"),
+    ("2022-08-05T23:30:00-05:00", "2022-08-05"),  # the day as the article wrote it
+    ('"Aug. 25, 2022"', "2022-08-25"),
+    ('"August 25, 2022"', "2022-08-25"),
+    ('"Thursday, August 25, 2022"', "2022-08-25"),
+    ('"Thu, 25 Aug 2022 23:30:00 -0500"', "2022-08-25"),  # RSS/email
+    ("25/08/2022", "2022-08-25"),  # only day first is a date
+    ("08/25/2022", "2022-08-25"),  # only month first is a date
+    ("25.08.2022", "2022-08-25"),
+    ("12/12/2022", "2022-12-12"),  # either order: the same day
+    ('"Sept. 5, 2022"', "2022-09-05"),
+    ('"Sept 5 2022"', "2022-09-05"),
+    ('"August 5th, 2022"', "2022-08-05"),
+    ('"5th of September, 2022"', "2022-09-05"),
+    ('"1st Sept 2022"', "2022-09-01"),
+    ("5 August 2022", "2022-08-05"),
+    ("25 août 2022", "2022-08-25"),  # other languages too
+    ("5. August 2022", "2022-08-05"),
+    ("August 2022", "2022-08"),  # no day named: month precision, no invented day
+    ("2022-8", "2022-08"),
+    ("2022", "2022"),
+])
+def test_dates_are_read_to_their_day(tmp_path: Path, value: str, expected: str) -> None:
+    path = write(tmp_path / "a.md", f"---\npublished: {value}\n---\nBody.\n")
+    assert one_article(path).published == expected
+    assert notices(path) == []
+
+
+EITHER_WAY = ": the day and month could be either way round (2022-05-08 or 2022-08-05); write it as YYYY-MM-DD"
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    ("05/08/2022", EITHER_WAY),
+    ("5.8.2022", EITHER_WAY),
+    ("05-08-2022", EITHER_WAY),
+    ("sometime in 2019", " (write it as YYYY-MM-DD)"),
+    ("yesterday", " (write it as YYYY-MM-DD)"),  # relative to what? never read against today
+    ("August 25", " (write it as YYYY-MM-DD)"),  # no year: never taken from today
+    ("2019-02-30", ": not a day of the calendar"),
+    ("30/02/2022", " (write it as YYYY-MM-DD)"),
+    ("2022-13", ": there is no month 13"),
+])
+def test_ambiguous_or_unreadable_dates_are_reported(tmp_path: Path, value: str, why: str) -> None:
+    path = write(tmp_path / "a.md", f"---\npublished: {value}\n---\nBody.\n")
+    article = one_article(path)
+    assert article.published is None and article.text == "Body."
+    assert notices(path) == [f'{path}: published: cannot read "{value}"{why}']
+
+
+def test_date_reports_name_the_field_and_the_jsonl_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.jsonl", "\n".join(json.dumps(r) for r in [
+        {"text": "One.", "date": "Aug. 25, 2022"},
+        {"text": "Two.", "publish_date": "05/08/2022"},
+        {"text": "Three.", "published": True},
+    ]) + "\n")
+    items = read(path)
+    assert [a.published for a in items if isinstance(a, Article)] == ["2022-08-25", None, None]
+    assert notices(path) == [
+        f'{path}:2: publish_date: cannot read "05/08/2022": the day and month could be either way '
+        "round (2022-05-08 or 2022-08-05); write it as YYYY-MM-DD",
+        f"{path}:3: published: cannot read a boolean",
+    ]
+
+
+def test_html_page_dates_still_come_from_the_page(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.html", (
+        '<html><head><meta property="article:published_time" content="2022-08-25T09:00:00Z">'
+        "<title>T</title></head><body><article><p>A paragraph long enough for the extractor to "
+        "keep it as the main text of this page.</p></article></body></html>"))
+    assert one_article(path).published == "2022-08-25"
+
+
+# --- Invisible characters (point 6) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+                                  "\u200e", "\u202e", "\u2068"])
+def test_invisible_characters_leave_article_text_and_metadata(tmp_path: Path, char: str) -> None:
+    record = {"text": f"Rail operator ordered trains from Vor{char}haus{char}werke.",
+              "title": f"Vor{char}haus{char}werke order", "source": f"Rail{char} Weekly"}
+    article = one_article(write(tmp_path / "a.jsonl", json.dumps(record)))
+    assert article.text == "Rail operator ordered trains from Vorhauswerke."
+    assert (article.title, article.source) == ("Vorhauswerke order", "Rail Weekly")
+    md = one_article(write(tmp_path / "b.md", f"# Vor{char}haus{char}werke\n\nTrains.\n"))
+    assert md.title == "Vorhauswerke" and char not in md.text
+
+
+def test_soft_hyphens_in_html_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.html", (
+        "<html><body><article><p>The city council ordered twelve trams from Vor&shy;haus&shy;werke"
+        " on Monday, the transport department said in a statement.</p></article></body></html>"))
+    assert "ordered twelve trams from Vorhauswerke on Monday" in one_article(path).text
+
+
+# --- HTML tables (point 4) and subscription prompts (point 9) ---------------------------------
+
+
+RESULTS_PAGE = """<html><head><title>Velo Group results</title></head><body><article>
+<h1>Velo Group results</h1>
+<p>Velo Group reported its half-year results on Thursday, with weaker demand in several of its
+markets across Europe over the summer months.</p>
+{table}
+<p>The company said it expects demand to recover next year as dealers run down their stocks.</p>
+</article></body></html>"""
+
+
+@pytest.mark.parametrize(("table", "rows"), [
+    ("<table><tr><td>Bicycles</td><td>31.7 million euros</td><td>-9%</td></tr>"
+     "<tr><td>Parts</td><td>12.1 million euros</td><td>+2%</td></tr></table>",
+     ["Bicycles: 31.7 million euros; -9%.", "Parts: 12.1 million euros; +2%."]),
+    ("<table><caption>Revenue by segment</caption><thead><tr><th>Segment</th><th>Revenue</th>"
+     "<th>Change</th></tr></thead><tbody><tr><td>Bicycles</td><td>31.7 million euros</td>"
+     "<td>-9%</td></tr></tbody></table>",
+     ["Revenue by segment.", "Bicycles — Revenue: 31.7 million euros; Change: -9%."]),
+    ("<table><tr><th>Segment</th><th>Revenue</th></tr><tr><th>Bicycles</th>"
+     "<td>31.7 million euros</td></tr><tr><td></td><td></td></tr></table>",
+     ["Bicycles — Revenue: 31.7 million euros."]),
+])
+def test_table_rows_are_kept_as_sentences(tmp_path: Path, table: str, rows: list[str]) -> None:
+    text = one_article(write(tmp_path / "a.html", RESULTS_PAGE.format(table=table))).text
+    lines = text.split("\n")
+    for row in rows:
+        assert row in lines
+    assert lines.index(rows[-1]) < next(i for i, x in enumerate(lines) if x.startswith("The company"))
+
+
+def test_layout_tables_are_left_to_the_extractor(tmp_path: Path) -> None:
+    prose = "The transport minister said the new line would open in the spring. " * 8
+    page = RESULTS_PAGE.format(table=f"<table><tr><td><p>{prose}</p></td></tr></table>")
+    text = one_article(write(tmp_path / "a.html", page)).text
+    assert "would open in the spring." in text and " — " not in text
+
+
+@pytest.mark.parametrize("prompt", [
+    "<p>Subscribe to keep reading. Get unlimited access for just 1 pound a week.</p>",
+    '<div class="offer"><h3>Enjoy unlimited digital access</h3><p>Subscribe now for only $1 per '
+    "week.</p><p>Cancel anytime.</p></div>",
+    "<aside><p>Already a subscriber? Log in to continue reading.</p></aside>",
+    "<section><p>This article is only available to subscribers.</p><a href='/s'>Start your free "
+    "trial</a></section>",
+    "<p>Sign in to keep reading this story.</p>",
+])
+def test_subscription_prompts_are_dropped(tmp_path: Path, prompt: str) -> None:
+    page = RESULTS_PAGE.format(table=prompt)
+    text = one_article(write(tmp_path / "a.html", page)).text
+    assert "half-year results on Thursday" in text and "dealers run down their stocks" in text
+    for word in ("subscri", "unlimited", "Cancel anytime", "Log in", "Sign in", "free trial"):
+        assert word.lower() not in text.lower()
+
+
+def test_news_about_subscriptions_is_kept(tmp_path: Path) -> None:
+    news = ("<p>The streaming service said subscriptions rose 10% a month over the summer, and "
+            "that readers who subscribe now pay 5 euros more than a year ago.</p>")
+    text = one_article(write(tmp_path / "a.html", RESULTS_PAGE.format(table=news))).text
+    assert "subscriptions rose 10% a month over the summer" in text
+
+
+# --- Nested metadata and fields not read (point 10) -------------------------------------------
+
+
+def test_metadata_nested_under_metadata_is_read(tmp_path: Path) -> None:
+    record = {"text": "Ferry timetable changes.", "metadata": {
+        "published": "Aug. 25, 2022", "source": "Harbour Post", "url": "https://h.example/ferry",
+        "title": "Ferries", "author": "Mei Lin"}}
+    for name, content in (("a.jsonl", json.dumps(record)), ("b.json", json.dumps([record])),
+                          ("c.json", json.dumps(record))):
+        article = one_article(write(tmp_path / name, content))
+        assert (article.published, article.source, article.url, article.title, article.author) == (
+            "2022-08-25", "Harbour Post", "https://h.example/ferry", "Ferries", "Mei Lin")
+
+
+def test_langchain_document_shape(tmp_path: Path) -> None:
+    record = {"page_content": "Ferry timetable changes.", "type": "Document",
+              "metadata": {"source": "https://h.example/ferry", "title": "Ferries"}}
+    path = write(tmp_path / "a.jsonl", json.dumps(record))
+    article = one_article(path)
+    # LangChain loaders put the page's address in "source": it is the url, not an outlet.
+    assert (article.text, article.url, article.source) == (
+        "Ferry timetable changes.", "https://h.example/ferry", None)
+    assert notices(path) == [f"{path}: fields not read (ignored): type (1 record)"]
+
+
+def test_top_level_fields_win_over_nested_ones(tmp_path: Path) -> None:
+    record = {"text": "x", "source": "Wire", "metadata": {"source": "Other", "published": "2022"}}
+    article = one_article(write(tmp_path / "a.jsonl", json.dumps(record)))
+    assert (article.source, article.published) == ("Wire", "2022")
+
+
+def test_fields_not_read_are_reported_once_per_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.jsonl", "\n".join(json.dumps(r) for r in [
+        {"text": "a", "id": 1, "metadata": {"tags": ["x"]}},
+        {"text": "b", "id": 2, "meta": "not an object"},
+    ]))
+    assert notices(path) == [
+        f"{path}: fields not read (ignored): id (2 records), meta (a string, not an object) "
+        "(1 record), metadata.tags (1 record)"]
+    md = write(tmp_path / "b.md", "---\ntitle: T\ncategory: rail\npublished_approximate: true\n---\nx")
+    assert notices(md) == [f"{md}: front matter fields not read (ignored): category"]
+
+
+def test_nested_metadata_reaches_the_source_filter(tmp_path: Path, minilm: object) -> None:
+    from bot.pipeline import Pipeline
+    from bot.settings import Settings
+
+    feed = write(tmp_path / "feed.jsonl", json.dumps({
+        "text": "The island ferry timetable changes on Monday, the operator said.",
+        "metadata": {"source": "Harbour Post", "published": "2023-02-01",
+                     "url": "https://harbour.example/ferry"}}))
+    pipeline = Pipeline(Settings(data_dir=tmp_path / "data"), embedder=minilm)  # type: ignore[arg-type]
+    report = pipeline.ingest([feed])
+    assert report.added == 1 and not report.skipped
+    hits = pipeline.retrieve(pipeline.query("ferry timetable", sources=["Harbour Post"]))
+    assert [h.passage.article_id for h in hits] == ["https://harbour.example/ferry"]
+    assert hits[0].passage.published == "2023-02-01"
+
+
+# --- One url twice in one file (point 8) ------------------------------------------------------
+
+
+ISLAY = [
+    {"text": "The ferry operator suspended its Islay route.", "url": "https://ferry.example/islay",
+     "published": "2023-02-01"},
+    {"text": "The ferry operator resumed its Islay route.", "url": "https://ferry.example/islay",
+     "published": "2023-02-03"},
+]
+
+
+def jsonl(records: list[dict[str, object]]) -> str:
+    return "\n".join(json.dumps(r) for r in records) + "\n"
+
+
+@pytest.mark.parametrize("order", [[0, 1], [1, 0]])
+def test_the_newer_record_of_a_url_wins(tmp_path: Path, order: list[int]) -> None:
+    path = write(tmp_path / "a.jsonl", jsonl([ISLAY[i] for i in order]))
+    article = one_article(path)
+    assert article.text == "The ferry operator resumed its Islay route."
+    newer, older = order.index(1) + 1, order.index(0) + 1
+    assert notices(path) == [
+        f"{path}:{newer}: replaces line {older}, which has the same url (older published date)"]
+
+
+def test_same_date_or_undated_later_line_wins(tmp_path: Path) -> None:
+    same = [{**ISLAY[0], "published": "2023-02-03"}, ISLAY[1]]
+    path = write(tmp_path / "a.jsonl", jsonl(same))
+    assert one_article(path).text == ISLAY[1]["text"]
+    assert notices(path) == [f"{path}:2: replaces line 1, which has the same url "
+                             "(same published date; the later one is kept)"]
+    undated = [{k: v for k, v in r.items() if k != "published"} for r in ISLAY]
+    path = write(tmp_path / "b.jsonl", jsonl(undated))
+    assert one_article(path).text == ISLAY[1]["text"]
+    assert "no published date to compare" in notices(path)[0]
+
+
+def test_three_copies_and_other_records_in_a_json_list(tmp_path: Path) -> None:
+    records = [ISLAY[0], {"text": "Other news."}, ISLAY[1],
+               {**ISLAY[0], "text": "An old copy.", "published": "2023-01-01"}]
+    path = write(tmp_path / "a.json", json.dumps(records))
+    items = read(path)
+    assert [a.text for a in items if isinstance(a, Article)] == ["Other news.", ISLAY[1]["text"]]
+    assert notices(path) == [
+        f"{path}: record 3: replaces record 1, which has the same url (older published date)",
+        f"{path}: record 3: replaces record 4, which has the same url (older published date)"]
+
+
+def test_ingest_keeps_the_newer_record_and_reports_the_replaced_one(tmp_path: Path,
+                                                                    minilm: object) -> None:
+    from bot.pipeline import Pipeline
+    from bot.settings import Settings
+
+    feed = write(tmp_path / "feed.jsonl", jsonl(ISLAY))
+    pipeline = Pipeline(Settings(data_dir=tmp_path / "data"), embedder=minilm)  # type: ignore[arg-type]
+    report = pipeline.ingest([feed])
+    assert (report.added, report.skipped) == (1, [])
+    assert report.to_json()["notices"] == [
+        f"{feed}:2: replaces line 1, which has the same url (older published date)"]
+    assert "1 notices" in report.summary()
+    answer = pipeline.ask("What happened to the Islay route?")
+    assert not answer.abstained and "resumed" in answer.text and "suspended" not in answer.text
+
+
+def test_ingest_of_soft_hyphenated_text_answers_plain_questions(tmp_path: Path,
+                                                                minilm: object) -> None:
+    from bot.pipeline import Pipeline
+    from bot.settings import Settings
+
+    feed = write(tmp_path / "feed.jsonl", json.dumps({
+        "text": "Nordbahn ordered forty regional trains from Vor\u00adhaus\u00adwerke, the "
+                "company said on Tuesday.", "url": "https://rail.example/order"}))
+    pipeline = Pipeline(Settings(data_dir=tmp_path / "data"), embedder=minilm)  # type: ignore[arg-type]
+    pipeline.ingest([feed])
+    answer = pipeline.ask("Who ordered trains from Vorhauswerke?")
+    assert not answer.abstained and "Nordbahn" in answer.text
+    assert answer.citations and all("\u00ad" not in c.quote for c in answer.citations)
+
+
+# --- A leading thematic break (point 11) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("content", "found"), [
+    ("---\n\nThe council met on Monday.\n\n---\n\nIt voted for the tram.\n", "a string"),
+    ("---\nThe council met on Monday.\nIt voted for the tram.\n", "no closing '---' line"),
+    ("---\n- first point\n- second point\n---\nThe council met.\n", "a list"),
+    ("---\nThe council: met on Monday\n---\nMore text.\n", "'The council' is not a field name"),
+    ("---\n\"An unclosed quote\n---\nMore text.\n", "malformed YAML"),
+])
+def test_a_leading_thematic_break_is_read_as_text(tmp_path: Path, content: str,
+                                                  found: str) -> None:
+    path = write(tmp_path / "a.md", content)
+    article = one_article(path)
+    assert article.text == content.strip()
+    assert notices(path) == [
+        f"{path}:1: the '---' on line 1 opens no front matter (what follows is not a mapping of "
+        f"fields: {found}): read the whole file as text"]
+
+
+def test_a_thematic_break_file_keeps_its_heading_title(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.md", "---\n\n# Tram vote\n\nThe council voted.\n")
+    assert one_article(path).title == "Tram vote"

@@ -10,6 +10,7 @@ as a working mention or a disguised link.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -168,3 +169,14 @@ def build_messages(
         f"exactly: {NOT_FOUND} Copy names, places and numbers exactly and in full as the passage writes them."
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+CLOSED_BOOK_PROMPT = f"""Answer the question from your own knowledge, in a few words: a name, place, number, date or
+short phrase. If you do not know, reply exactly: {NOT_FOUND}"""
+
+
+def closed_book_messages(question: str, as_of: dt.date | None = None) -> list[Message]:
+    """Chat messages asking the model `question` with no passages (the evaluation's closed-book baseline)."""
+    when = f"The question was asked on {as_of.isoformat()}.\n" if as_of else ""
+    return [{"role": "system", "content": CLOSED_BOOK_PROMPT},
+            {"role": "user", "content": f"{when}Question: {' '.join(defuse(question).split())}"}]

@@ -201,3 +201,33 @@ def test_unknown_pipeline_is_refused(tmp_path: Path) -> None:
     settings, questions = make_jsonl_world(tmp_path)
     with pytest.raises(ConfigError, match="unknown pipeline 'fancy'; valid: default, naive, both"):
         run_dataset(load_dataset(questions), settings, pipeline="fancy")
+
+
+def test_all_puts_the_naive_pipeline_and_the_closed_book_model_beside_ours(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    from openai_fake import OpenAIFake, Step
+
+    settings, questions = make_jsonl_world(tmp_path)
+    with OpenAIFake([Step(reply="Celia Marsh cut the ribbon [1].")]) as fake:
+        llm = settings.with_(answerer="llm", llm="openai:gpt-test", llm_base_url=fake.base_url)
+        result = run_dataset(load_dataset(questions), llm, pipeline="all", embedder=embedder, progress=False,
+                             out=tmp_path / "out")
+        prompts = [json.dumps(r.body["messages"]) for r in fake.requests]
+    assert {"naive", "closed-book"} <= set(result.report["baselines"])
+    assert (tmp_path / "out" / "closed" / "report.json").exists()
+    closed = json.loads((tmp_path / "out" / "closed" / "results.jsonl").read_text().splitlines()[0])
+    assert closed["citations"] == [] and closed["retrieved"] == []
+    assert closed["answer"].startswith("Celia Marsh")
+    # The closed-book questions went to the model without any passage.
+    closed_prompts = [p for p in prompts if "from your own knowledge" in p]
+    assert len(closed_prompts) == len(result.records)
+    assert not any("PASSAGE" in p for p in closed_prompts)
+    assert result.records[0]["baselines"]["closed-book"]["prediction"].startswith("Celia Marsh")
+
+
+def test_closed_book_needs_a_generative_answerer(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    from bot.errors import ConfigError
+
+    settings, questions = make_jsonl_world(tmp_path)
+    with pytest.raises(ConfigError, match="closed-book run needs a generative answerer"):
+        run_dataset(load_dataset(questions), settings.with_(answerer="extractive"), pipeline="closed",
+                    embedder=embedder, progress=False)

@@ -26,8 +26,9 @@ def register_cli(subparsers: Any) -> None:
     run.add_argument("--format", default="auto", choices=("auto", "jsonl", "realtimeqa", "multihop", "rgb"))
     run.add_argument("--out", type=Path, help=f"report folder (default {DEFAULT_REPORTS}/<dataset>-<pipeline>)")
     add_answerer_argument(run)
-    run.add_argument("--pipeline", default="default", choices=("default", "naive", "both"),
-                     help="ours, the LangChain tutorial pipeline, or both (naive as a baseline in the same run)")
+    run.add_argument("--pipeline", default="default", choices=("default", "naive", "closed", "both", "all"),
+                     help="ours, the LangChain tutorial pipeline, the answerer's model closed-book (no passages), "
+                     "both (ours with naive as a baseline in the same run) or all (naive and closed-book beside ours)")
     run.add_argument("--limit", type=int, help="ask only the first N questions")
     run.add_argument("--sample", type=int, help="ask N questions spread evenly over the set (every len/N-th)")
     run.set_defaults(handler=cmd_run)

@@ -30,7 +30,11 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PIPELINES = ("default", "naive", "both")
+PIPELINES = ("default", "naive", "closed", "both", "all")
+# What each --pipeline runs; the first is the report's own, the others become its baselines.
+KINDS = {"default": ["default"], "naive": ["naive"], "closed": ["closed"], "both": ["default", "naive"],
+         "all": ["default", "naive", "closed"]}
+BASELINE_NAMES = {"naive": "naive", "closed": "closed-book"}
 
 
 @dataclass
@@ -88,6 +92,30 @@ class _DefaultTarget(_Target):
         return Conversation()
 
 
+class _ClosedBookTarget(_Target):
+    """The answerer's own model asked with no passages: what it knows, not what it reads."""
+
+    name = "closed"
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def ask(self, question: str, as_of: dt.date | None, conversation: Any) -> Answer:
+        from bot.prompting import NOT_FOUND, closed_book_messages
+
+        t0 = time.perf_counter()
+        text = "".join(self.backend.complete(closed_book_messages(question, as_of), stream=False)).strip()
+        ms = (time.perf_counter() - t0) * 1000
+        abstained = not text or NOT_FOUND.rstrip(".").lower() in text.lower()
+        return Answer(question, text, abstained, [], timings_ms={"answer": ms, "total": ms})
+
+    def retrieve(self, answer: Answer, as_of: dt.date | None, prefer: tuple[str, ...], k: int) -> list[Hit]:
+        return []
+
+    def answer_passages(self, question: str, hits: Sequence[Hit]) -> Answer:
+        return self.ask(question, None, None)
+
+
 class _NaiveTarget(_Target):
     name = "naive"
 
@@ -128,12 +156,15 @@ def run_dataset(
         progress = sys.stderr.isatty()
     from bot.pipeline import make_embedder
 
+    from bot.pipeline import make_answerer
+
     embedder = embedder or make_embedder(settings)
-    kinds = ["default", "naive"] if pipeline == "both" else [pipeline]
+    answerer = make_answerer(settings, embedder)  # one model for every pipeline of the run
+    kinds = KINDS[pipeline]
     outputs: dict[str, RunOutput] = {}
     for kind in kinds:
         started = time.perf_counter()
-        target, ingest = _prepare(kind, dataset, settings, embedder, progress, sync_corpus)
+        target, ingest = _prepare(kind, dataset, settings, embedder, answerer, progress, sync_corpus)
         records = list(_ask_all(target, dataset, progress, desc=f"eval {dataset.name} ({kind})"))
         config = {
             "pipeline": kind,
@@ -142,7 +173,7 @@ def run_dataset(
             "answerer": settings.answerer,
             "llm": settings.llm,
             "embedder": settings.embedder,
-            "top_k": 4 if kind == "naive" else settings.top_k,
+            "top_k": 4 if kind == "naive" else 0 if kind == "closed" else settings.top_k,
             "limit": limit,
             "sample": sample,
             "newsbot_version": __version__,
@@ -156,7 +187,7 @@ def run_dataset(
             dataset.name,
             records,
             config,
-            retrieval=not dataset.given_passages,
+            retrieval=not dataset.given_passages and kind != "closed",
             citations=dataset.format != "multihop",
             baselines=baselines,
             ingest=ingest,
@@ -164,15 +195,15 @@ def run_dataset(
         report["config"]["run_seconds"] = round(time.perf_counter() - started, 1)
         outputs[kind] = RunOutput(report, records)
     main = outputs[kinds[0]]
-    if "naive" in outputs and len(kinds) > 1:
-        naive = outputs["naive"]
-        add_pipeline_baseline(main.report, "naive", naive.report)
-        for record, nrec in zip(main.records, naive.records):
-            record.setdefault("baselines", {})["naive"] = {
-                "prediction": nrec["answer"], "contains": nrec["scores"]["contains"],
+    for kind in kinds[1:]:
+        other, name = outputs[kind], BASELINE_NAMES[kind]
+        add_pipeline_baseline(main.report, name, other.report)
+        for record, orec in zip(main.records, other.records):
+            record.setdefault("baselines", {})[name] = {
+                "prediction": orec["answer"], "contains": orec["scores"]["contains"],
             }
         if out is not None:
-            write_outputs(out / "naive", naive.report, naive.records)
+            write_outputs(out / kind, other.report, other.records)
     if out is not None:
         write_outputs(out, main.report, main.records)
     return main
@@ -182,11 +213,18 @@ def run_dataset(
 
 
 def _prepare(
-    kind: str, dataset: Dataset, settings: Settings, embedder: Any, progress: bool, sync_corpus: bool = False
+    kind: str, dataset: Dataset, settings: Settings, embedder: Any, answerer: Any, progress: bool,
+    sync_corpus: bool = False,
 ) -> tuple[_Target, dict[str, Any] | None]:
-    from bot.pipeline import Pipeline, make_answerer
+    from bot.pipeline import Pipeline
 
-    answerer = make_answerer(settings, embedder)
+    if kind == "closed":
+        backend = getattr(answerer, "backend", None)
+        if backend is None:
+            raise ConfigError(
+                f"a closed-book run needs a generative answerer (--answerer local or llm), not {settings.answerer!r}"
+            )
+        return _ClosedBookTarget(backend), None
     if dataset.given_passages:
         scratch = settings.with_(data_dir=settings.data_dir / "eval" / f"{dataset.name}-passages")
         if kind == "naive":
@@ -391,7 +429,9 @@ def score_record(
     if dataset.baselines:
         record["baselines"] = {}
         for name, predictions in dataset.baselines.items():
-            pred = predictions.get(case.id, "")
+            if case.id not in predictions:
+                continue  # not a question this baseline covers
+            pred = predictions[case.id]
             record["baselines"][name] = {
                 "prediction": pred,
                 "contains": metrics.answer_scores(pred, False, turn.answers, turn.answerable)["contains"],
@@ -410,7 +450,9 @@ def _baseline_records(dataset: Dataset, predictions: dict[str, str]) -> list[dic
     for case in dataset.cases:
         for number, turn in enumerate(case.turns, start=1):
             key = case.id if len(case.turns) == 1 else f"{case.id}#{number}"
-            pred = predictions.get(key, "")
+            if key not in predictions:
+                continue  # scored only on the questions it covers, not counted wrong on the others
+            pred = predictions[key]
             out.append({
                 "id": key,
                 "answerable": turn.answerable,

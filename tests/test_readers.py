@@ -1011,3 +1011,14 @@ def test_a_leading_thematic_break_is_read_as_text(tmp_path: Path, content: str,
 def test_a_thematic_break_file_keeps_its_heading_title(tmp_path: Path) -> None:
     path = write(tmp_path / "a.md", "---\n\n# Tram vote\n\nThe council voted.\n")
     assert one_article(path).title == "Tram vote"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2022-8-5", "2022-08-05"), ("2022-8", "2022-08"), ("2022-08-05T10:00Z", "2022-08-05"),
+    ("2022", "2022"), ("2022-13-1", None),
+])
+def test_schema_parse_date_reads_unpadded_iso_dates(value: str, expected: str | None) -> None:
+    # parse_date serves the other date sources (feeds, datasets): 2022-8-5 is a day there too.
+    from bot.schema import parse_date
+
+    assert parse_date(value) == expected

@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-_DATE_RE = re.compile(r"^(\d{4})(?!\d)(?:-(\d{2})(?!\d))?(?:-(\d{2})(?!\d))?")
+_DATE_RE = re.compile(r"^(\d{4})(?!\d)(?:-(\d{1,2})(?!\d))?(?:-(\d{1,2})(?!\d))?")
 
 
 def parse_date(value: object) -> str | None:
@@ -28,7 +28,7 @@ def parse_date(value: object) -> str | None:
             dt.date(int(year), int(month or 1), int(day or 1))
         except ValueError:
             return None
-        return "-".join(p for p in (year, month, day) if p)
+        return "-".join(p.zfill(2) for p in (year, month, day) if p)  # 2022-8-5 -> 2022-08-05
     for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%m/%d/%Y"):
         try:
             return dt.datetime.strptime(text, fmt).date().isoformat()

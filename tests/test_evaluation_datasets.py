@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ReadError
-from bot.evaluation.datasets import detect_format, load_dataset, pool_realtimeqa_articles
+from bot.evaluation.datasets import detect_format, load_baselines, load_dataset, pool_realtimeqa_articles
 from jsonl_files import write_jsonl
 
 SEED = Path(__file__).resolve().parents[1] / "evals" / "seed.jsonl"
@@ -202,3 +202,51 @@ def test_detect_format_errors(tmp_path: Path) -> None:
         detect_format(tmp_path / "missing.jsonl")
     with pytest.raises(ReadError, match="unknown dataset format 'csv'"):
         load_dataset(tmp_path, "csv")
+
+
+def test_baseline_names_keep_their_dots_and_files_do_not_replace_each_other(tmp_path: Path) -> None:
+    root = make_realtimeqa(tmp_path / "rtqa")
+    folder = root / "baselines"
+    write_jsonl(folder / "vendor_model-4.6_gcs_gen.jsonl", [{"question_id": "20220101_0", "prediction": "Lindqvist"}])
+    write_jsonl(folder / "vendor_model-4.6_gen.jsonl.gz", [{"question_id": "20220108_0", "prediction": None}], gz=True)
+    write_jsonl(folder / "v1.2.3.jsonl", [{"question_id": "20220101_0", "prediction": "Old Bridge"}])
+    (folder / "notes.txt").write_text("not a baseline")
+    (folder / "v1.2.3.jsonl.bak").write_text("not a baseline either")
+    ds = load_dataset(root)
+    assert ds.baselines == {
+        "gpt": {"20220101_0": "the Lindqvist Bridge", "20220108_0": "Ann"},
+        "vendor_model-4.6_gcs_gen": {"20220101_0": "Lindqvist"},  # covers one question, not both
+        "vendor_model-4.6_gen": {"20220108_0": ""},  # a null prediction: covered, predicted nothing
+        "v1.2.3": {"20220101_0": "Old Bridge"},
+    }
+
+
+def test_two_files_of_one_baseline_name_are_an_error(tmp_path: Path) -> None:
+    folder = tmp_path / "baselines"
+    write_jsonl(folder / "model-4.6.jsonl", [{"question_id": "a", "prediction": "x"}])
+    write_jsonl(folder / "model-4.6.jsonl.gz", [{"question_id": "b", "prediction": "y"}], gz=True)
+    with pytest.raises(ReadError, match=r"model-4\.6\.jsonl.*baseline 'model-4\.6' is also .*model-4\.6\.jsonl"):
+        load_baselines(folder)
+
+
+def test_a_question_predicted_twice_differently_is_an_error(tmp_path: Path) -> None:
+    folder = tmp_path / "baselines"
+    write_jsonl(folder / "m.jsonl", [{"question_id": "a", "prediction": "x"}, {"question_id": "b", "prediction": "y"},
+                                     {"question_id": "a", "prediction": "x"}, {"question_id": "a", "prediction": "z"}])
+    with pytest.raises(ReadError, match=r"m\.jsonl:4: question_id 'a' was already predicted differently on line 1"):
+        load_baselines(folder)
+    write_jsonl(folder / "m.jsonl", [{"question_id": "a"}])
+    with pytest.raises(ReadError, match=r"m\.jsonl:1: expected \{question_id, prediction\}"):
+        load_baselines(folder)
+    assert load_baselines(tmp_path / "absent") == {}
+
+
+def test_the_run_scores_a_baseline_only_on_the_questions_it_covers(tmp_path: Path) -> None:
+    from bot.evaluation.runner import _baseline_records
+
+    root = make_realtimeqa(tmp_path / "rtqa")
+    write_jsonl(root / "baselines" / "partial-1.5.jsonl", [{"question_id": "20220108_0", "prediction": "Tomas Reyes"}])
+    ds = load_dataset(root)
+    records = _baseline_records(ds, ds.baselines["partial-1.5"])
+    assert [(r["id"], r["scores"]["contains"]) for r in records] == [("20220108_0", 1.0)]  # not 1 of 2
+    assert [r["id"] for r in _baseline_records(ds, ds.baselines["gpt"])] == ["20220101_0", "20220108_0"]

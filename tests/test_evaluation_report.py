@@ -13,7 +13,14 @@ import pytest
 from bot.errors import ConfigError, ReadError
 from bot.evaluation.compare import compare, format_comparison
 from bot.evaluation.gate import check, format_checks, load_thresholds
-from bot.evaluation.report import add_pipeline_baseline, build_report, load_report, write_outputs
+from bot.evaluation.report import (
+    add_pipeline_baseline,
+    build_report,
+    chart_series,
+    load_report,
+    markdown,
+    write_outputs,
+)
 
 CONFIG = {"pipeline": "default", "format": "jsonl", "answerer": "extractive", "embedder": "minilm", "top_k": 5}
 
@@ -53,7 +60,10 @@ def test_report_has_the_documented_schema_with_nulls() -> None:
     assert report["abstention"] == {"precision": 1.0, "recall": 1.0}
     assert report["latency_ms"]["total_p95"] == 12.0
     assert report["baselines"] == {"file": {"em": 0.5, "f1": 0.75, "contains": 1.0}}
-    assert report["extra"]["baseline_detail"]["file"] == {"n": 2, "mean_answer_words": 2.3333, "retrieval": None}
+    assert report["extra"]["baseline_detail"]["file"] == {
+        "n": 2, "questions": 3, "mean_answer_words": 2.3333, "retrieval": None,
+        "newsbot": {"em": 0.5, "f1": 0.5, "contains": 0.5},  # the file covers every question: ours in full
+    }
     assert report["extra"]["groups"]["who"] == {"n": 2, "em": 0.5, "f1": 0.5, "contains": 0.5, "abstained": 0.0}
     assert report["extra"]["counterfactual"] is None
     assert report["extra"]["check"] is None  # the extractive answerer has no claim check
@@ -88,7 +98,7 @@ def test_outputs_markdown_and_chart(tmp_path: Path) -> None:
     write_outputs(tmp_path, report, RECORDS)
     md = (tmp_path / "report.md").read_text()
     assert "| newsbot (default) | 0.500 | 0.500 | 0.500 |" in md
-    assert "| file | 0.500 | 0.750 | 1.000 |" in md
+    assert "| file | 0.500 | 0.750 | 1.000 | 2.333 | 2 | 0.500 / 0.500 / 0.500 |" in md
     assert "| naive | 1.000 | 1.000 | 1.000 | 1.000 |" in md  # naive's retrieval row
     assert "| retrieve | 10 | 10 |" in md
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
@@ -166,3 +176,61 @@ def test_shipped_thresholds_name_real_metrics() -> None:
     floors = load_thresholds(shipped)
     report = build_report("seed", RECORDS, CONFIG, retrieval=True, citations=True)
     assert len(check(report, floors)) == len(floors) >= 5
+
+
+def _many(n: int) -> list[dict]:
+    """n answerable questions q0..q{n-1}: ours right on the even ones, and one unanswerable."""
+    out = [_rec(f"q{i}", "x [1]", contains=1.0 if i % 2 == 0 else 0.0) for i in range(n)]
+    return out + [_rec("u", "I couldn't find that.", abstained=True, answerable=False, group="unanswerable")]
+
+
+def _baseline(ids: list[str], right: set[str]) -> list[dict]:
+    return [{"id": i, "answerable": i != "u", "abstained": False,
+             "scores": {"em": None, "f1": None, "contains": None, "words": 1} if i == "u" else
+             {"em": float(i in right), "f1": float(i in right), "contains": float(i in right), "words": 1}}
+            for i in ids]
+
+
+def test_a_partial_baseline_is_scored_on_its_own_questions_beside_ours_on_the_same(tmp_path: Path) -> None:
+    records = _many(12)  # ours: contains 6/12 over all, but 4/4 on q0, q2, q4, q6 and 0/4 on the odd ones
+    even = ["q0", "q2", "q4", "q6"]
+    odd = ["q1", "q3", "q5", "q7", "u"]
+    baselines = {
+        "vendor_model-4.6_gcs_gen": _baseline(even, right={"q0", "q2"}),  # 2 of its 4: 0.5, not 2/12
+        "vendor_model-4.6_gen": _baseline(odd, right={"q1", "q3", "q5"}),
+        "everything": _baseline([f"q{i}" for i in range(12)] + ["u"], right={"q0"}),
+    }
+    report = build_report("mini", records, CONFIG, retrieval=True, citations=True, baselines=baselines)
+    assert report["answer"]["contains"] == 0.5
+    assert set(report["baselines"]) == set(baselines), "names with dots are kept whole"
+    gcs, gen = (report["extra"]["baseline_detail"][k] for k in ("vendor_model-4.6_gcs_gen", "vendor_model-4.6_gen"))
+    assert report["baselines"]["vendor_model-4.6_gcs_gen"]["contains"] == 0.5
+    assert (gcs["n"], gcs["questions"], gcs["newsbot"]["contains"]) == (4, 4, 1.0)
+    assert report["baselines"]["vendor_model-4.6_gen"]["contains"] == 0.75
+    assert (gen["n"], gen["questions"], gen["newsbot"]["contains"]) == (4, 5, 0.0)
+    full = report["extra"]["baseline_detail"]["everything"]
+    assert report["baselines"]["everything"]["contains"] == round(1 / 12, 4)
+    assert (full["n"], full["newsbot"]) == (12, report["answer"])
+    md = markdown(report)
+    assert "| vendor_model-4.6_gcs_gen | 0.500 | 0.500 | 0.500 | 1.000 | 4 | 1.000 / 1.000 / 1.000 |" in md
+    assert "| vendor_model-4.6_gen | 0.750 | 0.750 | 0.750 | 1.000 | 4 | 0.000 / 0.000 / 0.000 |" in md
+    assert "| everything | 0.083 | 0.083 | 0.083 | 1.000 | 12 | 0.500 / 0.500 / 0.500 |" in md
+    # The chart pairs each partial baseline with newsbot on its questions; a full one needs no pair.
+    labels = [label for label, _ in chart_series(report)]
+    assert labels == ["newsbot (default), n=12", "vendor_model-4.6_gcs_gen, n=4",
+                      "newsbot on the same 4 as vendor_model-4.6_gcs_gen", "vendor_model-4.6_gen, n=4",
+                      "newsbot on the same 4 as vendor_model-4.6_gen", "everything, n=12"]
+    values = [v for _, v in chart_series(report)]
+    assert values[1][:3] == [0.5, 0.5, 0.5] and values[2][:3] == [1.0, 1.0, 1.0]
+    assert values[3][:3] == [0.75, 0.75, 0.75] and values[4][:3] == [0.0, 0.0, 0.0]
+    write_outputs(tmp_path, report, records)
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_baseline_is_scored_only_on_questions_asked_in_the_run() -> None:
+    # A --limit run asks fewer questions than a baseline file covers: the rest are not in either score.
+    records = _many(4)
+    report = build_report("mini", records, CONFIG, retrieval=True, citations=True,
+                          baselines={"b": _baseline([f"q{i}" for i in range(10)], right={"q1", "q8", "q9"})})
+    assert report["baselines"]["b"]["contains"] == 0.25
+    assert report["extra"]["baseline_detail"]["b"]["n"] == 4

@@ -236,18 +236,43 @@ def load_realtimeqa(path: Path) -> Dataset:
 
 
 def load_baselines(folder: Path) -> dict[str, dict[str, str]]:
-    """Every `{question_id, prediction}` file in a baselines folder, by file stem."""
+    """Every `{question_id, prediction}` file of a baselines folder, by its whole name less `.jsonl[.gz]`.
+
+    A file predicts only the questions it lists. Raises ReadError for a record without those fields,
+    a question predicted twice differently, or two files of the same name (`x.jsonl`, `x.jsonl.gz`).
+    """
     out: dict[str, dict[str, str]] = {}
+    origin: dict[str, Path] = {}
     if not folder.is_dir():
         return out
-    for bfile in sorted(folder.glob("*.jsonl*")):
+    for bfile in sorted(folder.iterdir()):
+        name = baseline_name(bfile)
+        if name is None or not bfile.is_file():
+            continue
+        if name in origin:
+            raise ReadError(f"{bfile}: baseline {name!r} is also {origin[name]}; keep one of the two files")
         predictions: dict[str, str] = {}
+        first_line: dict[str, int] = {}
         for number, record in _records(bfile):
             if "question_id" not in record or "prediction" not in record:
                 raise ReadError(f"{bfile}:{number}: expected {{question_id, prediction}}")
-            predictions[str(record["question_id"])] = str(record["prediction"] or "")
-        out[_stem(bfile)] = predictions
+            qid, prediction = str(record["question_id"]), str(record["prediction"] or "")
+            if qid in predictions and predictions[qid] != prediction:
+                raise ReadError(f"{bfile}:{number}: question_id {qid!r} was already predicted differently "
+                                f"on line {first_line[qid]}")
+            predictions[qid] = prediction
+            first_line.setdefault(qid, number)
+        origin[name] = bfile
+        out[name] = predictions
     return out
+
+
+def baseline_name(path: Path) -> str | None:
+    """A baseline file's name less `.jsonl` or `.jsonl.gz` (dots inside it kept); None for other files."""
+    for suffix in (".jsonl.gz", ".jsonl"):
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            return path.name[: -len(suffix)]
+    return None
 
 
 def pool_realtimeqa_articles(files: tuple[Path, ...]) -> list[Article]:

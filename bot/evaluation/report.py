@@ -56,13 +56,20 @@ def build_report(
     extra["groups"] = groups(records)
     extra["check"] = check_summary(records)
     extra["baseline_detail"] = {}
+    ours = {str(r["id"]): r for r in records}
     for name, brecords in (baselines or {}).items():
-        report["baselines"][name] = metrics.round4(metrics.answer_summary(brecords))
-        answered = [r for r in brecords if not r["abstained"]]
+        # Like for like: a baseline is scored on the questions it predicts (of those asked in this
+        # run), and newsbot's own score on exactly those questions stands beside it.
+        shared = [r for r in brecords if str(r["id"]) in ours]
+        mine = [ours[str(r["id"])] for r in shared]
+        report["baselines"][name] = metrics.round4(metrics.answer_summary(shared))
+        answered = [r for r in shared if not r["abstained"]]
         extra["baseline_detail"][name] = {
-            "n": sum(1 for r in brecords if r["answerable"]),
+            "n": sum(1 for r in shared if r["answerable"]),
+            "questions": len(shared),
             "mean_answer_words": metrics.round4(metrics.mean(float(r["scores"]["words"]) for r in answered)),
             "retrieval": None,
+            "newsbot": metrics.round4(metrics.answer_summary(mine)),
         }
     report["extra"] = extra
     return report
@@ -73,6 +80,8 @@ def add_pipeline_baseline(report: dict[str, Any], name: str, other: Mapping[str,
     report["baselines"][name] = dict(other["answer"])
     report["extra"]["baseline_detail"][name] = {
         "n": other["extra"]["answerable"],
+        "questions": other["n"],
+        "newsbot": dict(report["answer"]),  # the same questions were asked of both
         "mean_answer_words": other["extra"]["mean_answer_words"],
         "retrieval": dict(other["retrieval"]),
         "abstention": dict(other["abstention"]),
@@ -146,6 +155,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines + [""]
 
 
+def _beside(scores: Mapping[str, Any] | None) -> str:
+    if not scores:
+        return "–"
+    return " / ".join(_f(scores.get(k)) for k in ("em", "f1", "contains"))
+
+
 def markdown(report: Mapping[str, Any]) -> str:
     """The tables a person reads."""
     cfg = report["config"]
@@ -161,14 +176,17 @@ def markdown(report: Mapping[str, Any]) -> str:
     if extra.get("errors"):
         lines.append(f"{extra['errors']} questions failed with an error (scored as abstentions).")
     lines += ["", "## Answers", "", "Contains counts only answers of at most 50 words; abstaining on an "
-              "answerable question scores 0.", ""]
+              "answerable question scores 0. Each baseline is scored on the questions it has predictions "
+              "for (`n` of them answerable); newsbot's own scores on exactly those questions are beside it.",
+              ""]
     rows = [[me, _f(report["answer"]["em"]), _f(report["answer"]["f1"]), _f(report["answer"]["contains"]),
-             _f(extra["mean_answer_words"]), _f(extra["answerable"])]]
+             _f(extra["mean_answer_words"]), _f(extra["answerable"]), "–"]]
     for name, b in report["baselines"].items():
         detail = extra["baseline_detail"].get(name, {})
         rows.append([name, _f(b["em"]), _f(b["f1"]), _f(b["contains"]),
-                     _f(detail.get("mean_answer_words")), _f(detail.get("n"))])
-    lines += _table(["system", "EM", "F1", "contains", "mean words", "n"], rows)
+                     _f(detail.get("mean_answer_words")), _f(detail.get("n")), _beside(detail.get("newsbot"))])
+    lines += _table(["system", "EM", "F1", "contains", "mean words", "n",
+                     "newsbot on the same questions (EM / F1 / contains)"], rows)
     ret = report["retrieval"]
     if any(v is not None for v in ret.values()):
         lines += ["## Retrieval", "", "Share of answerable questions whose normalised gold answer appears "
@@ -217,6 +235,26 @@ def markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def chart_series(report: Mapping[str, Any]) -> list[tuple[str, list[float | None]]]:
+    """The chart's bars as (label, values in CHART_METRICS order): ours, then each baseline followed,
+    where it covers fewer questions than were asked, by newsbot on exactly its questions."""
+    extra = report["extra"]
+    systems: list[tuple[str, list[float | None]]] = []
+    mine = [report[s][k] for s, k, _ in CHART_METRICS]
+    systems.append((f"newsbot ({report['config'].get('pipeline', 'default')}), n={extra.get('answerable')}", mine))
+    for name, b in report["baselines"].items():
+        detail = extra["baseline_detail"].get(name) or {}
+        retrieval = detail.get("retrieval") or {}
+        values = [b.get(k) if s == "answer" else retrieval.get(k) for s, k, _ in CHART_METRICS]
+        systems.append((f"{name}, n={detail.get('n')}", values))
+        same = detail.get("newsbot")
+        if same is not None and detail.get("n") != extra.get("answerable"):
+            # Like for like: newsbot on exactly this baseline's questions, next to it.
+            systems.append((f"newsbot on the same {detail.get('n')} as {name}",
+                            [same.get(k) if s == "answer" else None for s, k, _ in CHART_METRICS]))
+    return systems
+
+
 def chart(report: Mapping[str, Any], path: Path) -> None:
     """A grouped bar chart of the main metrics, ours beside each baseline's."""
     import matplotlib
@@ -224,14 +262,7 @@ def chart(report: Mapping[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    systems: list[tuple[str, list[float | None]]] = []
-    mine = [report[s][k] for s, k, _ in CHART_METRICS]
-    systems.append((f"newsbot ({report['config'].get('pipeline', 'default')})", mine))
-    for name, b in report["baselines"].items():
-        detail = report["extra"]["baseline_detail"].get(name) or {}
-        retrieval = detail.get("retrieval") or {}
-        values = [b.get(k) if s == "answer" else retrieval.get(k) for s, k, _ in CHART_METRICS]
-        systems.append((name, values))
+    systems = chart_series(report)
     labels = [label for _, _, label in CHART_METRICS]
     width = 0.8 / len(systems)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(labels) + 0.4 * len(systems)), 4.0))

@@ -302,12 +302,18 @@ def test_a_failed_run_loses_nothing_and_the_next_run_finishes(settings: Settings
 
 def test_same_id_twice_in_one_run_is_reported(pipeline: Pipeline, tmp_path: Path) -> None:
     feed = tmp_path / "feed"
+    # In one file the later record of a url replaces the earlier one (bot/readers.py); in two
+    # files the second copy met is a duplicate.
     jsonl(feed / "a.jsonl", [{"text": article_text(1), "url": "https://x.example/same"},
                              {"text": article_text(2), "url": "https://x.example/same"}])
+    jsonl(feed / "b.jsonl", [{"text": article_text(3), "url": "https://x.example/same"}])
     report = pipeline.ingest([feed])
     assert report.added == 1
+    assert [str(s) for s in report.notices] == [
+        f"{feed / 'a.jsonl'}:2: replaces line 1, which has the same url (no published date to compare; the later one is kept)"
+    ]
     assert [str(s) for s in report.skipped] == [
-        f"{feed / 'a.jsonl'}:2: duplicate article id 'https://x.example/same' (already read in this run)"
+        f"{feed / 'b.jsonl'}:1: duplicate article id 'https://x.example/same' (already read in this run)"
     ]
 
 

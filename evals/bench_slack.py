@@ -5,7 +5,12 @@ reply (from sending the event to the bot's chat.postMessage reaching the fake), 
 pipeline (real Chroma, real embedding model) over the shipped corpus. Every event is also retried
 once (as Slack does when an ack is slow) to check that no question is answered twice.
 
-    .venv/bin/python evals/bench_slack.py [--events 30] [--workers 4] [--out evals/reports/bench_slack.json]
+    .venv/bin/python evals/bench_slack.py [--events 30] [--workers 4] [--answerer extractive|local]
+        [--out evals/reports/bench_slack.json]
+
+With `--answerer local` the workers share one warm local model (questions wait their turn for it):
+the figures to read are answers per minute, the last reply's wait, whether replies came in the order
+the questions were sent, and the process's peak memory.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import math
 import multiprocessing
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -58,14 +64,17 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(events: int, workers: int, corpus: Path) -> dict[str, Any]:
+def run(events: int, workers: int, corpus: Path, answerer: str = "extractive") -> dict[str, Any]:
     """Ingest, serve, send the burst; the measurements."""
     data = Path(tempfile.mkdtemp(prefix="bench-slack-"))
-    index = Settings(data_dir=data / "index", corpus_dir=corpus)
+    index = Settings(data_dir=data / "index", corpus_dir=corpus, answerer=answerer)
     pipeline = Pipeline(index)
     started = time.perf_counter()
     report = pipeline.ingest([corpus])
     pipeline.warm_up()
+    warm_answerer = getattr(pipeline.answerer, "warm_up", None)
+    if callable(warm_answerer):
+        warm_answerer()
     setup_s = time.perf_counter() - started
     with FakeSlack(bot_token=TOKEN) as fake:
         settings = Settings(
@@ -103,6 +112,12 @@ def run(events: int, workers: int, corpus: Path) -> dict[str, Any]:
                 if ts in sent and per_thread[ts] == 1:
                     reply_s.append(call.at - sent[ts])
             answered_once = sum(1 for ts in sent if per_thread.get(ts) == 1)
+            first_reply = {}
+            for call in replies:
+                first_reply.setdefault(call.params.get("thread_ts"), call.at)
+            send_order = [r["ts"] for r in sorted(sent_log, key=lambda r: r["at"])]
+            reply_order = sorted((ts for ts in send_order if ts in first_reply), key=lambda ts: first_reply[ts])
+            out_of_order = sum(1 for a, b in zip(send_order, reply_order) if a != b)
         finally:
             server.shutdown()
             bot.close()
@@ -111,6 +126,7 @@ def run(events: int, workers: int, corpus: Path) -> dict[str, Any]:
         "benchmark": "slack-burst",
         "events": events,
         "workers": workers,
+        "answerer": answerer,
         "corpus": str(corpus),
         "articles": report.added + report.unchanged,
         "setup_s": round(setup_s, 1),
@@ -122,6 +138,10 @@ def run(events: int, workers: int, corpus: Path) -> dict[str, Any]:
         "retries_acked_200": sum(1 for s in retry_status if s == 200),
         "replies": len(replies),
         "answered_exactly_once": answered_once,
+        "answers_per_minute": round(len(reply_s) / burst_s * 60, 1) if burst_s else None,
+        "last_reply_wait_s": round(max(reply_s), 1) if reply_s else None,
+        "replies_out_of_send_order": out_of_order,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "machine": {
             "cpus": os.cpu_count(),
             "load_avg_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews every figure
@@ -138,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=30)
     parser.add_argument("--workers", type=int, default=Settings().slack_workers)
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--answerer", choices=("extractive", "local"), default="extractive")
     parser.add_argument("--out", type=Path, default=ROOT / "evals" / "reports" / "bench_slack.json")
     args = parser.parse_args(argv)
-    result = run(args.events, args.workers, args.corpus)
+    result = run(args.events, args.workers, args.corpus, args.answerer)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     rows = [
@@ -151,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         ("acked 200 in < 3 s", f"{result['acked_under_3s']}/{result['events']}"),
         ("answered exactly once", f"{result['answered_exactly_once']}/{result['events']} ({result['replies']} replies)"),
         ("whole burst", f"{result['burst_s']} s"),
+        ("answers per minute", str(result["answers_per_minute"])),
+        ("last reply's wait", f"{result['last_reply_wait_s']} s"),
+        ("replies out of send order", str(result["replies_out_of_send_order"])),
+        ("peak memory", f"{result['peak_rss_mb']} MB"),
         ("machine", f"{result['machine']['cpus']} CPUs, load average {result['machine']['load_avg_1m']}"),
     ]
     width = max(len(k) for k, _ in rows)

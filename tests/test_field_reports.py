@@ -75,3 +75,15 @@ def test_a_name_across_a_cut_in_an_endless_sentence(tmp_path: Path, minilm: Mini
     answer = pipeline.ask("Who was appointed as the new finance chief of the utility?")
     assert not answer.abstained
     assert "Petra Odell" in _flat(answer.text), answer.text
+
+
+def test_a_chinese_article_is_answered_with_one_sentence(tmp_path: Path, minilm: MiniLMEmbedder) -> None:
+    # Sentences end at 。 with no space after: the answer is the sentence that holds it, not the article.
+    # (The answerer's own handling of CJK questions is another part of issue 15, point 3.)
+    text = ("蓝湾电池扩产\n\n蓝湾电池成立于2010年，总部位于宁波。公司目前有1200名员工。"
+            "去年公司的收入增长了两成！公司计划明年在合肥新建一座工厂。")
+    pipeline = _pipeline(tmp_path, minilm, {"lanwan.txt": text})
+    answer = pipeline.ask("蓝湾电池的总部在哪里？")
+    assert not answer.abstained
+    assert "宁波" in answer.text and "1200" not in answer.text and "合肥" not in answer.text, answer.text
+    assert answer.citations[0].quote == "蓝湾电池成立于2010年，总部位于宁波。"

@@ -192,3 +192,15 @@ def test_every_interval_skips_sources_not_due(site: Site, pipeline: Pipeline) ->
     assert later.not_due and later.requests == 0 and "not due" in later.summary()
     forced = sync_sources(pipeline, [source], options=FAST, force=True).sources[0]
     assert not forced.not_due and forced.unchanged == 3
+
+
+def test_folder_source_is_synced_like_ingest(tmp_path: Path, pipeline: Pipeline) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("---\ntitle: Ferry\n---\n" + "The ferry workers ended the strike. " * 20, encoding="utf-8")
+    source = Source("notes", str(folder), kind="folder")
+    assert sync_sources(pipeline, [source], options=FAST).sources[0].new == 1
+    (folder / "a.md").unlink()
+    report = sync_sources(pipeline, [source], options=FAST).sources[0]
+    assert report.removed == 1 and report.requests == 0
+    assert source_status(pipeline, [source])[0]["articles"] == 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -25,7 +24,7 @@ from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import amounts, has_figure, number_tokens, without_amounts
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
-from bot.tokens import words
+from bot.tokens import fold, words
 
 STOPWORDS = frozenset(
     """a an the and or but if of at by for with about against between into through during before after
@@ -75,14 +74,14 @@ class Answerer(Protocol):
 
 
 def stem(word: str) -> str:
-    """A light English stem: case folded, common suffixes off (enough to match 'talks'/'talking').
+    """A light English stem: case and accents folded, common suffixes off ('talks'/'talking' meet).
 
-    Words of other scripts are only case folded (English suffixes are Latin letters); number
-    tokens ('num:5:pct') pass unchanged.
+    Words of other scripts are only folded (English suffixes are Latin letters); number tokens
+    ('num:5:pct') pass unchanged.
     """
     if word.startswith("num:"):
         return word
-    w = word.casefold().strip(".'’").replace("’", "'")
+    w = fold(word).strip(".'’").replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
     for suffix in ("ingly", "edly", "ing", "ies", "ied", "es", "ed", "ly", "s"):
@@ -167,7 +166,7 @@ def answer_type(question: str) -> str:
         r"\bhow (many|much|big|large|high|low|fast|far|long|old|tall)\b|"
         r"\bwhat (was |is |were |are )?(the )?(percentage|percent|share|number|amount|price|value|rate|total|size|age|score|cost)\b",
         q,
-    ) or _AMOUNT_ASKED.search(q) or _HOW_MANY.search(q):
+    ) or _AMOUNT_ASKED.search(q) or _HOW_MANY.search(fold(question)):
         return "number"
     if re.search(
         r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (company|companies|firm|person|people|country|countries|city|"
@@ -194,10 +193,11 @@ _AMOUNT_ASKED = re.compile(
     rf"^\W*(?:what|which)\s+(?:is|was|were|are|will be|would be|has been|had been)\s+[^?]*?\b(?:{_AMOUNT_NOUNS})\b"
     r"\s*(?:(?:in|for|of|at|on|during|from|per|by|this|last|next|over|after|before|since|figures?)\b[^?]*)?\?*\s*$"
 )
-# "How many" in other languages: Chinese, Japanese, Russian, Greek, French, Spanish, Italian, Portuguese, German.
+# "How many" in other languages: Chinese, Japanese, Russian, Greek, French, Spanish, Italian, Portuguese,
+# German, Dutch, Swedish, Turkish, Hindi, Arabic, Korean; matched against the folded question (no accents).
 _HOW_MANY = re.compile(
-    r"多少|几[个名位家年次]|いくつ|何人|何個|сколько|πόσ(?:οι|ες|α|ο|η)\b|\bcombien\b|\bcu[aá]nt[oa]s?\b|"
-    r"\bquant[oiae]s?\b|\bwie viele?\b"
+    r"多少|几[个名位家年次]|いくつ|何人|何個|сколько|\bποσ(?:οι|εσ|ες|α|ο|η|ουσ|ους|ων|ου)\b|\bcombien\b|"
+    r"\bcuant[oa]s?\b|\bquant[oiae]s?\b|\bwie viele?\b|\bhoeveel\b|\bhur manga\b|\bkac\b|कितन[ेीा]|(?:^|\s)كم\s|몇"
 )
 
 
@@ -410,10 +410,7 @@ def _has_new_figure(sentence: str, novel: list[str], question: str) -> bool:
     if any(a.tokens[-1] not in asked for a in amounts(sentence)):
         return True
     q_lower = question.lower()
-    return any(
-        (_NUMBER.search(w) or any(unicodedata.numeric(ch, None) is not None for ch in w)) and w.lower() not in q_lower
-        for w in novel
-    )
+    return any((_NUMBER.search(w) or has_figure(w)) and w.lower() not in q_lower for w in novel)
 
 
 def _has_new_date(sentence: str, question: str) -> bool:

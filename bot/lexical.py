@@ -1,7 +1,7 @@
 """Chunk texts -> a BM25 index, persisted beside Chroma, updated incrementally, kept in step with SQLite.
 
-Tokenisation is bm25s's (lower case, English stopwords, Snowball stemming) over NFKC text in which
-Han/kana runs are written as character bigrams (bot.tokens: those scripts have no spaces), plus the
+Tokenisation is bm25s's (lower case, English stopwords, Snowball stemming) over NFKC text, case and
+accent folded, in which Han/kana runs are written as character bigrams (bot.tokens: those scripts have no spaces), plus the
 canonical tokens of every number (bot.numbers: '5%' and '5 percent' are both 'num:5:pct', so either
 spelling retrieves the other); a change to it bumps FORMAT, and an index of another format is
 rebuilt, never mixed with new segments. Scoring is BM25 with
@@ -41,7 +41,7 @@ import numpy as np
 
 from bot.numbers import without_amounts
 from bot.state import crash_point
-from bot.tokens import spaced
+from bot.tokens import fold, spaced
 
 K1 = 1.5
 B = 0.75
@@ -170,7 +170,7 @@ class Bm25Index:
         import bm25s  # type: ignore[import-untyped]
 
         # Numbers are taken out before bm25s sees them ("1,200" would be "200", "$1.2bn" "2bn").
-        split = [without_amounts(spaced(t)) for t in texts]
+        split = [without_amounts(spaced(fold(t))) for t in texts]
         tokens: list[list[str]] = bm25s.tokenize(
             [rest for rest, _ in split], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
         )

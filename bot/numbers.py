@@ -83,6 +83,7 @@ _HAN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三"
                "八": 8, "九": 9}
 _HAN_PLACES = {"十": 10, "百": 100, "千": 1000}
 _HAN_BIG = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+_HAN_ALL = frozenset(_HAN_DIGITS) | frozenset(_HAN_PLACES) | frozenset(_HAN_BIG) | frozenset("壹贰叁肆伍陆柒捌玖拾佰仟廿卅")
 _HAN_MENTION = re.compile(
     rf"(?P<pct>百分之)?(?P<value>[{''.join(_HAN_DIGITS)}{''.join(_HAN_PLACES)}{''.join(_HAN_BIG)}]+)"
     rf"(?P<unit>{'|'.join(sorted((k for k in _SUFFIX if not k.isascii()), key=len, reverse=True))})?"
@@ -186,5 +187,10 @@ def number_tokens(text: str) -> list[str]:
 
 
 def has_figure(text: str) -> bool:
-    """True when a text holds a number: digits, a number word, or a numeral of any script ('八百')."""
-    return bool(amounts(text)) or any(unicodedata.numeric(ch, None) is not None for ch in text)
+    """True when a text holds a number: digits of any script, a number word, Chinese numerals ('八百'), '½'.
+
+    A lone Han numeral character is read only through the parser above ('一家' is 'a company').
+    """
+    return bool(amounts(text)) or any(
+        unicodedata.numeric(ch, None) is not None and ch not in _HAN_ALL for ch in text
+    )

@@ -1,27 +1,42 @@
 """Text -> word tokens of any script, for the answerer, the claim check and the BM25 index.
 
-Words are runs of Unicode letters and digits (Latin with or without accents, Cyrillic, Greek, ...),
-NFKC-normalised so that composed and decomposed accents, full-width letters and digits compare
-equal. Chinese and Japanese are written without spaces, so a run of Han or kana characters is cut
-at question words and particles ("多少", "什么", "的", ...) and each piece becomes its overlapping
+Words are runs of Unicode letters, marks and digits (Latin with or without accents, Cyrillic, Greek,
+Arabic, Devanagari with its vowel signs, ...), NFKC-normalised so that composed and decomposed
+accents, full-width letters and digits compare equal. Chinese, Japanese, Thai, Lao, Khmer and
+Burmese are written without spaces between words, so a run of those scripts is cut at Chinese
+question words and particles ("多少", "什么", "的", ...) and each piece becomes its overlapping
 character bigrams ("蓝湾电池" -> "蓝湾", "湾电", "电池"): a question and a passage in those scripts
 then share terms the way English ones share words.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-# Han (CJK unified ideographs and extensions A, compatibility), hiragana and katakana: scripts
-# written without spaces. Hangul is written with spaces and stays whole words.
-_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-CJK_RUN = re.compile(rf"[{_CJK}]+")
-_LETTER = rf"[^\W_{_CJK}]"
-_WORD = re.compile(rf"[{_CJK}]+|{_LETTER}(?:(?:{_LETTER}|['’.%$])*(?:{_LETTER}|%))?")
+import regex
+
+# Scripts written without spaces between words. Hangul is written with spaces and stays whole words.
+_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}ー"
+CJK_RUN = regex.compile(rf"[{_UNSPACED}]+")
+_LETTER = rf"[\p{{L}}\p{{N}}--[{_UNSPACED}]]"
+_PART = rf"[\p{{L}}\p{{M}}\p{{N}}--[{_UNSPACED}]]"
+_WORD = regex.compile(rf"[{_UNSPACED}]+|{_LETTER}(?:(?:{_PART}|['’.%$])*(?:{_PART}|%))?", regex.V1)
 # Question words and particles that join content words in Chinese: cut there, so "蓝湾电池有多少员工"
 # gives "员工" and not "少员".
-_CJK_BREAK = re.compile(r"多少|什么|怎么|怎样|为什么|如何|何时|哪里|哪儿|[吗呢吧的了谁哪几]")
+_CJK_BREAK = regex.compile(r"多少|什么|怎么|怎样|为什么|如何|何时|哪里|哪儿|[吗呢吧的了谁哪几]")
+
+
+# Accents and breathings (combining diacritics): "São"/"Sao", "Παπαδόπουλος"/"ΠΑΠΑΔΟΠΟΥΛΟΣ" (Greek
+# capitals drop the tonos) compare equal once folded. Vowel signs of Indic scripts are other marks.
+_DIACRITICS = regex.compile(r"[\u0300-\u036f]")
+
+
+def fold(text: str) -> str:
+    """Case and accent folded text, for matching: 'ΠΑΠΑΔΟΠΟΥΛΟΣ' and 'Παπαδόπουλος' -> 'παπαδοπουλοσ'."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _DIACRITICS.sub("", unicodedata.normalize("NFD", text)))
 
 
 def normalize(text: str) -> str:

@@ -130,7 +130,27 @@ SCRIPTS = [
      "Πόσους εργαζόμενους απασχολεί η Παπαδόπουλος;", "απασχολεί 350 εργαζόμενους."),
     ("Énergie Côtière a inauguré une usine à Saint-Nazaire. Énergie Côtière emploie 640 salariés en Bretagne.",
      "Combien de salariés emploie Énergie Côtière ?", "emploie 640 salariés en Bretagne."),
+    # Unaccented question, accented article; Greek capitals drop the accents.
+    ("Énergie Côtière a inauguré une usine à Saint-Nazaire. Énergie Côtière emploie 640 salariés en Bretagne.",
+     "Combien de salaries emploie Energie Cotiere ?", "emploie 640 salariés en Bretagne."),
+    ("Η εταιρεία Παπαδόπουλος άνοιξε νέο εργοστάσιο στη Θεσσαλονίκη. Η Παπαδόπουλος απασχολεί 350 εργαζόμενους.",
+     "ΠΟΣΟΥΣ ΕΡΓΑΖΟΜΕΝΟΥΣ ΑΠΑΣΧΟΛΕΙ Η ΠΑΠΑΔΟΠΟΥΛΟΣ;", "απασχολεί 350 εργαζόμενους."),
+    ("青湾電池は寧波に本社を置く電池メーカーです。青湾電池の従業員は約800人です。",
+     "青湾電池の従業員は何人ですか？", "従業員は約800人です。"),
+    ("टाटा मोटर्स ने पुणे में नया कारखाना खोला। टाटा मोटर्स के पुणे कारखाने में 900 कर्मचारी काम करते हैं।",
+     "टाटा मोटर्स के पुणे कारखाने में कितने कर्मचारी काम करते हैं?", "900 कर्मचारी काम करते हैं।"),
+    ("شركة الأفق للطاقة افتتحت مصنعا جديدا في دبي. يعمل في مصنع الأفق للطاقة 450 موظفا.",
+     "كم موظفا يعمل في مصنع الأفق للطاقة؟", "للطاقة 450 موظفا."),
 ]
+
+
+@pytest.mark.parametrize(("text", "question", "ending"), SCRIPTS)
+def test_how_many_in_any_language_needs_a_figure(text: str, question: str, ending: str) -> None:
+    assert answer_type(question) == "number"
+    # Without the sentence holding the figure, the article has no answer.
+    rest = text[: text.index(ending)]
+    assert not has_figure(rest)
+    assert ExtractiveAnswerer().answer(question, _one(rest)).abstained
 
 
 @pytest.mark.parametrize(("text", "question", "ending"), SCRIPTS)

@@ -96,3 +96,11 @@ def test_an_old_format_index_is_rebuilt_by_the_next_ingest(tmp_path: Path, minil
     hits = second.retrieve(second.query("Which retailer cut prices by 5 percent?", k=3))
     assert hits[0].passage.article_id == "https://news.example/valmart:0"
     assert hits[0].lexical_rank == 1
+
+
+def test_case_and_accents_are_folded(tmp_path: Path) -> None:
+    idx = Bm25Index(tmp_path)
+    idx.build([("sp:0", "São Paulo's metro opened a new line.", None), ("rj:0", "Rio's metro closed a line.", None),
+               ("el:0", "Η Παπαδόπουλος απασχολεί 350 εργαζόμενους.", None)], generation=1)
+    assert idx.search("Sao Paulo metro", 1)[0][0] == "sp:0"
+    assert idx.search("ΠΟΣΟΥΣ ΕΡΓΑΖΟΜΕΝΟΥΣ ΑΠΑΣΧΟΛΕΙ Η ΠΑΠΑΔΟΠΟΥΛΟΣ", 1)[0][0] == "el:0"

@@ -116,3 +116,37 @@ def test_404_is_returned_as_gone_not_raised(site: Site) -> None:
     with Fetcher(FAST) as f:
         got = f.get(site.url("/nothing-here"))
     assert got.gone and got.status == 404
+
+
+def test_per_host_concurrency_limit(site: Site) -> None:
+    import threading
+
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def slow(headers: dict[str, str]) -> Reply:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.3)
+        with lock:
+            active[0] -= 1
+        return Reply(b"ok", "text/plain")
+
+    site.routes["/busy"] = slow
+    with Fetcher(FetchOptions(delay_s=0, per_host=2)) as f:
+        threads = [threading.Thread(target=f.get, args=(site.url("/busy"),)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(site.hits("/busy")) == 6 and peak[0] == 2
+
+
+def test_robots_crawl_delay_is_honoured(site: Site) -> None:
+    site.routes["/robots.txt"] = Reply(b"User-agent: newsbot\nCrawl-delay: 1\nAllow: /\n", "text/plain")
+    site.routes["/p"] = Reply(b"p", "text/plain")
+    with Fetcher(FetchOptions(delay_s=0)) as f:
+        f.get(site.url("/p"))
+        start = time.monotonic()
+        f.get(site.url("/p"))
+    assert time.monotonic() - start >= 0.9

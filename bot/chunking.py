@@ -19,9 +19,10 @@ _ABBREVIATIONS = frozenset(
     u.s u.k u.n e.g i.e a.m p.m""".split()
 )
 # A sentence ends at a run of Unicode sentence terminators (Latin . ! ?, CJK 。！？｡, Arabic ؟ ۔,
-# Devanagari । ॥, Ethiopic ።, Myanmar ။ ...; the full-width ； too, and ; after Greek, where it is the
-# question mark), with any closing brackets and quotes after it; or at a line break (judged below).
-_BOUNDARY = regex.compile(r"(?:[\p{Sentence_Terminal}；]+|;)[\p{Pe}\p{Pf}\"'»]*|\n\s*")
+# Devanagari । ॥, Ethiopic ።, Myanmar ။ ...; the full-width ； too, and the Greek question mark, U+037E
+# or the ; it becomes under NFC when it follows a Greek word), with any closing brackets and quotes
+# after it; or at a line break (judged below).
+_BOUNDARY = regex.compile(r"(?:[\p{Sentence_Terminal}；\u037e]+|;)[\p{Pe}\p{Pf}\"'»]*|\n\s*")
 _ASCII_END = frozenset(".!?")
 _DIGIT_DOTS = frozenset("．﹒․")  # full-width and small full stops also sit inside numbers: ３．５
 _GREEK = regex.compile(r"\p{Greek}")
@@ -62,8 +63,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 def _terminator_ends_sentence(text: str, start: int, at: int, end: int, token: str) -> bool:
     """Whether the terminator run text[at:end] (closers included) ends the sentence begun at start."""
-    mark = token.rstrip("\"'»")
-    mark = "".join(ch for ch in mark if not unicodedata.category(ch) in ("Pe", "Pf"))
+    mark = "".join(ch for ch in token if ch not in "\"'»" and unicodedata.category(ch) not in ("Pe", "Pf"))
     following = text[end : end + 1]
     if mark == ";":  # Greek question mark (U+037E is ; after NFC): only after a Greek word
         prev = text[:at].rstrip()[-1:]

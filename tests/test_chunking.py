@@ -232,6 +232,7 @@ def test_sentences_end_at_every_scripts_punctuation(name: str) -> None:
 def test_a_semicolon_outside_greek_does_not_end_a_sentence() -> None:
     text = "Sales rose; profits fell. Costs grew."
     assert sentences(text) == ["Sales rose; profits fell.", "Costs grew."]
+    assert sentences("Πόσους έχει\u037e Έχει 1.200.") == ["Πόσους έχει\u037e", "Έχει 1.200."]
 
 
 def test_cjk_chunks_end_at_sentence_ends_and_count_right(counter: WordpieceCounter) -> None:

@@ -368,9 +368,10 @@ def _read_records(records: Callable[[], _Records], name: str, *,
 
     `records` is called twice: a first pass finds, for each url, the record with the latest
     published date (the later record on equal or unknown dates), holding only url -> (record
-    number, day) in memory; the second pass reads the articles.
+    number, date as written) in memory, and reading dates only of urls met twice; the second pass
+    reads the articles.
     """
-    best: dict[str, tuple[int, int | None]] = {}
+    best: dict[str, tuple[int, object]] = {}
     losers: dict[str, list[tuple[int, str]]] = {}
     for item in records():
         if isinstance(item, Skipped) or not isinstance(item[1], dict):
@@ -380,22 +381,23 @@ def _read_records(records: Callable[[], _Records], name: str, *,
         url = _url(_first(fields, URL_FIELDS)) or _source_url(fields)
         if url is None:
             continue
-        day = date_ordinal(_read_date(_first(fields, DATE_FIELDS))[0])
+        raw = _first(fields, DATE_FIELDS)
         held = best.get(url)
         if held is None:
-            best[url] = (number, day)
+            best[url] = (number, raw)
             continue
-        if held[1] is None or day is None:
+        day, held_day = (date_ordinal(_read_date(v)[0]) for v in (raw, held[1]))
+        if held_day is None or day is None:
             why = "no published date to compare; the later one is kept"
-        elif held[1] == day:
+        elif held_day == day:
             why = "same published date; the later one is kept"
         else:
             why = "older published date"
-        if held[1] is not None and day is not None and held[1] > day:
+        if held_day is not None and day is not None and held_day > day:
             losers.setdefault(url, []).append((number, why))
         else:
             losers.setdefault(url, []).append((held[0], why))
-            best[url] = (number, day)
+            best[url] = (number, raw)
     replaced = {best[url][0]: sorted(lost) for url, lost in losers.items()}
     losing = {loser for lost in replaced.values() for loser, _ in lost}
     ignored: Counter[str] = Counter()
@@ -863,8 +865,12 @@ def _read_date_text(text: str) -> tuple[str | None, str | None]:
         return parsedate_to_datetime(text).date().isoformat(), None
     except (TypeError, ValueError, IndexError):
         pass
-    readings = {order: _dateparser_reading(text, order) for order in ("DMY", "MDY")}
-    found = sorted({r for r in readings.values() if r is not None})
+    first = _dateparser_reading(text, "DMY")
+    found = [first] if first is not None else []
+    # Month first can only read it otherwise when the day read could also be a month.
+    if first is None or (len(first) == 10 and int(first[8:]) <= 12 and first[5:7] != first[8:]):
+        second = _dateparser_reading(text, "MDY")
+        found = sorted({*found, *([second] if second is not None else [])})
     if not found:
         return None, f'cannot read "{text}" (write it as YYYY-MM-DD)'
     if len(found) > 1:

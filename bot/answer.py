@@ -4,8 +4,8 @@ The extractive answerer needs no generative model. It scores every sentence of t
 passages against the question: weighted coverage of the question's terms (the previous sentence
 counts at half weight, since answers often say "it"), the passage's retrieval rank, and the
 embedding model's question-sentence similarity for the best lexical candidates. A sentence is
-eligible only when it holds the kind of thing asked for (a number for "how many", a date for
-"when") beyond what the question already says, and when the names and numbers the question is
+eligible only when it holds the kind of thing asked for (a number for "how many" or "what was X's
+revenue", a date for "when") beyond what the question already says, and when the names and numbers the question is
 about appear around it. The answer is the best one or two sentences with [n] markers; with no
 eligible, well-supported sentence it abstains. Quotes are exact slices of the article text.
 """
@@ -391,6 +391,16 @@ class ExtractiveAnswerer:
 
 _CURRENCIES = frozenset("usd eur gbp jpy cny inr chf cad aud hkd krw rub".split())
 _NOT_A_TABLE = re.compile(r"^\W*(?:also read|read more|related|see also|watch|listen|click|follow)\b", re.IGNORECASE)
+
+
+def holds_figure(text: str) -> bool:
+    """True when a text holds a figure: an amount in any spelling or script, or a number word ('dozen')."""
+    return has_figure(text) or bool(_NUMBER.search(text))
+
+
+def asks_for_amount(question: str) -> bool:
+    """True when a question asks for an amount ('how many ...', 'what was X's revenue?', '有多少'...)."""
+    return answer_type(question) in ("number", "money", "percent")
 
 
 def _table_row(sentence: str) -> bool:

@@ -13,6 +13,9 @@ often forget a marker); otherwise it is dropped. Markers naming no passage are r
 Sentences that say the passages lack the answer are the model abstaining, not claims; a sentence
 whose best match in a passage is an instruction aimed at the bot is dropped (prompt injection), and so
 is a sentence that only restates the question (every content word is the question's): it answers nothing.
+To a question asking for an amount ("How many ...?", "What was X's revenue?"), a sentence holding no
+figure is dropped ("no figure"): "Revenue fell sharply" is no answer to it.
+Numbers are compared by value and unit in any spelling (bot.numbers: "$1.2bn" is "1.2 billion dollars").
 A bare answer of a few words ("Sri Lanka [1].") is judged as the question answered by it: its names
 and numbers must be in the passage, and the similarity is the question's with the answer added.
 A yes/no answer ("Yes." / "False." / "Yes, the article suggests X" to "Does the article suggest X?")
@@ -33,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import STOPWORDS, stem, terms
+from bot.answer import STOPWORDS, asks_for_amount, holds_figure, stem, terms
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import Amount, amounts, number_tokens, without_amounts
@@ -194,6 +197,7 @@ class CheckSession:
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
         self._statement = _STATEMENT_LEAD.sub("", question).strip()
         self._polar = bool(_POLAR.search(self._statement))
+        self._wants_figure = bool(question) and not self._polar and asks_for_amount(question)
 
     # -- streaming ---------------------------------------------------------------------------
     def feed(self, text: str) -> list[Verdict]:
@@ -262,6 +266,8 @@ class CheckSession:
             return Verdict(claim, cited, False, "no content")
         if looks_like_instruction(claim):
             return Verdict(claim, cited, False, "instruction")
+        if self._wants_figure and not holds_figure(claim):
+            return Verdict(claim, cited, False, "no figure")
         if self._question_stems and set(content) <= self._question_stems:
             if self._polar:
                 # "Yes, the article suggests X [1]." to "Does the article suggest X?": a verdict.

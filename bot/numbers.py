@@ -20,20 +20,20 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 _SCALES = {
-    "k": 3, "thousand": 3, "m": 6, "mn": 6, "mln": 6, "million": 6, "millions": 6,
-    "b": 9, "bn": 9, "billion": 9, "billions": 9, "tn": 12, "trn": 12, "trillion": 12,
+    "k": 3, "thousand": 3, "thousands": 3, "m": 6, "mn": 6, "mln": 6, "million": 6, "millions": 6,
+    "b": 9, "bn": 9, "bln": 9, "billion": 9, "billions": 9, "tn": 12, "trn": 12, "trillion": 12,
     "lakh": 5, "lakhs": 5, "crore": 7, "crores": 7, "万": 4, "萬": 4, "亿": 8, "億": 8,
 }
 # Currency written before the number: symbols and ISO codes.
 _PREFIX = {
-    "us$": "usd", "$": "usd", "€": "eur", "£": "gbp", "¥": "jpy", "₹": "inr", "₩": "krw", "₽": "rub",
+    "us$": "usd", "$us": "usd", "$": "usd", "a$": "aud", "c$": "cad", "hk$": "hkd", "s$": "sgd", "€": "eur", "£": "gbp", "¥": "jpy", "₹": "inr", "₩": "krw", "₽": "rub",
     "usd": "usd", "eur": "eur", "gbp": "gbp", "jpy": "jpy", "cny": "cny", "rmb": "cny", "inr": "inr",
     "chf": "chf", "cad": "cad", "aud": "aud", "hkd": "hkd", "rs": "inr", "rs.": "inr",
 }
 # Units written after the number (currency words and codes, percent, measures).
 _SUFFIX = {
-    "%": "pct", "percent": "pct", "per cent": "pct", "pct": "pct",
-    "percentage point": "pp", "percentage points": "pp",
+    "%": "pct", "percent": "pct", "per cent": "pct", "pct": "pct", "pc": "pct",
+    "percentage point": "pp", "percentage points": "pp", "basis point": "bp", "basis points": "bp", "bps": "bp",
     "usd": "usd", "eur": "eur", "gbp": "gbp", "jpy": "jpy", "cny": "cny", "rmb": "cny", "inr": "inr",
     "chf": "chf", "cad": "cad", "aud": "aud", "hkd": "hkd",
     "dollar": "usd", "dollars": "usd", "euro": "eur", "euros": "eur", "pound": "gbp", "pounds": "gbp",
@@ -70,8 +70,8 @@ _END = r"(?![^\W\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])"
 _MENTION = re.compile(
     rf"(?:(?<![^\W\d_])(?P<pre>{_alternation(_PREFIX)})\s*)?"
     rf"(?<![\d.,])(?P<value>{_DIGITS}|\b(?:{'|'.join(_WORD_VALUES)})\b)"
-    rf"(?:(?P<sep>\s*)(?P<scale>{_alternation(_SCALES)}){_END})?"
-    rf"(?:\s*(?P<unit>{_alternation(_SUFFIX)})(?:{_END}|(?<=%)))?",
+    rf"(?:(?P<sep>[\s\-‐]*)(?P<scale>{_alternation(_SCALES)}){_END})?"
+    rf"(?:[\s\-‐]*(?P<unit>{_alternation(_SUFFIX)})(?:{_END}|(?<=%)))?",
     re.IGNORECASE,
 )
 

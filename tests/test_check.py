@@ -295,3 +295,22 @@ def test_claims_in_other_scripts_are_checked(checker: ClaimChecker) -> None:
     assert v.kept, v.reason
     (v,) = checker.check("Η Παπαδόπουλος απασχολεί 450 εργαζόμενους [1].", [el]).verdicts
     assert not v.kept and v.missing == ("450",)
+
+
+def test_an_amount_question_keeps_only_sentences_with_a_figure(checker: ClaimChecker) -> None:
+    ravel = Passage(
+        "c11", "d11",
+        "Ravel Outdoor's bicycle revenue fell sharply as dealers cut their stocks.\nBicycles | 31.7 million euros | -9%",
+        "a11", "Ravel Outdoor results", "Wire", "2024-03-01",
+    )
+    question = "What was Ravel Outdoor's bicycle revenue?"
+    s = checker.check("Ravel Outdoor's bicycle revenue fell sharply [1]. It was 31.7 million euros [1].", [ravel], question)
+    first, second = s.verdicts
+    assert not first.kept and first.reason == "no figure"
+    assert second.kept, second.reason
+    # The same sentence is fine where no amount is asked for.
+    (v,) = checker.check("Ravel Outdoor's bicycle revenue fell sharply [1].", [ravel], "What happened to Ravel Outdoor?").verdicts
+    assert v.kept, v.reason
+    (v,) = checker.check("蓝湾电池发展很快[1]。", [Passage("c12", "d12", "蓝湾电池发展很快。蓝湾电池现有员工约八百人。", "a12")],
+                         "蓝湾电池有多少员工？").verdicts
+    assert not v.kept and v.reason == "no figure"

@@ -16,12 +16,14 @@ def token(text: str) -> str:
 @pytest.mark.parametrize(
     ("spellings", "expected"),
     [
-        (["5%", "5 percent", "5 per cent", "5 Percent", "5 pct", "５％"], "num:5:pct"),
+        (["5%", "5 percent", "5 per cent", "5 Percent", "5 pct", "5pc", "５％", "5\u00a0%"], "num:5:pct"),
         (["1,200", "1200", "1.2k", "1.2 thousand", "１２００"], "num:1200"),
-        (["$1.2bn", "$1.2 billion", "1.2 billion dollars", "USD 1.2bn", "US$1.2bn", "1.2bn USD", "$1,200 million"],
+        (["$1.2bn", "$1.2 billion", "1.2 billion dollars", "USD 1.2bn", "US$1.2bn", "1.2bn USD", "$1,200 million",
+          "$US1.2bn", "a 1.2-billion-dollar", "$1.2 bln"],
          "num:1200000000:usd"),
         (["31.7m euros", "€31.7 million", "31.7 million euros", "EUR 31.7mn", "€31,700,000"], "num:31700000:eur"),
-        (["5km", "5 km", "5 kilometres", "5 kilometers"], "num:5:km"),
+        (["5km", "5 km", "5 kilometres", "5 kilometers", "a 5-km"], "num:5:km"),
+        (["25 basis points", "25bps"], "num:25:bp"),
         (["£3m", "3 million pounds", "GBP 3mn"], "num:3000000:gbp"),
         (["3.50", "3.5"], "num:3.5"),
         (["twelve", "12"], "num:12"),

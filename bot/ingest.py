@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.lexical import Bm25Index
 from bot.schema import Article, Chunk, Notice, Skipped, date_ordinal
 from bot.state import StateDB, crash_point
 from bot.store import ChromaStore
+from bot.text import normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +265,8 @@ class Indexer:
                     if on_skip:
                         on_skip(item)
                     continue
+                if item.text != (text := normalize_text(item.text)):  # given directly, not by a reader
+                    item = replace(item, text=text)
                 key = item.key
                 if key in seen:
                     skip = Skipped(item.path or key, f"duplicate article id {key!r} (already read in this run)", item.line)

@@ -433,3 +433,12 @@ def test_a_lost_vector_store_is_refilled_by_the_next_sync(settings: Settings, co
     assert report.unchanged == 3
     assert set(again.store.all_ids()) == chunks
     assert_consistent(again)
+
+
+def test_articles_given_directly_are_normalised(pipeline: Pipeline) -> None:
+    # Datasets and live sources hand Articles to the sync without a reader: same normalisation.
+    text = "Nordbahn ordered forty trains from Vor\u00adhaus\u200bwerke on Tuesday, the company said."
+    report = pipeline.ingest_articles([Article(text=text, url="https://rail.example/direct")])
+    assert report.added == 1
+    hits = pipeline.retrieve(pipeline.query("Vorhauswerke trains", k=1))
+    assert hits[0].passage.text == "Nordbahn ordered forty trains from Vorhauswerke on Tuesday, the company said."

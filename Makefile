@@ -39,6 +39,7 @@ demo: install local
 test: install-test local
 	$(VENV)/bin/pytest -q
 	$(NEWSBOT) eval gate
+	$(NEWSBOT) eval gate --answerer extractive --thresholds evals/thresholds-extractive.toml --out evals/reports/tmp/gate-extractive
 	$(VENV)/bin/mypy
 
 typecheck: install-test

@@ -199,7 +199,7 @@ def test_unknown_pipeline_is_refused(tmp_path: Path) -> None:
     from bot.errors import ConfigError
 
     settings, questions = make_jsonl_world(tmp_path)
-    with pytest.raises(ConfigError, match="unknown pipeline 'fancy'; valid: default, naive, both"):
+    with pytest.raises(ConfigError, match="unknown pipeline 'fancy'; valid: default, naive, closed, both, all"):
         run_dataset(load_dataset(questions), settings, pipeline="fancy")
 
 

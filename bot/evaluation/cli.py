@@ -42,6 +42,7 @@ def register_cli(subparsers: Any) -> None:
     gate.add_argument("--dataset", type=Path, default=DEFAULT_GATE_DATASET)
     gate.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
     gate.add_argument("--out", type=Path, help=f"report folder (default {DEFAULT_REPORTS}/gate)")
+    add_answerer_argument(gate)
     gate.set_defaults(handler=cmd_gate)
 
 

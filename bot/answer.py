@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.chunking import split_sentences
 from bot.embed import Embedder
-from bot.numbers import amounts, has_figure, number_tokens, without_amounts
+from bot.numbers import amounts, found, has_figure, number_tokens, without_amounts
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
 from bot.tokens import fold, words
 
@@ -324,7 +324,7 @@ class ExtractiveAnswerer:
             if keys:
                 # Numbers and years the question names must be there; of its names, one in three
                 # may be worded differently ("US" / "United States").
-                missing_numbers = sum(1 for k in keys if k.startswith("num:") and k not in nearby)
+                missing_numbers = sum(1 for k in keys if k.startswith("num:") and not found(k, nearby))
                 missing_names = sum(1 for k in keys if not k.startswith("num:") and k not in nearby)
                 names = sum(1 for k in keys if not k.startswith("num:"))
                 if missing_numbers or missing_names > names // 3:

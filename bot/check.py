@@ -39,7 +39,7 @@ import numpy as np
 from bot.answer import STOPWORDS, asks_for_amount, holds_figure, stem, terms
 from bot.chunking import split_sentences
 from bot.embed import Embedder
-from bot.numbers import Amount, amounts, number_tokens, without_amounts
+from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
 from bot.prompting import inert, looks_like_instruction
 from bot.schema import Passage
 from bot.tokens import words
@@ -381,7 +381,7 @@ class CheckSession:
         counted = [t for t in content if t in stems or t not in q_stems]
         best.lexical = sum(t in stems for t in counted) / len(counted) if counted else 1.0
         # A number is in the passage when the same value (and unit, if the claim gives one) is, in any spelling.
-        missing = [a.plain for t, a in sorted(_claimed(claim).items()) if t not in numbers and t not in q_numbers]
+        missing = [a.plain for t, a in sorted(_claimed(claim).items()) if not (found(t, numbers) or found(t, q_numbers))]
         for name in _names(claim):
             low = name.lower()
             if stem(name) in stems or low in lower or stem(name) in q_stems:

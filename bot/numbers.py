@@ -7,6 +7,8 @@ are `num:5:km`; Chinese numerals count too ("八百人" is `num:800`, "1.2亿美
 that names the amount without its unit still meets it. Text is NFKC-normalised first (full-width
 digits and signs count), and the small English number words (zero to twenty) count as values.
 
+An amount with a unit is found where the same value is written without any unit (`found`).
+
 The one canonicaliser for the answerer's key terms (bot/answer.py), the claim check's number matching
 (bot/check.py) and the BM25 tokens (bot/lexical.py): no library matches "1.2bn" with "1.2 billion".
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -184,6 +186,24 @@ def without_amounts(text: str) -> tuple[str, list[Amount]]:
 def number_tokens(text: str) -> list[str]:
     """Canonical tokens of every number in `text` (see the module docstring), in order, repeats kept."""
     return [t for a in amounts(text) for t in a.tokens]
+
+
+_SHARES = frozenset({"pct", "pp", "bp"})
+
+
+def found(token: str, tokens: Collection[str]) -> bool:
+    """True when `tokens` (from number_tokens) hold the amount `token` stands for.
+
+    The same value and unit in any spelling; or, for an amount with a currency or a measure, the
+    bare value when no unit is given for it there: "$1.2bn" is found in "valued at 1.2 billion",
+    not in "€1.2bn". A share ("5%") is found only as a share: "5 stores" is not "5%".
+    """
+    if token in tokens:
+        return True
+    bare, sep, unit = token.rpartition(":")
+    if not sep or bare == "num" or unit in _SHARES:
+        return False
+    return bare in tokens and not any(t.startswith(f"{bare}:") for t in tokens)
 
 
 def has_figure(text: str) -> bool:

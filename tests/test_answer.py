@@ -243,3 +243,11 @@ def test_question_terms_carry_canonical_numbers() -> None:
     assert key_terms("Which company was valued at $1.2 billion?") == ["num:1200000000:usd"]
     assert "num:5:pct" in content_terms("Which retailer cut prices by 5 percent?")
     assert content_terms("cut 1,200 jobs") == content_terms("cut 1.2k jobs")
+
+
+def test_a_currency_the_passage_leaves_unwritten_still_meets_the_question() -> None:
+    text = "Markets were calm on Monday. Fintech start-up Payzo was valued at 1.2 billion in its funding round."
+    reply = ExtractiveAnswerer().answer("Which company was valued at $1.2 billion?", _one(text))
+    assert not reply.abstained and "Payzo" in reply.text
+    assert ExtractiveAnswerer().answer("Which retailer cut prices by 5 percent?",
+                                       _one("Markets were calm. Grocer Valmart cut prices at 5 stores on Monday.")).abstained

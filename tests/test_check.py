@@ -314,3 +314,12 @@ def test_an_amount_question_keeps_only_sentences_with_a_figure(checker: ClaimChe
     (v,) = checker.check("蓝湾电池发展很快[1]。", [Passage("c12", "d12", "蓝湾电池发展很快。蓝湾电池现有员工约八百人。", "a12")],
                          "蓝湾电池有多少员工？").verdicts
     assert not v.kept and v.reason == "no figure"
+
+
+def test_a_currency_the_passage_leaves_unwritten_is_no_conflict(checker: ClaimChecker) -> None:
+    passage = Passage("c13", "d13", "Fintech start-up Payzo was valued at 1.2 billion in its latest funding round.",
+                      "a13", "Payzo funding", "Wire", "2024-03-01")
+    (v,) = checker.check("Payzo was valued at $1.2 billion [1].", [passage]).verdicts
+    assert v.kept, v.reason
+    (v,) = checker.check("Payzo was valued at $1.3 billion [1].", [passage]).verdicts
+    assert not v.kept and v.missing == ("1300000000",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.numbers import amounts, has_figure, number_tokens, without_amounts
+from bot.numbers import amounts, found, has_figure, number_tokens, without_amounts
 
 
 def token(text: str) -> str:
@@ -93,3 +93,15 @@ def test_chinese_numerals(text: str, expected: list[str]) -> None:
 
 def test_chinese_and_arabic_spellings_meet() -> None:
     assert set(number_tokens("约八百人")) == set(number_tokens("约800人"))
+
+
+def test_found_by_value_and_unit() -> None:
+    def tokens(text: str) -> set[str]:
+        return set(number_tokens(text))
+
+    assert found("num:1200000000:usd", tokens("Payzo was valued at 1.2 billion."))  # no unit written: the value
+    assert not found("num:1200000000:usd", tokens("Payzo was valued at €1.2bn."))  # another currency
+    assert found("num:1200", tokens("1.2k jobs")) and not found("num:1300", tokens("1,200 jobs"))
+    assert found("num:5", tokens("prices fell 5%"))  # a bare number meets any spelling of its value
+    assert not found("num:5:pct", tokens("5 stores closed"))  # a share is found only as a share
+    assert found("num:5:pct", tokens("prices fell 5 per cent"))

@@ -35,13 +35,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, Assistant, BoltContext, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -50,22 +47,34 @@ from slack_sdk.webhook import WebhookClient
 from bot.conversation import SessionStore
 from bot.errors import ConfigError, IndexEmptyError, NewsbotError, QuestionError
 from bot.settings import Settings, add_answerer_argument
-from bot.slack_blocks import VOTE_DOWN, VOTE_UP, SlackMessage, answer_message, escape, notice_message, plain_question
+from bot.slack import manifest
+from bot.slack.queue import QueueFull, Turnstile
+from bot.slack.server import EVENTS_PATH, HEALTH_PATH, LIVE_PATH, READY_PATH, HttpServer
+from bot.slack_blocks import (
+    VOTE_DOWN,
+    VOTE_UP,
+    SlackMessage,
+    answer_message,
+    answer_tail,
+    escape,
+    notice_message,
+    plain_question,
+    thread_title,
+)
 from bot.slack_state import SlackState
 
 if TYPE_CHECKING:
-    from wsgiref.types import StartResponse, WSGIEnvironment
+    from slack_sdk.web.chat_stream import ChatStream
 
     from bot.pipeline import Pipeline
+
+__all__ = ["HttpServer", "SlackBot", "build_bot", "create_app", "make_web_client", "session_key", "socket_handler"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-MAX_BODY_BYTES = 1 << 20  # Slack's payloads are a few KB; refuse anything bigger without parsing it
-MAX_DRAIN_BYTES = 16 << 20  # up to this, an oversized body is read away (in 64 KB pieces) before the 413
 EYES = "eyes"
+DRAIN_S = 60.0  # on SIGTERM, how long the answers in flight may take before the process exits anyway
 PENDING_PER_WORKER = 16  # questions allowed to wait per worker before the bot says it is busy
 RATE_WINDOW_S = 60.0
 _ANSWERED_SUBTYPES = (None, "thread_broadcast")
@@ -75,6 +84,38 @@ WARN_FAILED = ":warning: Sorry, something went wrong while answering. It was log
 WARN_EMPTY_INDEX = ":warning: I have no articles to answer from yet; an administrator needs to run `newsbot ingest`."
 HINT_EMPTY = "Ask me a question about the news, for example: _Who is Xiaomi talking to?_"
 BUSY = ":hourglass: I'm answering a lot of questions right now; please ask again in a minute."
+GREETING = "Hi! Ask me about the news and I'll answer from the articles I have read, citing them."
+MAX_PROMPTS = 4  # Slack shows at most four suggested prompts
+
+# What the manifest (bot/slack/manifest.json) must grant for what the code does; the manifest test
+# checks both ways. Events: the bot events each listener needs and their scopes.
+EVENT_SCOPES: dict[str, str] = {
+    "app_mention": "app_mentions:read",
+    "message.channels": "channels:history",  # follow-ups in threads the bot answered in
+    "message.groups": "groups:history",
+    "message.im": "im:history",  # DMs, and the assistant view's threads
+    "message.mpim": "mpim:history",
+    "assistant_thread_started": "assistant:write",
+    "assistant_thread_context_changed": "assistant:write",
+}
+# Web API methods the bot calls and the bot scope each needs (None: no scope).
+METHOD_SCOPES: dict[str, str | None] = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.startStream": "chat:write",
+    "chat.appendStream": "chat:write",
+    "chat.stopStream": "chat:write",
+    "reactions.add": "reactions:write",
+    "reactions.remove": "reactions:write",
+    "assistant.threads.setStatus": "assistant:write",
+    "assistant.threads.setTitle": "assistant:write",
+    "assistant.threads.setSuggestedPrompts": "assistant:write",
+    "apps.connections.open": None,  # the app-level token's connections:write
+    "response_url": None,
+}
+COMMAND_SCOPE = "commands"
 
 
 def check_config(settings: Settings, *, socket_mode: bool) -> None:
@@ -110,6 +151,8 @@ class Question:
     thread_ts: str | None  # None: a new top-level message (/ask)
     react_ts: str | None = None  # the message that gets 👀 while answering
     response_url: str | None = None  # /ask's fallback when the bot is not in the channel
+    team: str | None = None  # the workspace, which chat.startStream needs in channels
+    assistant: bool = False  # asked in the assistant view: status and title go through assistant.threads.*
 
     @property
     def via_command(self) -> bool:
@@ -120,6 +163,88 @@ class Question:
 def session_key(channel: str, thread_ts: str) -> str:
     """The conversation key of a Slack thread."""
     return f"slack:{channel}:{thread_ts}"
+
+
+def _single_model(pipeline: Pipeline) -> bool:
+    """Whether the answerer runs on one local model that generates one answer at a time."""
+    try:
+        backend = getattr(pipeline.answerer, "backend", None)
+    except Exception:  # noqa: BLE001 - a broken answerer is reported when it warms up
+        return False
+    return getattr(backend, "_run_lock", None) is not None
+
+
+def _error_of(exc: Exception) -> str:
+    """Slack's error code of a failed call (or the exception's text)."""
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error"))
+    return str(exc)
+
+
+class AnswerStreamer:
+    """Streams checked sentences into a thread (chat.startStream/appendStream/stopStream through
+    slack_sdk's `chat_stream`), one sentence per call; `finish` adds the sources and buttons.
+
+    The first sentence starts the stream, so an answerer that never streams (the extractive one)
+    never touches these methods. When Slack refuses them (an older workspace, a missing scope), the
+    streamer goes quiet and `finish` returns None: the caller posts the usual single message.
+    """
+
+    def __init__(self, client: WebClient, q: Question) -> None:
+        self.client = client
+        self.q = q
+        self.sent: list[str] = []
+        self.failed = False
+        self.first_at: float | None = None  # perf_counter of the first streamed words
+        self._stream: ChatStream | None = None
+
+    def append(self, text: str) -> None:
+        """Send one checked piece of the answer (called by the pipeline as each sentence passes)."""
+        if self.failed or not text:
+            return
+        piece = escape(text)
+        try:
+            if self._stream is None:
+                self._stream = self.client.chat_stream(
+                    channel=self.q.channel,
+                    thread_ts=self.q.thread_ts or "",
+                    recipient_team_id=self.q.team,
+                    recipient_user_id=self.q.user,
+                    buffer_size=1,  # every checked sentence goes out at once
+                )
+            self._stream.append(markdown_text=piece)
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("streaming into %s failed (%s); the answer comes as one message", self.q.channel, _error_of(exc))
+            self.failed = True
+            return
+        if self.first_at is None:
+            self.first_at = time.perf_counter()
+        self.sent.append(piece)
+
+    @property
+    def ts(self) -> str | None:
+        """The streamed message's ts once started."""
+        return self._stream.ts if self._stream is not None else None
+
+    def finish(self, answer: Any, answer_id: str, message: SlackMessage) -> str | None:
+        """Close the stream with the sources and buttons; its ts, or None when nothing was streamed
+        (the caller posts `message`). When the checked answer differs from what was streamed (a
+        citation dropped at the end), the message is replaced by the final one."""
+        if self._stream is None or self._stream.ts is None:
+            return None
+        ts = str(self._stream.ts)
+        try:
+            self._stream.stop(blocks=answer_tail(answer, answer_id))
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("closing the stream in %s failed (%s); posting the answer as one message", self.q.channel, _error_of(exc))
+            return None
+        if self.failed or "".join(self.sent).strip() != escape(answer.text).strip():
+            try:
+                self.client.chat_update(channel=self.q.channel, ts=ts, text=message.text, blocks=message.blocks)
+            except (SlackApiError, SlackClientError) as exc:
+                log.warning("replacing the streamed answer in %s failed: %s", self.q.channel, _error_of(exc))
+                return None
+        return ts
 
 
 class SlackBot:
@@ -143,11 +268,14 @@ class SlackBot:
         self.ready = threading.Event()
         self.warm_error: str | None = None
         self.index_stats: dict[str, Any] = {}
+        self.draining = False
         workers = max(1, settings.slack_workers)
         self.max_pending = workers * PENDING_PER_WORKER
+        # One local model answers one question at a time: let one through, so the others keep their
+        # order and know their place; any other answerer runs on every worker.
+        self.queue = Turnstile(1 if _single_model(pipeline) else workers, self.max_pending)
         self._answers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="newsbot-answer")
         self._notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsbot-notice")
-        self._pending = 0  # questions taken and not yet answered
         self._pending_lock = threading.Lock()
         self._inflight = 0  # every queued job, answers and notices
         self._idle = threading.Condition()
@@ -167,6 +295,9 @@ class SlackBot:
         started = time.perf_counter()
         try:
             self.pipeline.warm_up()
+            warm_answerer = getattr(self.pipeline.answerer, "warm_up", None)
+            if callable(warm_answerer):  # the model loads now, not on the first question
+                warm_answerer()
             stats = self.pipeline.stats()
             self.index_stats = {k: v for k, v in stats.items() if isinstance(v, int)}
             log.info("pipeline ready in %.1f s: %s", time.perf_counter() - started, self.index_stats)
@@ -180,12 +311,42 @@ class SlackBot:
         """(healthy, report) for /healthz: up once warmed up; `index_loaded` when it holds chunks too."""
         up = self.ready.is_set() and self.warm_error is None
         loaded = up and self.index_stats.get("chunks", 0) > 0
-        report: dict[str, Any] = {"ok": up, "index_loaded": loaded, "pending": self._pending}
+        report: dict[str, Any] = {"ok": up, "index_loaded": loaded, "pending": self.queue.open}
         if self.index_stats:
             report["index"] = self.index_stats
         if self.warm_error:
             report["error"] = self.warm_error
         return up, report
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """(ready, report) for /readyz: the index holds chunks and the model is loaded, and not draining."""
+        _, report = self.health()
+        ready = bool(report["index_loaded"]) and not self.draining
+        report["ready"] = ready
+        report["draining"] = self.draining
+        return ready, report
+
+    def begin_drain(self) -> None:
+        """Report not ready from now on (shutting down); answers already taken still finish."""
+        if not self.draining:
+            log.info("draining: %d questions taken and not yet answered", self.queue.open)
+        self.draining = True
+
+    def drain(self, timeout: float = DRAIN_S) -> bool:
+        """Finish the questions already taken (within `timeout` s), then stop; False when some were cut off."""
+        self.begin_drain()
+        finished = self.wait_idle(timeout)
+        if not finished:
+            log.warning("%d questions were still being answered after %.0f s; stopping anyway", self.queue.open, timeout)
+        self.close(wait=finished)
+        return finished
+
+    def dispatch_http(self, body: bytes, query: str, headers: dict[str, list[str]]) -> tuple[int, dict[str, list[str]], bytes]:
+        """Run one HTTP request from Slack through bolt (signature check, listeners); (status, headers, body)."""
+        assert self.app is not None
+        response = self.app.dispatch(BoltRequest(body=body.decode("utf-8", "replace"), query=query, headers=dict(headers)))
+        out = response.body.encode("utf-8") if isinstance(response.body, str) else bytes(response.body or b"")
+        return response.status, {k: list(v) for k, v in response.headers.items()}, out
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no question or notice is queued or running; False on timeout."""
@@ -230,8 +391,11 @@ class SlackBot:
         where = ", ".join(f"<#{c}>" for c in self.settings.slack_channels)
         return f"I'm not enabled in this channel. You can ask me in {where} or in a direct message."
 
-    def on_message_event(self, event: dict[str, Any], body: dict[str, Any], bot_user_id: str | None, *, mention: bool) -> None:
-        """Filter, de-duplicate and queue an `app_mention` (mention=True) or `message` event."""
+    def on_message_event(
+        self, event: dict[str, Any], body: dict[str, Any], bot_user_id: str | None, *, mention: bool, assistant: bool = False
+    ) -> None:
+        """Filter, de-duplicate and queue an `app_mention` (mention=True) or `message` event
+        (`assistant`: a message in an assistant-view thread)."""
         if event.get("bot_id") or event.get("subtype") not in _ANSWERED_SUBTYPES:
             return
         user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
@@ -270,7 +434,9 @@ class SlackBot:
             if decision.notify:
                 self.notify(channel, self.rate_text(decision.retry_after_s), thread_ts=thread_ts, user=user)
             return
-        self.submit(Question(channel, user, question, thread_ts=thread_ts, react_ts=ts))
+        team = body.get("team_id") or event.get("team")
+        self.submit(Question(channel, user, question, thread_ts=thread_ts, react_ts=None if assistant else ts,
+                             team=str(team) if team else None, assistant=assistant))
 
     def rate_text(self, retry_after_s: float) -> str:
         """The friendly message for a user over the rate limit."""
@@ -280,33 +446,56 @@ class SlackBot:
         )
 
     def submit(self, question: Question) -> bool:
-        """Queue a question for the workers (False, with a notice, when too many are waiting)."""
+        """Queue a question for the workers (False, with a notice, when too many are waiting).
+
+        Questions are answered in the order they were taken; one that has to wait is told its place.
+        """
         self.start()
-        with self._pending_lock:
-            if self._pending >= self.max_pending:
-                busy = True
-            else:
-                busy = False
-                self._pending += 1
-        if busy:
-            log.warning("%d questions waiting; turning one away", self._pending)
-            if question.thread_ts:
-                self.notify(question.channel, BUSY, thread_ts=question.thread_ts)
-            else:
-                self.notify(question.channel, BUSY, user=question.user)
+        with self._pending_lock:  # a ticket and its place in the pool's queue are taken together
+            try:
+                ticket = self.queue.take()
+            except QueueFull:
+                log.warning("%d questions waiting; turning one away", self.queue.open)
+                if question.thread_ts:
+                    self.notify(question.channel, BUSY, thread_ts=question.thread_ts)
+                else:
+                    self.notify(question.channel, BUSY, user=question.user)
+                return False
+            ahead = self.queue.ahead(ticket)
+            eyes = self._run(self._notices, self._react, "reactions_add", question) if question.react_ts else None
+            job = self._run(self._answers, self._answer, question, ticket, eyes)
+        if job is None:
+            self.queue.done(ticket)
             return False
-        eyes = self._run(self._notices, self._react, "reactions_add", question) if question.react_ts else None
-        if self._run(self._answers, self._answer, question, eyes) is None:
-            with self._pending_lock:
-                self._pending -= 1
-            return False
+        if ahead >= self.queue.capacity:
+            self._run(self._notices, self._show_place, question, ahead)
         return True
 
+    def place_text(self, ahead: int) -> str:
+        """The line telling a waiting question its place."""
+        return f":hourglass_flowing_sand: {ahead} question{'s' if ahead != 1 else ''} ahead of yours; I'll answer here when it's your turn."
+
+    def _show_place(self, q: Question, ahead: int) -> None:
+        """Tell a waiting question its place: the assistant thread's status, else an ephemeral line."""
+        if q.assistant and q.thread_ts:
+            self._status(q, f"is waiting: {ahead} question{'s' if ahead != 1 else ''} ahead of yours")
+        elif q.thread_ts:
+            self._say(q.channel, self.place_text(ahead), thread_ts=q.thread_ts, user=q.user)
+        elif q.response_url:
+            try:
+                self._respond(q.response_url, notice_message(self.place_text(ahead)), in_channel=False)
+            except Exception:  # noqa: BLE001 - a lost notice must not take the worker down
+                log.exception("posting the queue position through response_url failed")
+
     # --- answering --------------------------------------------------------------------------
-    def _answer(self, q: Question, eyes: Future[None] | None) -> None:
+    def _answer(self, q: Question, ticket: int, eyes: Future[None] | None) -> None:
         try:
             if not self.ready.wait(timeout=300):
                 raise TimeoutError("the pipeline did not warm up within 300 s")
+            if q.assistant:  # the status follows the question up the queue
+                self.queue.wait_turn(ticket, lambda ahead: self._show_place(q, ahead))
+            else:
+                self.queue.wait_turn(ticket)
             self._answer_now(q)
         except QuestionError as exc:
             self._warn(q, f":warning: {escape(str(exc))}")
@@ -316,8 +505,7 @@ class SlackBot:
             log.exception("answering a Slack question failed (channel %s, message %s)", q.channel, q.react_ts)
             self._warn(q, WARN_FAILED)
         finally:
-            with self._pending_lock:
-                self._pending -= 1
+            self.queue.done(ticket)
             if eyes is not None:
                 try:
                     eyes.result(timeout=30)
@@ -327,9 +515,17 @@ class SlackBot:
 
     def _answer_now(self, q: Question) -> None:
         key = session_key(q.channel, q.thread_ts) if q.thread_ts else f"slack:{q.channel}:new:{uuid.uuid4().hex}"
+        streamer = AnswerStreamer(self.client, q) if q.thread_ts else None  # /ask posts a new message
         with self._locks[hash(key) % _LOCK_STRIPES]:  # one answer at a time per thread
             conversation = self.sessions.load(key)
-            answer = self.pipeline.ask(q.text, conversation=conversation)
+            if q.assistant:
+                if not conversation.turns:
+                    self._title(q, thread_title(q.text))
+                articles = self.index_stats.get("articles", 0)
+                self._status(q, f"is searching {articles:,} articles" if articles else "is searching the articles")
+            answer = self.pipeline.ask(
+                q.text, conversation=conversation, on_token=streamer.append if streamer is not None else None
+            )
             if q.thread_ts:
                 self.sessions.save(key, conversation)
         answer_id = uuid.uuid4().hex
@@ -344,7 +540,9 @@ class SlackBot:
             asked_by=q.user,
         )
         message = answer_message(answer, answer_id, asked_by=q.user if q.via_command else None)
-        posted_ts = self._post(q, message)
+        posted_ts = streamer.finish(answer, answer_id, message) if streamer is not None else None
+        if posted_ts is None:  # extractive, /ask, or streaming refused: one message as before
+            posted_ts = self._post(q, message)
         thread_ts = q.thread_ts or posted_ts
         if thread_ts:
             if not q.thread_ts:  # /ask: its answer's thread continues this conversation
@@ -404,6 +602,64 @@ class SlackBot:
         except SlackClientError as exc:
             log.warning("%s %s on %s failed: %s", method, EYES, q.react_ts, exc)
 
+    # --- the assistant view ------------------------------------------------------------------
+    def _status(self, q: Question, status: str) -> None:
+        """assistant.threads.setStatus ("newsbot is searching ..."); a failure is only logged."""
+        try:
+            self.client.assistant_threads_setStatus(channel_id=q.channel, thread_ts=q.thread_ts or "", status=status)
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("setting the assistant status in %s failed: %s", q.channel, _error_of(exc))
+
+    def _title(self, q: Question, title: str) -> None:
+        try:
+            self.client.assistant_threads_setTitle(channel_id=q.channel, thread_ts=q.thread_ts or "", title=title)
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("setting the assistant thread title in %s failed: %s", q.channel, _error_of(exc))
+
+    def suggested_prompts(self) -> list[dict[str, str]]:
+        """Up to four prompts from the index: the newest article of each of the outlets that published
+        most recently (title: the outlet; message: a question about that article). [] when empty."""
+        try:
+            rows = self.pipeline.state.read(
+                "SELECT source, title FROM docs WHERE source IS NOT NULL AND source != '' AND title IS NOT NULL"
+                " AND title != '' ORDER BY published_ord IS NULL, published_ord DESC, added_at DESC LIMIT 200"
+            )
+        except Exception:  # noqa: BLE001 - a greeting without prompts beats no greeting
+            log.exception("reading the newest articles for suggested prompts failed")
+            return []
+        prompts: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for source, title in rows:
+            outlet, headline = " ".join(str(source).split()), " ".join(str(title).split())
+            if outlet.lower() in seen:
+                continue
+            seen.add(outlet.lower())
+            prompts.append({"title": f"Latest from {outlet}"[:75],
+                            "message": f"What is the news about {headline.rstrip('.?!')}?"[:500]})
+            if len(prompts) == MAX_PROMPTS:
+                break
+        return prompts
+
+    def on_thread_started(self, event: dict[str, Any]) -> None:
+        """assistant_thread_started: a greeting and suggested prompts from what the index holds."""
+        thread = event.get("assistant_thread") or {}
+        channel, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
+        if not channel or not thread_ts:
+            return
+        self._run(self._notices, self._greet, str(channel), str(thread_ts))
+
+    def _greet(self, channel: str, thread_ts: str) -> None:
+        self._say(channel, GREETING, thread_ts=thread_ts)
+        prompts = self.suggested_prompts()
+        if not prompts:
+            return
+        try:
+            self.client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel, thread_ts=thread_ts, title="Try asking:", prompts=prompts
+            )
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("setting suggested prompts in %s failed: %s", channel, _error_of(exc))
+
     # --- notices ---------------------------------------------------------------------------
     def notify(self, channel: str, text: str, *, thread_ts: str | None = None, user: str | None = None) -> None:
         """Post a short notice off the request thread (ephemeral when `user` is given)."""
@@ -457,7 +713,9 @@ class SlackBot:
             ack(text=self.rate_text(decision.retry_after_s), response_type="ephemeral")
             return
         ack(text=f":mag: Looking that up: _{escape(text)}_", response_type="ephemeral")
-        self.submit(Question(channel, user, text, thread_ts=None, response_url=command.get("response_url")))
+        team = command.get("team_id")
+        self.submit(Question(channel, user, text, thread_ts=None, response_url=command.get("response_url"),
+                             team=str(team) if team else None))
 
 
 def register_events(app: App, bot: SlackBot) -> None:
@@ -495,8 +753,32 @@ def register_actions(app: App, bot: SlackBot) -> None:
     app.action(VOTE_DOWN)(on_vote)
 
 
+def register_assistant(app: App, bot: SlackBot) -> None:
+    """The assistant view (bolt's Assistant middleware): greeting and prompts, then questions.
+
+    Questions in an assistant thread go through the same filters, queue and conversations as DMs;
+    workspaces without the assistant view never send these events, and mentions, DMs and /ask work
+    as before."""
+    assistant = Assistant(logger=log)
+
+    def on_started(event: dict[str, Any]) -> None:
+        bot.on_thread_started(event)
+
+    def on_context_changed() -> None:
+        return None  # the channel the user is looking at does not change what newsbot answers
+
+    def on_user_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        bot.on_message_event(event, body, context.bot_user_id, mention=False, assistant=True)
+
+    assistant.thread_started(on_started)
+    assistant.thread_context_changed(on_context_changed)
+    assistant.user_message(on_user_message)
+    app.use(assistant)
+
+
 def register(app: App, bot: SlackBot) -> None:
     """Every listener."""
+    register_assistant(app, bot)
     register_events(app, bot)
     register_commands(app, bot)
     register_actions(app, bot)
@@ -531,87 +813,6 @@ def create_app(settings: Settings, pipeline: Pipeline, web_client: WebClient | N
 
 
 # --- serving ----------------------------------------------------------------------------------
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-
-class _LoggingHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
-        log.debug("%s %s", self.address_string(), format % args)
-
-
-def wsgi_app(bot: SlackBot) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
-    """bolt's WSGI adapter at /slack/events plus /healthz, refusing oversized bodies."""
-    assert bot.app is not None
-    slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
-
-    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == HEALTH_PATH:
-            healthy, report = bot.health()
-            body = json.dumps(report).encode()
-            start_response(
-                "200 OK" if healthy else "503 Service Unavailable",
-                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-            )
-            return [body]
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY_BYTES:
-            if 0 < length <= MAX_DRAIN_BYTES:  # read it away in small pieces so the client sees the 413
-                stream = environ["wsgi.input"]
-                while length > 0 and (chunk := stream.read(min(length, 1 << 16))):
-                    length -= len(chunk)
-            start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
-            return [b"payload too large"]
-        return slack(environ, start_response)
-
-    return application
-
-
-class HttpServer:
-    """The Events API endpoint on a threaded WSGI server bound to one host."""
-
-    def __init__(self, bot: SlackBot, host: str = "127.0.0.1", port: int = 3000) -> None:
-        self.bot = bot
-        try:
-            self._server = make_server(
-                host, port, wsgi_app(bot), server_class=_ThreadingWSGIServer, handler_class=_LoggingHandler
-            )
-        except OSError as exc:
-            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        """The bound port (useful with port 0)."""
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """Base url of the server."""
-        host = str(self._server.server_address[0])
-        return f"http://{host}:{self.port}"
-
-    def serve_forever(self) -> None:
-        """Serve until shutdown() (blocks)."""
-        self._server.serve_forever(poll_interval=0.2)
-
-    def start(self) -> HttpServer:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self.serve_forever, name="newsbot-http", daemon=True)
-        self._thread.start()
-        return self
-
-    def shutdown(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def socket_handler(bot: SlackBot) -> SocketModeHandler:
     """A Socket Mode connection for the bot (call .connect(), later .close())."""
     assert bot.app is not None
@@ -625,15 +826,24 @@ def socket_handler(bot: SlackBot) -> SocketModeHandler:
 
 # --- CLI --------------------------------------------------------------------------------------
 def register_cli(subparsers: Any) -> None:
-    """Add `newsbot slack` and `newsbot feedback export`."""
+    """Add `newsbot slack [manifest]` and `newsbot feedback export`."""
     p = subparsers.add_parser("slack", help="run the Slack bot (Events API over HTTP, or Socket Mode)")
-    mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--http", action="store_true", help="serve /slack/events and /healthz over HTTP")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--http", action="store_true", help=f"serve {EVENTS_PATH}, {LIVE_PATH}, {READY_PATH} and {HEALTH_PATH} over HTTP")
     mode.add_argument("--socket", action="store_true", help="connect with Socket Mode (SLACK_APP_TOKEN)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=3000, help="port to bind with --http (default 3000)")
+    p.add_argument("--drain-seconds", type=float, default=DRAIN_S, metavar="S",
+                   help=f"on SIGTERM, how long answers in flight may take before exiting (default {DRAIN_S:.0f})")
     add_answerer_argument(p)
     p.set_defaults(handler=cmd_slack)
+    sub = p.add_subparsers(dest="slack_command", metavar="ACTION")
+    m = sub.add_parser("manifest", help="print the Slack app manifest (Create an app -> From a manifest)")
+    where = m.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", metavar="https://HOST", help="the public address Slack sends events to (HTTP mode)")
+    where.add_argument("--socket", action="store_true", help="an app for Socket Mode (no public address)")
+    m.add_argument("--format", choices=("json", "yaml"), default="json", help="output format (default json)")
+    m.set_defaults(handler=cmd_slack_manifest)
 
     f = subparsers.add_parser("feedback", help="the 👍/👎 feedback collected in Slack")
     fsub = f.add_subparsers(dest="feedback_command", metavar="ACTION")
@@ -643,20 +853,29 @@ def register_cli(subparsers: Any) -> None:
     e.set_defaults(handler=cmd_feedback_export)
 
 
-def _stop_on_sigterm() -> None:
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+def cmd_slack_manifest(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot slack manifest --url https://HOST | --socket [--format json|yaml]."""
+    sys.stdout.write(manifest.dump(manifest.render(url=args.url, socket=bool(args.socket)), args.format))
+    return 0
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    log.info("signal %d: already stopping", signum)
 
 
 def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
-    """newsbot slack --http | --socket."""
+    """newsbot slack --http | --socket: serve until SIGTERM/SIGINT, then finish the answers in flight."""
     from bot.pipeline import Pipeline
 
+    if not (args.http or args.socket):
+        raise ConfigError("newsbot slack needs --http or --socket (or the manifest action: newsbot slack manifest --help)")
     check_config(settings, socket_mode=bool(args.socket))  # before opening anything
-    bot = build_bot(settings, Pipeline(settings), socket_mode=bool(args.socket))
-    bot.start()
-    _stop_on_sigterm()
+    main = threading.current_thread() is threading.main_thread()
     if args.socket:
+        bot = build_bot(settings, Pipeline(settings), socket_mode=True)
+        bot.start()
+        if main:
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
         handler = socket_handler(bot)
         try:
             handler.connect()  # type: ignore[no-untyped-call]
@@ -670,20 +889,30 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
-            log.info("stopping")
+            log.info("stopping: no new events; finishing the answers in flight (at most %.0f s)", args.drain_seconds)
         finally:
             handler.close()  # type: ignore[no-untyped-call]
-            bot.close(wait=False)
+            if main:
+                signal.signal(signal.SIGTERM, _on_signal)
+            bot.drain(args.drain_seconds)
         return 0
+    bot = build_bot(settings, Pipeline(settings))
+    bot.start()
     server = HttpServer(bot, args.host, args.port)
-    log.info("serving Slack events on %s%s (health: %s%s)", server.url, EVENTS_PATH, server.url, HEALTH_PATH)
+    if main:
+        # uvicorn takes SIGTERM/SIGINT while serving (stop accepting, finish requests in flight) and
+        # raises the signal again when it returns: then the answers already taken are drained below
+        signal.signal(signal.SIGTERM, _on_signal)
+    log.info("serving Slack events on %s%s (live: %s%s, ready: %s%s)",
+             server.url, EVENTS_PATH, server.url, LIVE_PATH, server.url, READY_PATH)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        log.info("stopping")
+        pass
     finally:
-        server.shutdown()
-        bot.close(wait=False)
+        log.info("stopping: no new requests; finishing the answers in flight (at most %.0f s)", args.drain_seconds)
+        bot.drain(args.drain_seconds)
+    log.info("stopped")
     return 0
 
 

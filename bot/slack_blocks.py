@@ -186,6 +186,22 @@ def answer_message(answer: Answer, answer_id: str, *, asked_by: str | None = Non
     return SlackMessage(text=_fallback(body), blocks=blocks)
 
 
+def answer_tail(answer: Answer, answer_id: str) -> list[dict[str, Any]]:
+    """What follows a streamed answer's text: the sources (none for an abstention) and the buttons."""
+    sources = [] if answer.abstained else sources_blocks(answer.citations)
+    return sources[: MAX_BLOCKS - 1] + [feedback_block(answer_id)]
+
+
+def thread_title(question: str, limit: int = 60) -> str:
+    """An assistant thread's title from its first question: plain text, cut at a word within `limit`."""
+    text = " ".join(_INVISIBLE_RE.sub("", question).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "\u2026"
+
+
 def notice_message(text: str) -> SlackMessage:
     """A short message from the bot itself (warnings, hints); `text` is trusted mrkdwn."""
     return SlackMessage(text=text, blocks=[_section(s) for s in split_text(text)][:MAX_BLOCKS])

@@ -1,8 +1,10 @@
 """A local fake of Slack for tests and benchmarks: the Web API, Socket Mode, and signed requests.
 
 `FakeSlack` is a threaded HTTP server on 127.0.0.1 (port 0) that speaks the Web API the bot uses
-(auth.test, chat.postMessage, chat.postEphemeral, reactions.add/remove, conversations.replies,
-apps.connections.open, and response_url webhooks), checks bearer tokens and Slack's block limits
+(auth.test, chat.postMessage, chat.postEphemeral, chat.update, reactions.add/remove,
+conversations.replies, apps.connections.open, assistant.threads.setStatus/setTitle/
+setSuggestedPrompts, the streaming methods chat.startStream/appendStream/stopStream, and
+response_url webhooks), checks bearer tokens and Slack's block limits
 like the real one, records every call, and can answer 429 with Retry-After once. Its
 apps.connections.open returns the ws:// url of a local websocket server that plays Socket Mode:
 it says hello, sends envelopes and records the acks.
@@ -71,6 +73,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._rate_limit: dict[str, int] = {}
         self._channel_errors: dict[str, str] = {}
+        self.streaming_error: str | None = None  # set: the streaming methods answer this error
+        self.streams: dict[str, dict[str, Any]] = {}  # stream ts -> its message while streaming
         self._ws_clients: list[ServerConnection] = []
         self._http: ThreadingHTTPServer | None = None
         self._ws: Server | None = None
@@ -202,7 +206,7 @@ class FakeSlack:
                 params.update(json.loads(raw))
             else:
                 params.update({k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode()).items()})
-        for key in ("blocks", "attachments"):
+        for key in ("blocks", "attachments", "prompts", "chunks"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         auth = req.headers.get("Authorization", "")
@@ -289,6 +293,24 @@ class FakeSlack:
             with self._lock:
                 self.messages.append(message)
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._stream_call(method, p)
+        if method == "chat.update":
+            with self._lock:
+                found = [m for m in self.messages if m["channel"] == p.get("channel") and m["ts"] == p.get("ts")]
+                if not found:
+                    return {"ok": False, "error": "message_not_found"}
+                found[0].update(text=p.get("text"), blocks=p.get("blocks"))
+            return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
+        if method.startswith("assistant.threads."):
+            if not (p.get("channel_id") and p.get("thread_ts")):
+                return {"ok": False, "error": "invalid_arguments"}
+            if method == "assistant.threads.setSuggestedPrompts" and not (1 <= len(p.get("prompts") or []) <= 4):
+                return {"ok": False, "error": "invalid_prompts"}
+            if method not in ("assistant.threads.setStatus", "assistant.threads.setTitle",
+                              "assistant.threads.setSuggestedPrompts"):
+                return {"ok": False, "error": "unknown_method"}
+            return {"ok": True}
         if method in ("reactions.add", "reactions.remove"):
             if not (p.get("channel") and p.get("timestamp") and p.get("name")):
                 return {"ok": False, "error": "invalid_arguments"}
@@ -300,6 +322,39 @@ class FakeSlack:
                          if m["channel"] == channel and (m["ts"] == ts or m.get("thread_ts") == ts)]
             return {"ok": True, "messages": found, "has_more": False}
         return {"ok": False, "error": "unknown_method"}
+
+    def _stream_call(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        """chat.startStream/appendStream/stopStream: a message whose text grows; stopStream's blocks end it."""
+        with self._lock:
+            if self.streaming_error:
+                return {"ok": False, "error": self.streaming_error}
+        text = str(p.get("markdown_text") or "") + "".join(
+            str(c.get("text", "")) for c in (p.get("chunks") or []) if c.get("type") == "markdown_text")
+        if method == "chat.startStream":
+            if not p.get("channel") or not p.get("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+            if not str(p["channel"]).startswith("D") and not (p.get("recipient_user_id") and p.get("recipient_team_id")):
+                return {"ok": False, "error": "missing_recipient_user_id"}
+            ts = self._next_ts()
+            message = {"type": "message", "channel": p["channel"], "ts": ts, "thread_ts": p["thread_ts"],
+                       "text": text, "blocks": None, "user": self.bot_user_id, "bot_id": self.bot_id,
+                       "streaming": True}
+            with self._lock:
+                self.streams[ts] = message
+                self.messages.append(message)
+            return {"ok": True, "channel": p["channel"], "ts": ts}
+        with self._lock:
+            message = self.streams.get(str(p.get("ts")))
+            if message is None or not message["streaming"] or message["channel"] != p.get("channel"):
+                return {"ok": False, "error": "message_not_in_streaming_state"}
+            message["text"] += text
+            if method == "chat.stopStream":
+                problem = block_problem(p.get("blocks"))
+                if problem:
+                    return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+                message["streaming"] = False
+                message["blocks"] = p.get("blocks")
+        return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
 
     # --- Socket Mode -----------------------------------------------------------------------
     def _ws_handler(self, conn: ServerConnection) -> None:

@@ -822,8 +822,9 @@ def test_web_client_keeps_the_trailing_slash(tmp_path: Path) -> None:
     assert client.base_url == "http://127.0.0.1:9/api/"
 
 
-def test_a_generative_answer_reaches_slack_only_after_its_check(serve: Callable[..., Running], pipeline: Pipeline) -> None:
-    """The model's reply streams in, but Slack gets one message: the checked answer, no invented claim."""
+def test_a_generative_answer_streams_only_checked_sentences(serve: Callable[..., Running], pipeline: Pipeline) -> None:
+    """The model's reply streams into the thread one checked sentence at a time: no invented claim
+    is ever sent, and the sources and buttons close the stream."""
     from openai_fake import OpenAIFake, Step
 
     from bot.answer import ExtractiveAnswerer
@@ -838,12 +839,17 @@ def test_a_generative_answer_reaches_slack_only_after_its_check(serve: Callable[
         answerer = GenerativeAnswerer(backend, pipeline.embedder, fallback=ExtractiveAnswerer())
         generative = Pipeline(pipeline.settings, embedder=pipeline.embedder, answerer=answerer)
         run = serve(generative)
-        run.send(mention("Who is Xiaomi talking to?"))
-        [posted] = run.fake.wait_for("chat.postMessage")
+        event = mention("Who is Xiaomi talking to?")
+        run.send(event)
+        [stop] = run.fake.wait_for("chat.stopStream")
         run.idle()
         assert llm.requests and llm.requests[0].body.get("stream") is True
-    msg = posted.params
+    streamed = run.fake.calls_to("chat.startStream") + run.fake.calls_to("chat.appendStream") + [stop]
+    sent = json.dumps([c.params for c in streamed])
+    assert "9 billion" not in sent and "Ford" not in sent and "[7]" not in sent
+    [msg] = run.fake.replies()
+    assert msg["thread_ts"] == event["ts"] and not msg["streaming"]
     assert msg["text"].startswith("Xiaomi is in talks with Nio about buying a stake in Nio's car unit. [1]")
-    assert "9 billion" not in texts_of(msg) and "Ford" not in texts_of(msg) and "[7]" not in msg["text"]
     assert "<https://news.example.com/xiaomi-nio|Xiaomi in talks with Nio>" in texts_of(msg)
-    assert len(run.fake.replies()) == 1
+    assert button_value(msg, VOTE_UP)
+    assert run.fake.calls_to("chat.postMessage") == []

@@ -41,7 +41,7 @@ def fold(text: str) -> str:
 
 def normalize(text: str) -> str:
     """NFKC form of a text (what every tokeniser here reads)."""
-    return unicodedata.normalize("NFKC", text)
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def cjk_terms(run: str) -> list[str]:
@@ -67,4 +67,6 @@ def words(text: str) -> list[str]:
 
 def spaced(text: str) -> str:
     """The text with every Han/kana run replaced by its bigrams separated by spaces (for tokenisers)."""
+    if text.isascii():
+        return text
     return CJK_RUN.sub(lambda m: " " + " ".join(cjk_terms(m.group(0))) + " ", normalize(text))

@@ -1,0 +1,296 @@
+"""Slack as an AI app: the manifest in step with the code, the assistant view, streamed answers with
+their fallback, the answer queue, readiness, and a graceful stop on SIGTERM. Real bolt app served by
+uvicorn, real slack_sdk client, the local fake Slack Web API (tests/slack_fake.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from slack_fake import event_body, mention, message, post_event
+from test_slack import ROOT, SECRET, Running, fake, pipeline, serve, texts_of  # noqa: F401 - fixtures
+
+from bot.answer import ExtractiveAnswerer
+from bot.llm_local import FifoLock
+from bot.pipeline import Pipeline
+from bot.schema import Hit, Reply
+from bot.slack import manifest
+from bot.slack_app import COMMAND_SCOPE, EVENT_SCOPES, METHOD_SCOPES, build_bot
+
+GENERATED = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1]. "
+             "The deal is worth 9 billion dollars and was approved by regulators [1]. "
+             "Xiaomi also owns Ford [7].")
+
+
+def generative(pipeline: Pipeline, llm_url: str) -> Pipeline:
+    from bot.generate import GenerativeAnswerer
+    from bot.llm_chat import ChatModelBackend
+
+    backend = ChatModelBackend("openai:gpt-test", base_url=llm_url)
+    answerer = GenerativeAnswerer(backend, pipeline.embedder, fallback=ExtractiveAnswerer())
+    return Pipeline(pipeline.settings, embedder=pipeline.embedder, answerer=answerer)
+
+
+def assistant_started(channel: str = "D0ALICE", thread_ts: str = "1700000100.000100") -> dict[str, Any]:
+    return {"type": "assistant_thread_started", "event_ts": thread_ts,
+            "assistant_thread": {"user_id": "U0ALICE", "channel_id": channel, "thread_ts": thread_ts,
+                                 "context": {"channel_id": "C0NEWS", "team_id": "T0NEWS"}}}
+
+
+# --- the manifest ---------------------------------------------------------------------------------
+def _event_names(bot_events: Sequence[str]) -> set[str]:
+    return {e.split(".")[0] for e in bot_events}
+
+
+def test_manifest_grants_exactly_what_the_code_uses(serve: Callable[..., Running], pipeline: Pipeline) -> None:
+    data = manifest.load()
+    bot_events = data["settings"]["event_subscriptions"]["bot_events"]
+    scopes = set(data["oauth_config"]["scopes"]["bot"])
+    # every event a listener handles is subscribed, and every subscription has a listener
+    run = serve()
+    from slack_bolt import BoltRequest, BoltResponse
+
+    assert run.bot.app is not None
+    handled = set()
+    for name in set(EVENT_SCOPES) | {"reaction_added", "app_home_opened", "member_joined_channel", "team_join"}:
+        kind = name.split(".")[0]
+        event = {"type": kind, "user": "U0ALICE", "channel": "D0ALICE", "channel_type": "im", "ts": "1.2",
+                 "text": "hi", "assistant_thread": {"channel_id": "D0ALICE", "thread_ts": "1.2"}}
+        req = BoltRequest(body=json.dumps(event_body(event)), mode="socket_mode")
+        listeners = list(run.bot.app._listeners) + [
+            m for mw in run.bot.app._middleware_list for m in (getattr(mw, "_thread_started_listeners", None) or [])
+            + (getattr(mw, "_thread_context_changed_listeners", None) or [])]
+        if any(lis.matches(req=req, resp=BoltResponse(status=200)) for lis in listeners):
+            handled.add(kind)
+    assert handled == _event_names(bot_events) == _event_names(EVENT_SCOPES)
+    assert set(bot_events) == set(EVENT_SCOPES)
+    # every scope is needed by an event, a Web API method or /ask, and each of those is granted
+    needed = set(EVENT_SCOPES.values()) | {s for s in METHOD_SCOPES.values() if s} | {COMMAND_SCOPE}
+    assert scopes == needed
+    assert [c["command"] for c in data["features"]["slash_commands"]] == ["/ask"]
+    assert data["settings"]["interactivity"]["is_enabled"] is True and "assistant_view" in data["features"]
+
+
+def test_every_method_the_bot_calls_has_its_scope(serve: Callable[..., Running], pipeline: Pipeline) -> None:
+    """Drive mentions, DMs, the assistant view and a streamed answer; every Web API call is in METHOD_SCOPES."""
+    from openai_fake import OpenAIFake, Step
+
+    with OpenAIFake([Step(reply=GENERATED)]) as llm:
+        run = serve(generative(pipeline, llm.base_url))
+        run.send(assistant_started())
+        run.send(message("Who is Xiaomi talking to?", thread_ts="1700000100.000100"))
+        run.fake.wait_for("chat.stopStream")
+        run.idle()
+    plain = serve()
+    plain.send(mention("Who did the club sign?"))
+    plain.fake.wait_for("chat.postMessage", 2)
+    plain.idle()
+    called = {c.method for c in plain.fake.calls}
+    assert {"assistant.threads.setSuggestedPrompts", "chat.startStream", "reactions.add"} <= called
+    granted = set(manifest.load()["oauth_config"]["scopes"]["bot"])
+    for method in called:
+        assert method in METHOD_SCOPES, f"{method} is called but has no entry in METHOD_SCOPES"
+        assert METHOD_SCOPES[method] is None or METHOD_SCOPES[method] in granted
+
+
+def test_cli_prints_the_manifest_for_http_and_socket_mode() -> None:
+    def newsbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.cli", "slack", "manifest", *args],
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+    http = newsbot("--url", "https://news.example.org")
+    assert http.returncode == 0, http.stderr
+    data = json.loads(http.stdout)
+    urls = [data["settings"]["event_subscriptions"]["request_url"], data["settings"]["interactivity"]["request_url"],
+            data["features"]["slash_commands"][0]["url"]]
+    assert urls == ["https://news.example.org/slack/events"] * 3 and data["settings"]["socket_mode_enabled"] is False
+    sock = newsbot("--socket", "--format", "yaml")
+    assert sock.returncode == 0, sock.stderr
+    data = yaml.safe_load(sock.stdout)
+    assert data["settings"]["socket_mode_enabled"] is True and "HOST" not in sock.stdout
+    assert data["oauth_config"] == manifest.load()["oauth_config"]
+    bad = newsbot("--url", "http://news.example.org")
+    assert bad.returncode != 0 and "must be an https:// address" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# --- the assistant view and streaming ------------------------------------------------------------------
+def test_assistant_thread_started_greets_with_prompts_from_the_index(serve: Callable[..., Running]) -> None:
+    run = serve()
+    assert run.bot.ready.wait(60)
+    run.send(assistant_started())
+    [prompts] = run.fake.wait_for("assistant.threads.setSuggestedPrompts")
+    run.idle()
+    [greeting] = run.fake.replies()
+    assert greeting["thread_ts"] == "1700000100.000100" and "Ask me about the news" in greeting["text"]
+    shown = prompts.params["prompts"]
+    assert 1 <= len(shown) <= 4
+    # the outlets with the newest articles first, each prompt about its newest article
+    assert [p["title"] for p in shown] == ["Latest from Weather Desk", "Latest from Reuters",
+                                           "Latest from Local & Co", "Latest from Sports Daily"]
+    assert shown[1]["message"] == "What is the news about Xiaomi in talks with Nio?"
+
+
+def test_assistant_question_sets_status_and_title_and_streams_checked_sentences(
+    serve: Callable[..., Running], pipeline: Pipeline
+) -> None:
+    from openai_fake import OpenAIFake, Step
+
+    with OpenAIFake([Step(reply=GENERATED)]) as llm:
+        run = serve(generative(pipeline, llm.base_url))
+        assert run.bot.ready.wait(60)
+        thread = "1700000200.000100"
+        run.send(message("Who is Xiaomi talking to?", thread_ts=thread))
+        run.fake.wait_for("chat.stopStream")
+        run.idle()
+    [status] = run.fake.calls_to("assistant.threads.setStatus")
+    assert status.params["status"] == "is searching 5 articles" and status.params["thread_ts"] == thread
+    [title] = run.fake.calls_to("assistant.threads.setTitle")
+    assert title.params["title"] == "Who is Xiaomi talking to?"
+    methods = [c.method for c in run.fake.calls]
+    assert methods.index("assistant.threads.setStatus") < methods.index("chat.startStream")
+    pieces = [c.params for c in run.fake.calls if c.method in ("chat.startStream", "chat.appendStream", "chat.stopStream")]
+    streamed = json.dumps(pieces)
+    assert "Nio" in streamed and "9 billion" not in streamed and "Ford" not in streamed
+    [msg] = run.fake.replies()
+    assert "xiaomi-nio" in texts_of(msg) and "newsbot_vote_up" in texts_of(msg)
+    assert run.fake.calls_to("reactions.add") == []  # the status says what is going on
+    # a follow-up in the same thread goes through its conversation, and keeps the title
+    turns = run.bot.sessions.load(f"slack:D0ALICE:{thread}").turns
+    assert [t.question for t in turns] == ["Who is Xiaomi talking to?"]
+
+
+def test_streaming_refused_falls_back_to_one_message(serve: Callable[..., Running], pipeline: Pipeline) -> None:
+    from openai_fake import OpenAIFake, Step
+
+    with OpenAIFake([Step(reply=GENERATED)]) as llm:
+        run = serve(generative(pipeline, llm.base_url))
+        run.fake.streaming_error = "method_deprecated"
+        event = mention("Who is Xiaomi talking to?")
+        run.send(event)
+        [posted] = run.fake.wait_for("chat.postMessage")
+        run.idle()
+    assert len(run.fake.calls_to("chat.startStream")) == 1  # tried once, then quiet
+    assert run.fake.calls_to("chat.appendStream") == [] and run.fake.calls_to("chat.stopStream") == []
+    [msg] = run.fake.replies()
+    assert msg["thread_ts"] == event["ts"] and "Nio" in msg["text"] and "9 billion" not in texts_of(msg)
+    assert "newsbot_vote_up" in texts_of(msg) and "xiaomi-nio" in texts_of(msg)
+
+
+def test_extractive_answers_post_one_message_without_streaming(serve: Callable[..., Running]) -> None:
+    run = serve()
+    run.send(mention("Who did the club sign?"))
+    run.fake.wait_for("chat.postMessage")
+    run.idle()
+    assert not [c for c in run.fake.calls if "Stream" in c.method]
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+class SlowModel:
+    """A single local model: one generation at a time, in the order asked (like LlamaCppBackend)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._run_lock = FifoLock()
+        self.order: list[str] = []
+
+
+class SlowAnswerer:
+    """The extractive answer, after waiting for a slow single model."""
+
+    def __init__(self, seconds: float) -> None:
+        self.backend = SlowModel(seconds)
+        self._inner = ExtractiveAnswerer()
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Reply:
+        with self.backend._run_lock:
+            self.backend.order.append(question)
+            time.sleep(self.backend.seconds)
+            return self._inner.answer(question, hits)
+
+
+def test_twenty_questions_at_once_are_answered_in_order_with_their_places(
+    serve: Callable[..., Running], pipeline: Pipeline
+) -> None:
+    slow = Pipeline(pipeline.settings, embedder=pipeline.embedder, answerer=SlowAnswerer(0.15))
+    run = serve(slow)
+    assert run.bot.queue.capacity == 1
+    assert run.bot.ready.wait(60)
+    events = [mention(f"Who did the club sign? ({i})", user=f"U{i:03d}") for i in range(20)]
+    for event in events:  # in order, as fast as Slack delivers them
+        assert run.send(event)[0] == 200
+    run.fake.wait_for("chat.postMessage", 20, timeout=120)
+    run.idle()
+    replies = run.fake.replies()
+    assert [m["thread_ts"] for m in replies] == [e["ts"] for e in events]  # each once, in order
+    assert slow.answerer.backend.order == [f"Who did the club sign? ({i})" for i in range(20)]  # type: ignore[attr-defined]
+    places = {c.params["user"]: c.params["text"] for c in run.fake.calls_to("chat.postEphemeral")}
+    assert "U000" not in places
+    for i in range(2, 20):
+        assert places[f"U{i:03d}"].startswith(f":hourglass_flowing_sand: {i} questions ahead of yours")
+    assert places["U001"].startswith(":hourglass_flowing_sand: 1 question ahead of yours")
+
+
+def test_a_full_queue_says_so_instead_of_silence(serve: Callable[..., Running], pipeline: Pipeline) -> None:
+    slow = Pipeline(pipeline.settings, embedder=pipeline.embedder, answerer=SlowAnswerer(0.3))
+    run = serve(slow, slack_workers=1)
+    limit = run.bot.queue.limit
+    assert run.bot.ready.wait(60)
+    events = [mention(f"Who did the club sign? ({i})", user=f"U{i:03d}") for i in range(limit + 2)]
+    for event in events:
+        run.send(event)
+    run.fake.wait_for("chat.postMessage", limit + 2, timeout=120)
+    run.idle()
+    texts = [m["text"] for m in run.fake.replies()]
+    assert sum("answering a lot of questions" in t for t in texts) == 2
+    assert sum("striker" in t for t in texts) == limit
+
+
+# --- serving -------------------------------------------------------------------------------------------
+def _get(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_liveness_and_readiness(serve: Callable[..., Running]) -> None:
+    run = serve()
+    assert _get(run.server.url + "/livez") == (200, {"ok": True})
+    assert run.bot.ready.wait(60)
+    status, report = _get(run.server.url + "/readyz")
+    assert status == 200 and report["ready"] is True and report["index_loaded"] is True
+    run.bot.begin_drain()
+    status, report = _get(run.server.url + "/readyz")
+    assert status == 503 and report["draining"] is True
+    assert _get(run.server.url + "/livez")[0] == 200
+
+
+def test_readiness_waits_for_an_index(tmp_path: Path, fake: Any, pipeline: Pipeline) -> None:  # noqa: F811
+    from bot.settings import Settings
+    from bot.slack.server import HttpServer
+
+    settings = Settings(data_dir=tmp_path / "empty", slack_bot_token="xoxb-test-bot-token",
+                        slack_signing_secret=SECRET, slack_api_url=fake.api_url)
+    bot = build_bot(settings, Pipeline(settings, embedder=pipeline.embedder))
+    bot.start()
+    server = HttpServer(bot, "127.0.0.1", 0).start()
+    try:
+        assert bot.ready.wait(60)
+        status, report = _get(server.url + "/readyz")
+        assert status == 503 and report["index_loaded"] is False
+        assert _get(server.url + "/livez")[0] == 200
+    finally:
+        server.shutdown()
+        bot.close()

@@ -282,14 +282,19 @@ class ExtractiveAnswerer:
             # The title and the outlet are context: "as reported by The Verge" names the source.
             title_terms = terms(f"{hit.passage.title or ''} {hit.passage.source or ''}")
             history: list[list[str]] = [title_terms, title_terms]
+            header: list[str] | None = None  # a table's first row names its columns
             for s, e in split_sentences(text):
                 sentence = text[s:e]
-                if "|" in sentence and not _table_row(sentence):
-                    continue  # "Also Read| ..." links and menus: neither answers nor context
+                is_row = "|" in sentence
+                if is_row and not _table_row(sentence):
+                    continue  # "Also Read| ..." links: neither answers nor context
                 toks = terms(sentence)
-                if len(words(sentence)) >= 4:
-                    nearby = set(toks).union(*history[-2:], title_terms)
-                    rows.append((i, hit.passage.start + s, hit.passage.start + e, sentence, toks, history[-1], nearby))
+                # A table row is read with its header row ("Segment | Revenue | Change"), not the row above.
+                prev = header if is_row and header is not None else history[-1]
+                if len(words(sentence)) >= (2 if is_row else 4):  # a table row is short: "Tents | 12.1m | +3%"
+                    nearby = set(toks).union(*history[-2:], prev, title_terms)
+                    rows.append((i, hit.passage.start + s, hit.passage.start + e, sentence, toks, prev, nearby))
+                header = (toks if header is None else header) if is_row else None
                 history.append(toks)
         if not rows:
             return []
@@ -404,14 +409,9 @@ def asks_for_amount(question: str) -> bool:
 
 
 def _table_row(sentence: str) -> bool:
-    """A table row kept at extraction ("Bicycles | 31.7 million euros | -9%"): short cells, a figure."""
+    """A table row kept at extraction ("Bicycles | 31.7 million euros | -9%"): two or more short cells."""
     cells = [c.strip() for c in sentence.split("|")]
-    return (
-        len(cells) >= 2
-        and all(len(c.split()) <= 6 for c in cells)
-        and has_figure(sentence)
-        and not _NOT_A_TABLE.search(sentence)
-    )
+    return len(cells) >= 2 and all(len(c.split()) <= 6 for c in cells) and not _NOT_A_TABLE.search(sentence)
 
 
 def _has_new_figure(sentence: str, novel: list[str], question: str) -> bool:

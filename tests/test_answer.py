@@ -200,6 +200,10 @@ def test_an_amount_in_a_table_row_answers_the_amount_question() -> None:
         reply = ExtractiveAnswerer().answer(question, _one(f"{RAVEL}\n{TABLE}", "Ravel Outdoor results"))
         assert not reply.abstained, question
         assert reply.citations[0].quote == "Bicycles | 31.7 million euros | -9%"
+    # Short rows too: the figure is the answer.
+    short = f"{RAVEL}\nSegment | Revenue | Change\nTents | 12.1m | +3%\nBicycles | 31.7m | -9%"
+    reply = ExtractiveAnswerer().answer("What was Ravel Outdoor's bicycle revenue?", _one(short, "Ravel Outdoor results"))
+    assert not reply.abstained and reply.citations[0].quote == "Bicycles | 31.7m | -9%"
 
 
 def test_link_lines_with_bars_are_still_no_answers() -> None:

@@ -294,3 +294,54 @@ def test_readiness_waits_for_an_index(tmp_path: Path, fake: Any, pipeline: Pipel
     finally:
         server.shutdown()
         bot.close()
+
+
+@pytest.mark.slow
+def test_sigterm_during_an_answer_posts_it_then_exits_0(tmp_path: Path) -> None:
+    """A real `newsbot slack --http` process: SIGTERM while the model is writing -> the answer is
+    still posted (streamed and closed), then the process exits 0."""
+    from openai_fake import OpenAIFake, Step
+    from slack_fake import FakeSlack
+    from test_slack import Output
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "nio.md").write_text(
+        "---\ntitle: Xiaomi in talks with Nio\nsource: Reuters\npublished: 2024-03-05\n---\n"
+        "Xiaomi is in talks with Nio about buying a stake in Nio's car unit, people familiar with the matter said.\n",
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSBOT_"))}
+    with FakeSlack(bot_token="xoxb-test-bot-token") as slack, OpenAIFake(
+        [Step(reply="Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1].", pause_at=10)]
+    ) as llm:
+        env.update(SLACK_BOT_TOKEN="xoxb-test-bot-token", SLACK_SIGNING_SECRET=SECRET,
+                   NEWSBOT_SLACK_API_URL=slack.api_url, NEWSBOT_DATA_DIR=str(tmp_path / "data"),
+                   NEWSBOT_ANSWERER="llm", NEWSBOT_LLM="openai:gpt-test", NEWSBOT_LLM_BASE_URL=llm.base_url)
+        ingest = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", str(corpus)], env=env, cwd=ROOT,
+                                capture_output=True, text=True, timeout=300)
+        assert ingest.returncode == 0, ingest.stderr
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "slack", "--http", "--port", "0"], env=env,
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        output = Output(proc)
+        try:
+            base = output.wait_for(r"serving Slack events on (http://127\.0\.0\.1:\d+)/slack/events").group(1)
+            deadline = time.monotonic() + 120
+            while _get(base + "/readyz")[0] != 200:
+                assert time.monotonic() < deadline, output.text()
+                time.sleep(0.2)
+            event = mention("Who is Xiaomi talking to?")
+            assert post_event(base + "/slack/events", SECRET, event_body(event))[0] == 200
+            assert llm.paused.wait(120), output.text()  # the model is writing
+            proc.terminate()
+            output.wait_for(r"finishing the answers in flight")
+            time.sleep(0.5)
+            assert proc.poll() is None  # still answering
+            llm.release.set()
+            assert proc.wait(timeout=60) == 0, output.text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        [msg] = slack.replies()
+    assert msg["thread_ts"] == event["ts"] and "Nio" in msg["text"] and msg["streaming"] is False
+    assert "newsbot_vote_up" in texts_of(msg)
+    assert "finishing the answers in flight" in output.text()

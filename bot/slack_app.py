@@ -269,6 +269,7 @@ class SlackBot:
         self.warm_error: str | None = None
         self.index_stats: dict[str, Any] = {}
         self.draining = False
+        self.model_loaded = False
         workers = max(1, settings.slack_workers)
         self.max_pending = workers * PENDING_PER_WORKER
         # One local model answers one question at a time: let one through, so the others keep their
@@ -295,9 +296,6 @@ class SlackBot:
         started = time.perf_counter()
         try:
             self.pipeline.warm_up()
-            warm_answerer = getattr(self.pipeline.answerer, "warm_up", None)
-            if callable(warm_answerer):  # the model loads now, not on the first question
-                warm_answerer()
             stats = self.pipeline.stats()
             self.index_stats = {k: v for k, v in stats.items() if isinstance(v, int)}
             log.info("pipeline ready in %.1f s: %s", time.perf_counter() - started, self.index_stats)
@@ -305,7 +303,19 @@ class SlackBot:
             self.warm_error = f"{type(exc).__name__}: {exc}"
             log.exception("warming the pipeline up failed")
         finally:
-            self.ready.set()
+            self.ready.set()  # questions may go ahead: the first one waits for the model if it is still loading
+        if self.warm_error is not None:
+            return
+        started = time.perf_counter()
+        try:
+            warm_answerer = getattr(self.pipeline.answerer, "warm_up", None)
+            if callable(warm_answerer):  # the model loads now, not on the first question
+                warm_answerer()
+                log.info("answerer's model loaded in %.1f s", time.perf_counter() - started)
+            self.model_loaded = True
+        except Exception as exc:  # noqa: BLE001 - reported by /healthz, /readyz and on each answer
+            self.warm_error = f"{type(exc).__name__}: {exc}"
+            log.exception("loading the answerer's model failed")
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """(healthy, report) for /healthz: up once warmed up; `index_loaded` when it holds chunks too."""
@@ -321,7 +331,8 @@ class SlackBot:
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """(ready, report) for /readyz: the index holds chunks and the model is loaded, and not draining."""
         _, report = self.health()
-        ready = bool(report["index_loaded"]) and not self.draining
+        ready = bool(report["index_loaded"]) and self.model_loaded and not self.draining
+        report["model_loaded"] = self.model_loaded
         report["ready"] = ready
         report["draining"] = self.draining
         return ready, report

@@ -170,6 +170,54 @@ def test_assistant_question_sets_status_and_title_and_streams_checked_sentences(
     assert [t.question for t in turns] == ["Who is Xiaomi talking to?"]
 
 
+def test_assistant_follow_up_uses_the_thread_conversation(serve: Callable[..., Running]) -> None:
+    run = serve()
+    thread = "1700000300.000100"
+    run.send(message("Who is Xiaomi talking to?", thread_ts=thread))
+    run.fake.wait_for("chat.postMessage")
+    run.idle()
+    run.send(message("and when does it want to mass-produce?", thread_ts=thread))
+    second = run.fake.wait_for("chat.postMessage", 2)[1].params
+    run.idle()
+    assert second["thread_ts"] == thread and "2025" in second["text"]
+    turns = run.bot.sessions.load(f"slack:D0ALICE:{thread}").turns
+    assert len(turns) == 2 and "Xiaomi" in turns[1].standalone
+    assert len(run.fake.calls_to("assistant.threads.setTitle")) == 1  # titled by the first question only
+    assert len(run.fake.calls_to("assistant.threads.setStatus")) == 2
+
+
+def test_a_top_level_dm_is_answered_as_before_without_the_assistant_view(serve: Callable[..., Running]) -> None:
+    run = serve()
+    event = message("When will the Elm Street bridge close?")  # no thread: a workspace without the view
+    run.send(event)
+    [reply] = run.fake.wait_for("chat.postMessage")
+    run.idle()
+    assert reply.params["thread_ts"] == event["ts"] and "Monday" in reply.params["text"]
+    assert not [c for c in run.fake.calls if c.method.startswith("assistant.")]
+    assert len(run.fake.calls_to("reactions.add")) == 1
+
+
+def test_turnstile_keeps_order_and_counts_places() -> None:
+    from bot.slack.queue import QueueFull, Turnstile
+
+    gate = Turnstile(capacity=1, limit=3)
+    a, b, c = gate.take(), gate.take(), gate.take()
+    with pytest.raises(QueueFull, match="3 questions are already waiting"):
+        gate.take()
+    assert [gate.ahead(t) for t in (a, b, c)] == [0, 1, 2]
+    assert gate.wait_turn(a, timeout=0.1) and not gate.wait_turn(c, timeout=0.1)
+    moves: list[int] = []
+    waiter = threading.Thread(target=gate.wait_turn, args=(c, moves.append))
+    waiter.start()
+    time.sleep(0.1)
+    gate.done(a)
+    time.sleep(0.1)
+    gate.done(b)
+    waiter.join(5)
+    assert not waiter.is_alive() and moves == [2, 1]
+    assert gate.take() == 3  # a place freed up
+
+
 def test_streaming_refused_falls_back_to_one_message(serve: Callable[..., Running], pipeline: Pipeline) -> None:
     from openai_fake import OpenAIFake, Step
 

@@ -382,7 +382,8 @@ class ExtractiveAnswerer:
                 numbers[cand.hit_index] = len(numbers) + 1
                 quotes[cand.hit_index] = []
             quotes[cand.hit_index].append(cand)
-            parts.append(f"{_FOOTNOTE.sub('', cand.text)} [{numbers[cand.hit_index]}]")
+            # A hard-wrapped article's line breaks are not the answer's: one line, single spaces.
+            parts.append(f"{' '.join(_FOOTNOTE.sub('', cand.text).split())} [{numbers[cand.hit_index]}]")
         citations = []
         for hit_index, n in numbers.items():
             p = hits[hit_index].passage

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.errors import IndexEmptyError, NewsbotError
-from bot.settings import ANSWERERS, EMBEDDERS, Settings
+from bot.settings import ANSWERERS, EMBEDDERS, Settings, add_answerer_argument
 
 if TYPE_CHECKING:
     from bot.schema import Answer, Citation
@@ -48,14 +48,18 @@ def add_query_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", type=parse_day, help="only articles published on or before this date")
 
 
+# Commands that answer questions: `auto` is resolved for them, with one line on stderr saying which.
+ANSWERING = ("ask", "repl", "slack", "eval")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions from news articles, with citations.")
     parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     parser.add_argument("--data-dir", type=Path, help="index location (default NEWSBOT_DATA_DIR or .newsbot)")
-    parser.add_argument("--embedder", choices=EMBEDDERS, help="embedding model (default NEWSBOT_EMBEDDER or minilm)")
-    parser.add_argument("--answerer", choices=ANSWERERS, help="answerer (default NEWSBOT_ANSWERER or extractive)")
+    parser.add_argument("--embedder", choices=EMBEDDERS, help="embedding model (default NEWSBOT_EMBEDDER or minilm-int8)")
+    parser.add_argument("--answerer", choices=ANSWERERS, help="answerer (default NEWSBOT_ANSWERER or auto)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -70,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--session", help="keep a conversation under this name, so follow-ups work")
     add_query_options(p)
+    add_answerer_argument(p)
     p.set_defaults(handler=cmd_ask)
 
     p = sub.add_parser("stats", help="articles, chunks, store location and model")
@@ -82,8 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with global flags applied."""
-    return Settings.from_env(data_dir=args.data_dir, embedder=args.embedder, answerer=args.answerer)
+    """Settings from the environment, with global flags applied; `auto` resolved for answering commands."""
+    settings = Settings.from_env(data_dir=args.data_dir, embedder=args.embedder, answerer=args.answerer)
+    if settings.answerer == "auto" and args.command in ANSWERING and getattr(args, "eval_command", None) != "compare":
+        from bot.pipeline import resolve_answerer
+
+        name, note = resolve_answerer(settings)
+        print(f"newsbot: {note}", file=sys.stderr)
+        settings = settings.with_(answerer=name)
+    return settings
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:

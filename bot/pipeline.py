@@ -69,6 +69,28 @@ ANSWERERS: dict[str, Callable[[Settings, Embedder], Answerer]] = {
 }
 
 
+def resolve_answerer(settings: Settings) -> tuple[str, str]:
+    """The answerer `settings.answerer` stands for, and a one-line note saying which and how to get the other.
+
+    `auto` is the local model when its extra is installed (`make local`), the extractive answerer
+    otherwise; any other name stands for itself.
+    """
+    if settings.answerer != "auto":
+        return settings.answerer, f"answering with the {settings.answerer} answerer"
+    from bot.llm_local import missing_parts
+
+    missing = missing_parts(settings.data_dir / "models")
+    if missing is None:
+        return "local", (
+            "answering with the local model (Qwen2.5-Coder-1.5B, offline); "
+            "--answerer extractive quotes the passages instead"
+        )
+    return "extractive", (
+        "answering with the extractive answerer (quoted sentences): the local model is not installed; "
+        "`make local` installs it for fluent answers"
+    )
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder named by settings.embedder."""
     try:
@@ -79,7 +101,9 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    """The answerer named by settings.answerer."""
+    """The answerer named by settings.answerer (`auto` resolved by `resolve_answerer`)."""
+    if settings.answerer == "auto":
+        settings = settings.with_(answerer=resolve_answerer(settings)[0])
     try:
         factory = ANSWERERS[settings.answerer]
     except KeyError:
@@ -254,8 +278,11 @@ class Pipeline:
         prefer = conversation.prefer_docs() if conversation is not None and followup else ()
         avoid = conversation.given_quotes() if conversation is not None and followup else ()
         t_condense = (time.perf_counter() - t0) * 1000
+        # A generative answerer reads more passages than the default top-k (it cites only those it uses).
+        wanted = max(self.settings.top_k, int(getattr(self.answerer, "max_passages", 0) or 0))
         query = replace(
-            self.query(standalone, as_of=as_of, k=k, sources=sources, since=since, until=until, prefer_docs=prefer),
+            self.query(standalone, as_of=as_of, k=k or wanted, sources=sources, since=since, until=until,
+                       prefer_docs=prefer),
             avoid=avoid,
         )
         if self._chain is None:
@@ -287,6 +314,6 @@ class Pipeline:
             "state": str(self.settings.state_path),
             "bm25_chunks": len(self.lexical) if self.lexical.load() else 0,
             "embedder": self.embedder.name,
-            "answerer": self.settings.answerer,
+            "answerer": resolve_answerer(self.settings)[0],
             "data_dir": str(self.settings.data_dir),
         }

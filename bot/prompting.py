@@ -165,8 +165,9 @@ def build_messages(
         f"Question: {question_text}\n\n"
         "Give the specific answer (a name, place, number, date or short phrase) at the start of your first "
         "sentence, then finish that sentence with the number of the passage you used in square brackets, for "
-        f'example: "... [2]." Use at most two sentences. If the passages do not contain the answer, reply '
-        f"exactly: {NOT_FOUND} Copy names, places and numbers exactly and in full as the passage writes them."
+        f'example: "... [2]." If the question asks yes or no, start with Yes or No. Use at most two sentences. '
+        f"If the passages do not contain the answer, reply exactly: {NOT_FOUND} Copy names, places and numbers "
+        "exactly and in full as the passage writes them."
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 

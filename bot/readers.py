@@ -526,9 +526,7 @@ def _parse_html(data: bytes, name: str) -> Iterator[Article | Skipped]:
 
     root = _html_tree(html)
     if root is not None:
-        _drop_prompts(root)
-        _tables_as_sentences(root)
-        html = _serialize(root)
+        html = _prepared(root)
     try:
         doc = trafilatura.bare_extraction(
             html, include_comments=False, include_tables=False, favor_recall=True,
@@ -547,6 +545,19 @@ def _parse_html(data: bytes, name: str) -> Iterator[Article | Skipped]:
     problems: list[str] = []
     yield Article(text=body, path=name, **_metadata(meta, problems))
     yield from (Notice(name, p) for p in problems)
+
+
+def prepare_html(html: str) -> str:
+    """HTML made ready for main-text extraction: data tables as one sentence per row, subscription
+    prompts dropped (the same for files and fetched pages). Unparseable HTML is returned unchanged."""
+    root = _html_tree(html)
+    return html if root is None else _prepared(root)
+
+
+def _prepared(root: Any) -> str:
+    _drop_prompts(root)
+    _tables_as_sentences(root)
+    return _serialize(root)
 
 
 def _html_tree(html: str) -> Any:

@@ -1,10 +1,10 @@
 """Article pages -> `Article`: the main text and metadata by trafilatura, the feed's title and date
 where the page has none, the canonical url (when the page gives one) as the article's id.
 
-readers.py's HTML reader cannot be reused for fetched pages: it has no public function that takes
-bytes, ignores the HTTP charset, and falls back to the whole body text when trafilatura finds no
-article, which would index a paywall or cookie notice as an article. Pages with no article text
-(too few words) are refused with a reason instead.
+A page is prepared as an HTML file is (`readers.prepare_html`: data tables become row sentences,
+subscription prompts are dropped), but read differently: the HTTP charset is used, and a page where
+trafilatura finds no article is refused with a reason (too few words) instead of falling back to the
+whole body text, which would index a paywall or cookie notice as an article.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import urllib.parse
 from typing import Any
 
 from bot.errors import FetchError
-from bot.readers import clean_text
+from bot.readers import clean_text, prepare_html
 from bot.schema import Article, parse_date
 from bot.sources.feeds import HTML_TYPES, FeedItem
 from bot.sources.fetch import Fetched
@@ -50,7 +50,7 @@ def page_article(page: Fetched, item: FeedItem | None = None, *, outlet: str | N
     """
     if page.content_type and page.content_type not in HTML_TYPES:
         raise FetchError(page.url, f"not an HTML page (Content-Type {page.content_type})")
-    html = decode_page(page)
+    html = prepare_html(decode_page(page))  # tables kept as row sentences, subscription prompts out
     import trafilatura  # heavy: loaded only when a page is met
 
     try:

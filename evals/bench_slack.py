@@ -1,7 +1,8 @@
 """Slack burst benchmark: 30 @mentions sent at once to the real served bot, against a local fake Slack.
 
 Measures, for the burst, the acknowledgement latency (HTTP response to Slack's POST) and the time to
-reply (from sending the event to the bot's chat.postMessage reaching the fake), with the real
+reply (from sending the event to the bot's final message reaching the fake: chat.postMessage, or
+chat.stopStream for a streamed answer), with the real
 pipeline (real Chroma, real embedding model) over the shipped corpus. Every event is also retried
 once (as Slack does when an ack is slow) to check that no question is answered twice.
 
@@ -10,7 +11,9 @@ once (as Slack does when an ack is slow) to check that no question is answered t
 
 With `--answerer local` the workers share one warm local model (questions wait their turn for it):
 the figures to read are answers per minute, the last reply's wait, whether replies came in the order
-the questions were sent, and the process's peak memory.
+the questions were sent, and the process's peak memory. Its answers are streamed into their threads:
+`first_words_ms` is the time from the question to its first streamed sentence (chat.startStream),
+`reply_ms` the time to the closed message with sources and buttons.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the fake Slack lives with the tests
 
-from slack_fake import FakeSlack, burst, event_body, mention, post_event  # noqa: E402
+from slack_fake import Call, FakeSlack, burst, event_body, mention, post_event  # noqa: E402
 
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -64,6 +67,22 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
+def final_messages(fake: FakeSlack) -> list[Call]:
+    """Each answer's final message as a call carrying its thread_ts: chat.postMessage, or the
+    chat.stopStream that closed a streamed answer (its thread read from the stream's start)."""
+    threads = {str(c.response.get("ts")): c.params.get("thread_ts") for c in fake.calls_to("chat.startStream")}
+    out: list[Call] = []
+    for call in fake.calls:
+        if not call.response.get("ok"):
+            continue
+        if call.method == "chat.postMessage":
+            out.append(call)
+        elif call.method == "chat.stopStream":
+            out.append(Call(call.method, {**call.params, "thread_ts": threads.get(str(call.params.get("ts")))},
+                            call.token, call.at, call.status, call.response))
+    return out
+
+
 def run(events: int, workers: int, corpus: Path, answerer: str = "extractive") -> dict[str, Any]:
     """Ingest, serve, send the burst; the measurements."""
     data = Path(tempfile.mkdtemp(prefix="bench-slack-"))
@@ -92,7 +111,10 @@ def run(events: int, workers: int, corpus: Path, answerer: str = "extractive") -
             with multiprocessing.get_context("spawn").Pool(1) as pool:
                 # a few questions first (every worker's first use, auth.test, the child's imports), off the clock
                 pool.apply(burst, (url, SECRET, warm, False))
-                fake.wait_for("chat.postMessage", len(warm), timeout=120)
+                deadline = time.monotonic() + 900
+                while len(final_messages(fake)) < len(warm):
+                    assert time.monotonic() < deadline, "the warm-up questions were not answered"
+                    time.sleep(0.2)
                 assert bot.wait_idle(120)
                 fake.reset()
                 burst_start = time.time()
@@ -100,10 +122,18 @@ def run(events: int, workers: int, corpus: Path, answerer: str = "extractive") -
             sent = {r["ts"]: r["at"] for r in sent_log}
             acks = [(r["status"], r["elapsed"]) for r in sent_log]
             retry_status = [r["retry_status"] for r in sent_log]
-            fake.wait_for("chat.postMessage", events, timeout=600)
+            deadline = time.monotonic() + 1800
+            while len(final_messages(fake)) < events:
+                assert time.monotonic() < deadline, "the burst was not answered within 30 minutes"
+                time.sleep(0.2)
             assert bot.wait_idle(600)
             burst_s = time.time() - burst_start
-            replies = fake.calls_to("chat.postMessage")
+            replies = final_messages(fake)
+            first_words: dict[str, float] = {}
+            for call in fake.calls_to("chat.startStream"):
+                if call.response.get("ok"):
+                    first_words.setdefault(str(call.params.get("thread_ts")), call.at)
+            first_words_s = [first_words[ts] - sent[ts] for ts in sent if ts in first_words]
             per_thread: dict[str, int] = {}
             reply_s: list[float] = []
             for call in replies:
@@ -132,6 +162,9 @@ def run(events: int, workers: int, corpus: Path, answerer: str = "extractive") -
         "setup_s": round(setup_s, 1),
         "ack_ms": summary(ack_s),
         "reply_ms": summary(reply_s),
+        "first_words_ms": summary(first_words_s) if first_words_s else None,
+        "streamed": len(first_words_s),
+        "server": "uvicorn",
         "burst_s": round(burst_s, 2),
         "acked_200": sum(1 for s, _ in acks if s == 200),
         "acked_under_3s": sum(1 for e in ack_s if e < 3.0),
@@ -169,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         ("answer workers", str(result["workers"])),
         ("ack p50 / p95 / max", "{p50} / {p95} / {max} ms".format(**result["ack_ms"])),
         ("reply p50 / p95 / max", "{p50} / {p95} / {max} ms".format(**result["reply_ms"])),
+        ("first streamed words p50 / p95 / max", "{p50} / {p95} / {max} ms".format(**result["first_words_ms"])
+         if result["first_words_ms"] else "not streamed"),
         ("acked 200 in < 3 s", f"{result['acked_under_3s']}/{result['events']}"),
         ("answered exactly once", f"{result['answered_exactly_once']}/{result['events']} ({result['replies']} replies)"),
         ("whole burst", f"{result['burst_s']} s"),

@@ -1,23 +1,31 @@
-"""The Slack front end: a bolt app answering @mentions, DMs, `/ask` and thread follow-ups.
+"""The Slack front end: a bolt app answering @mentions, DMs, `/ask`, thread follow-ups and the assistant view.
 
 `build_bot(settings, pipeline)` assembles it (`create_app` returns just the bolt `App`); `register`
-adds the listeners; `HttpServer` serves bolt's WSGI adapter plus `/healthz` on a threaded server
-bound to one host; `socket_handler` runs it over Socket Mode. `newsbot slack --http|--socket`
-and `newsbot feedback export` are added to the CLI by `register_cli`.
+adds the listeners; `HttpServer` (bot/slack/server.py, uvicorn) serves `SlackBot.dispatch_http`
+plus `/livez`, `/readyz` and `/healthz`; `socket_handler` runs it over Socket Mode. `newsbot slack
+--http|--socket`, `newsbot slack manifest` and `newsbot feedback export` are added to the CLI by
+`register_cli`.
 
 How a question flows: the listener acknowledges at once (bolt answers Slack's HTTP request when
 the listener returns, so listeners only do a few SQLite writes), filters (own and other bots'
 messages, edits, joins, channels not enabled), de-duplicates on `event_id` and on the message
 itself (so an @mention delivered both as `app_mention` and `message` is answered once), applies
-the per-user rate limit, and hands the question to a bounded pool of `settings.slack_workers`
-threads. A 👀 reaction marks the message while it is answered. The answer goes in the thread,
-through the thread's conversation (`SessionStore`, key `slack:{channel}:{thread_ts}`), so
-follow-ups are read in the light of the earlier turns.
+the per-user rate limit, and takes a ticket in the answer queue (`Turnstile`: bounded, answered in
+the order taken; a question that must wait is told its place) served by `settings.slack_workers`
+threads. A 👀 reaction marks the message while it is answered (in the assistant view, a status).
+The answer goes in the thread, through the thread's conversation (`SessionStore`, key
+`slack:{channel}:{thread_ts}`), so follow-ups are read in the light of the earlier turns. A
+generative answerer's checked sentences are streamed into the thread as they pass the claim
+check (`AnswerStreamer`); the sources and buttons close the stream. The extractive answerer, /ask,
+and any workspace that refuses streaming get one message.
 
 `/ask` posts its answer in the channel with chat.postMessage (a new message whose thread then
 holds the follow-ups); when the bot is not in that channel it falls back to the command's
 response_url. Channel `message` events are answered only in DMs, and in threads the bot has
 answered in when the reply mentions nobody (an @mention there arrives as `app_mention`).
+
+On SIGTERM the server stops accepting, `/readyz` turns 503, and the answers already taken are
+finished (`SlackBot.drain`) before the process exits 0.
 """
 
 from __future__ import annotations

@@ -124,6 +124,14 @@ def test_cli_prints_the_manifest_for_http_and_socket_mode() -> None:
     assert bad.returncode != 0 and "must be an https:// address" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_cli_slack_without_a_mode_is_one_line() -> None:
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "slack"], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSBOT_"))})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "newsbot: newsbot slack needs --http or --socket (or the manifest action: newsbot slack manifest --help)")
+
+
 # --- the assistant view and streaming ------------------------------------------------------------------
 def test_assistant_thread_started_greets_with_prompts_from_the_index(serve: Callable[..., Running]) -> None:
     run = serve()

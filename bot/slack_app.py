@@ -541,7 +541,11 @@ class SlackBot:
                 if not conversation.turns:
                     self._title(q, thread_title(q.text))
                 articles = self.index_stats.get("articles", 0)
-                self._status(q, f"is searching {articles:,} articles" if articles else "is searching the articles")
+                searching = f"searching {articles:,} articles" if articles else "searching the articles"
+                # a generative answer takes a while after the search: Slack rotates through both phases
+                phases = [f"{searching.capitalize()}\u2026", "Writing the answer\u2026"]
+                writes = callable(getattr(self.pipeline.answerer, "stream", None))
+                self._status(q, f"is {searching}", loading=phases if writes else None)
             answer = self.pipeline.ask(
                 q.text, conversation=conversation, on_token=streamer.append if streamer is not None else None
             )
@@ -622,10 +626,13 @@ class SlackBot:
             log.warning("%s %s on %s failed: %s", method, EYES, q.react_ts, exc)
 
     # --- the assistant view ------------------------------------------------------------------
-    def _status(self, q: Question, status: str) -> None:
-        """assistant.threads.setStatus ("newsbot is searching ..."); a failure is only logged."""
+    def _status(self, q: Question, status: str, loading: list[str] | None = None) -> None:
+        """assistant.threads.setStatus ("newsbot is searching ...", optionally rotating `loading`
+        messages); a failure is only logged."""
         try:
-            self.client.assistant_threads_setStatus(channel_id=q.channel, thread_ts=q.thread_ts or "", status=status)
+            self.client.assistant_threads_setStatus(
+                channel_id=q.channel, thread_ts=q.thread_ts or "", status=status, loading_messages=loading
+            )
         except (SlackApiError, SlackClientError) as exc:
             log.warning("setting the assistant status in %s failed: %s", q.channel, _error_of(exc))
 

@@ -163,6 +163,7 @@ def test_assistant_question_sets_status_and_title_and_streams_checked_sentences(
         run.idle()
     [status] = run.fake.calls_to("assistant.threads.setStatus")
     assert status.params["status"] == "is searching 5 articles" and status.params["thread_ts"] == thread
+    assert status.params["loading_messages"] == ["Searching 5 articles\u2026", "Writing the answer\u2026"]
     [title] = run.fake.calls_to("assistant.threads.setTitle")
     assert title.params["title"] == "Who is Xiaomi talking to?"
     methods = [c.method for c in run.fake.calls]
@@ -191,7 +192,9 @@ def test_assistant_follow_up_uses_the_thread_conversation(serve: Callable[..., R
     turns = run.bot.sessions.load(f"slack:D0ALICE:{thread}").turns
     assert len(turns) == 2 and "Xiaomi" in turns[1].standalone
     assert len(run.fake.calls_to("assistant.threads.setTitle")) == 1  # titled by the first question only
-    assert len(run.fake.calls_to("assistant.threads.setStatus")) == 2
+    statuses = run.fake.calls_to("assistant.threads.setStatus")
+    assert [c.params["status"] for c in statuses] == ["is searching 5 articles"] * 2
+    assert all("loading_messages" not in c.params for c in statuses)  # the extractive answer comes at once
 
 
 def test_a_top_level_dm_is_answered_as_before_without_the_assistant_view(serve: Callable[..., Running]) -> None:

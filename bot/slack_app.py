@@ -59,6 +59,7 @@ from bot.slack import manifest
 from bot.slack.queue import QueueFull, Turnstile
 from bot.slack.server import EVENTS_PATH, HEALTH_PATH, LIVE_PATH, READY_PATH, HttpServer
 from bot.slack_blocks import (
+    REPHRASE_HINT,
     VOTE_DOWN,
     VOTE_UP,
     SlackMessage,
@@ -241,8 +242,9 @@ class AnswerStreamer:
         if self._stream is None or self._stream.ts is None:
             return None
         ts = str(self._stream.ts)
+        hint = f"\n_{REPHRASE_HINT}_" if answer.abstained else None  # as answer_message shows it
         try:
-            self._stream.stop(blocks=answer_tail(answer, answer_id))
+            self._stream.stop(markdown_text=hint, blocks=answer_tail(answer, answer_id))
         except (SlackApiError, SlackClientError) as exc:
             log.warning("closing the stream in %s failed (%s); posting the answer as one message", self.q.channel, _error_of(exc))
             return None

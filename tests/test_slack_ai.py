@@ -246,6 +246,27 @@ def test_streaming_refused_falls_back_to_one_message(serve: Callable[..., Runnin
     assert "newsbot_vote_up" in texts_of(msg) and "xiaomi-nio" in texts_of(msg)
 
 
+def test_a_streamed_abstention_ends_with_the_rephrase_hint_and_buttons(
+    serve: Callable[..., Running], pipeline: Pipeline
+) -> None:
+    from openai_fake import OpenAIFake, Step
+
+    from bot.generate import GenerativeAnswerer
+    from bot.llm_chat import ChatModelBackend
+    from bot.schema import ABSTAIN_TEXT
+    from bot.slack_blocks import REPHRASE_HINT
+
+    with OpenAIFake([Step(reply="Xiaomi also owns Ford [7].")]) as llm:
+        strict = GenerativeAnswerer(ChatModelBackend("openai:gpt-test", base_url=llm.base_url), pipeline.embedder)
+        run = serve(Pipeline(pipeline.settings, embedder=pipeline.embedder, answerer=strict))
+        run.send(mention("Who is Xiaomi talking to?"))
+        run.fake.wait_for("chat.stopStream")
+        run.idle()
+    [msg] = run.fake.replies()
+    assert msg["text"] == f"{ABSTAIN_TEXT}\n_{REPHRASE_HINT}_" and "Ford" not in texts_of(msg)
+    assert [b["type"] for b in msg["blocks"]] == ["actions"]  # no sources for an abstention, the buttons
+
+
 def test_extractive_answers_post_one_message_without_streaming(serve: Callable[..., Running]) -> None:
     run = serve()
     run.send(mention("Who did the club sign?"))

@@ -201,6 +201,21 @@ _HOW_MANY = re.compile(
 )
 
 
+
+_POLAR = re.compile(
+    r"(?:^\W*|[,;:]\s*)(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
+    r"\s+(?!you\b)\w",
+    re.I,
+)
+# "True or false: <statement>" asks about the statement.
+_STATEMENT_LEAD = re.compile(r"^\s*(?:true\s+or\s+false|yes\s+or\s+no)\s*[:,?.\-–—]*\s*", re.I)
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Whether a question asks yes or no ("Does ...?", "Is ...?", "True or false: ..."), not who/what/which."""
+    return bool(_STATEMENT_LEAD.match(question) or _POLAR.search(_STATEMENT_LEAD.sub("", question).strip()))
+
+
 def split_context(question: str) -> tuple[str, str]:
     """A condensed follow-up 'question (carried names)' -> (question, carried names)."""
     match = re.match(r"^(.*\S)\s+\(([^()]*)\)\s*$", question)

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import STOPWORDS, asks_for_amount, holds_figure, stem, terms
+from bot.answer import _POLAR, _STATEMENT_LEAD, STOPWORDS, asks_for_amount, holds_figure, stem, terms
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
@@ -477,13 +477,8 @@ _DEMONYM = re.compile(r"(?:ese|ian|ean|an|ish|i)$")
 _VERDICT = re.compile(r"^\W*(?:yes|no|true|false)\W*$", re.I)
 _VERDICT_LEAD = re.compile(r"^\W*(?:yes|no|true|false)\s*[,:;.!\-–—]\s*", re.I)
 # A yes/no question ("Does the article suggest ...?", "Between the two reports, was there ...?").
-_POLAR = re.compile(
-    r"(?:^\W*|[,;:]\s*)(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
-    r"\s+(?!you\b)\w",
-    re.I,
-)
-# "True or false: <statement>" asks about the statement.
-_STATEMENT_LEAD = re.compile(r"^\s*(?:true\s+or\s+false|yes\s+or\s+no)\s*[:,?.\-–—]*\s*", re.I)
+
+
 _NEGATION = re.compile(
     r"\b(?:not|never|none|neither|nor|without|cannot|denied|denies|deny|nobody|nothing|nowhere)\b|n't\b"
     r"|\bno\b(?!\.?\s*\d)",

@@ -327,3 +327,17 @@ def test_a_focused_prompt_keeps_the_sentences_that_bear_on_the_question_in_order
 def test_the_local_answerer_reads_fewer_focused_passages(minilm: MiniLMEmbedder, tmp_path: Path) -> None:
     local = make_generative_answerer(Settings(data_dir=tmp_path, answerer="local"), minilm)
     assert (local.max_passages, local.focus) == (LOCAL_PASSAGES, LOCAL_FOCUS)
+
+
+def test_only_a_yes_or_no_question_is_told_to_start_with_yes_or_no() -> None:
+    from bot.prompting import build_messages
+
+    hits = [Hit(Passage("c:0", "c", "The council approved the tram line on Tuesday.", "u", "Tram", "Post", "2022-09-01"), 1.0)]
+    polar = ("Did the council approve the tram line?", "Is the tram line approved, while the bus is not?",
+             "True or false: the council approved the tram line.")
+    other = ("Who approved the tram line?", "Who is the individual that approved the tram line, says the Post?",
+             "Which council, the city's or the county's, approved it?")
+    for q in polar:
+        assert "start with Yes or No" in build_messages(q, hits)[1]["content"], q
+    for q in other:
+        assert "Yes or No" not in build_messages(q, hits)[1]["content"], q

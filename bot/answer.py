@@ -146,7 +146,10 @@ def key_terms(question: str) -> list[str]:
             continue
         if (i > 0 and w[:1].isupper()) or (w.isupper() and len(w) > 1):
             out.append(stem(w))
-    out.extend(a.token for a in amounts(question))
+    # A number written in digits or with a unit is a key term; a bare number word is not: "four-bedroom"
+    # or "for two years" in a question are description, and a sentence need not repeat them.
+    out.extend(a.token for a in amounts(question)
+               if a.unit or not question[a.start:a.end].isascii() or any(ch.isdigit() for ch in question[a.start:a.end]))
     return list(dict.fromkeys(out))
 
 

@@ -255,3 +255,14 @@ def test_a_currency_the_passage_leaves_unwritten_still_meets_the_question() -> N
     assert not reply.abstained and "Payzo" in reply.text
     assert ExtractiveAnswerer().answer("Which retailer cut prices by 5 percent?",
                                        _one("Markets were calm. Grocer Valmart cut prices at 5 stores on Monday.")).abstained
+
+
+def test_a_bare_number_word_in_a_question_is_description_not_a_key_term() -> None:
+    # "four-bedroom", "for two years": the answer need not repeat them (RealTime QA questions were
+    # abstained on when the number words became required numbers).
+    assert not any(t.startswith("num:") for t in key_terms("Which four-bedroom Windsor cottage will the Duke move to?"))
+    assert not any(t.startswith("num:") for t in key_terms("Which attraction reopens after being closed for two years?"))
+    # Digits, an amount with a unit and numerals of other scripts still are.
+    assert "num:4" in key_terms("Which company owns 4 stores in Leeds?")
+    assert "num:5:pct" in key_terms("Which retailer cut prices by five percent?")
+    assert "num:800" in key_terms("蓝湾电池有八百名员工吗？")

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import _POLAR, _STATEMENT_LEAD, STOPWORDS, asks_for_amount, holds_figure, stem, terms
+from bot.answer import _POLAR, _STATEMENT_LEAD, STOPWORDS, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
@@ -260,6 +260,9 @@ class CheckSession:
         if _ABSTAIN.search(claim):
             return Verdict(claim, cited, False, "abstain")
         if _VERDICT.match(claim):
+            if self.question and not asks_yes_or_no(self.question):
+                # "Yes. [1]" to "Which company is the biggest EV maker?" answers nothing.
+                return Verdict(claim, cited, False, "yes/no to a question that does not ask yes or no")
             return self._verdict(claim, cited)
         content = _content(_VERDICT_LEAD.sub("", claim))
         if not content:

@@ -323,3 +323,11 @@ def test_a_currency_the_passage_leaves_unwritten_is_no_conflict(checker: ClaimCh
     assert v.kept, v.reason
     (v,) = checker.check("Payzo was valued at $1.3 billion [1].", [passage]).verdicts
     assert not v.kept and v.missing == ("1300000000",)
+
+
+def test_a_bare_yes_or_no_to_a_question_that_does_not_ask_yes_or_no_is_dropped(checker: ClaimChecker) -> None:
+    for question in ("Which carmaker is Xiaomi in talks with?", "When was Chery established?",
+                     "What percentage of China's EV market did GAC account for?"):
+        for reply in ("Yes. [1]", "No [1]"):
+            (v,) = checker.check(reply, PASSAGES, question).verdicts
+            assert not v.kept and "does not ask yes or no" in v.reason, (question, reply)

@@ -166,7 +166,8 @@ class Renamed:
 def test_ingest_and_ask_against_a_chroma_server(chroma_server: tuple[str, int], tmp_path: Path, minilm: object) -> None:
     host, port = chroma_server
     settings = Settings.from_env({"NEWSBOT_CHROMA_HOST": host, "NEWSBOT_CHROMA_PORT": str(port),
-                                  "NEWSBOT_DATA_DIR": str(tmp_path / "data")}, corpus_dir=ROOT / "corpus")
+                                  "NEWSBOT_DATA_DIR": str(tmp_path / "data"), "NEWSBOT_ANSWERER": "extractive"},
+                                 corpus_dir=ROOT / "corpus")
     pipeline = Pipeline(settings, embedder=Renamed(minilm, f"minilm-{uuid.uuid4().hex[:6]}"))  # type: ignore[arg-type]
     report = pipeline.ingest()
     assert report.added == 1 and report.chunks_embedded >= 1

@@ -94,12 +94,16 @@ def test_the_repl_shows_checked_sentences_while_the_model_is_still_writing(corpu
     rest = " Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [1]."
     with OpenAIFake([Step(reply=first + rest, pause_at=len(first) + 3)]) as fake:
         env = {"NEWSBOT_ANSWERER": "llm", "NEWSBOT_LLM": "openai:gpt-test", "NEWSBOT_LLM_BASE_URL": fake.base_url}
+        saved = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
         try:
             child = _spawn(corpus_pipeline.settings.data_dir)
         finally:
-            for key in env:
-                del os.environ[key]
+            for key, value in saved.items():  # put back what was there (conftest's answerer), not nothing
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         child.expect_exact(PROMPT)
         child.sendline("Who is Xiaomi in talks with?")
         # The first sentence is on screen while the server holds back the rest of the reply.

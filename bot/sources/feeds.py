@@ -120,7 +120,7 @@ def parse_sitemap(body: bytes, url: str) -> Listing:
 
 def _loc(node: lxml.etree._Element, base: str) -> str | None:
     text = node.findtext(f"{{{SITEMAP_NS}}}loc") or node.findtext("loc")
-    return _absolute(text, base)
+    return absolute_url(text, base)
 
 
 def _link(entry: feedparser.FeedParserDict, base: str) -> str | None:
@@ -132,10 +132,10 @@ def _link(entry: feedparser.FeedParserDict, base: str) -> str | None:
                 break
     if not link and str(entry.get("id") or "").startswith(("http://", "https://")):
         link = entry.get("id")
-    return _absolute(link, base)
+    return absolute_url(link, base)
 
 
-def _absolute(link: object, base: str) -> str | None:
+def absolute_url(link: object, base: str) -> str | None:
     """An absolute http(s) url from a possibly relative link, or None."""
     if not isinstance(link, str) or not link.strip():
         return None

@@ -17,7 +17,7 @@ from typing import Any
 from bot.errors import FetchError
 from bot.readers import clean_text, prepare_html
 from bot.schema import Article, parse_date
-from bot.sources.feeds import HTML_TYPES, FeedItem
+from bot.sources.feeds import HTML_TYPES, FeedItem, absolute_url
 from bot.sources.fetch import Fetched
 
 MIN_WORDS = 40
@@ -72,19 +72,9 @@ def page_article(page: Fetched, item: FeedItem | None = None, *, outlet: str | N
         source=outlet or _one_line(found.get("sitename")) or listed.outlet or _host(page.url),
         author=_one_line(found.get("author")),
         published=parse_date(found.get("date")) or listed.published,
-        url=_canonical(found.get("url"), page.url) or listed.url,
+        url=absolute_url(found.get("url"), page.url) or listed.url,  # the canonical url
     )
 
-
-def _canonical(value: object, base: str) -> str | None:
-    """The page's canonical url when it is an absolute http(s) url, else None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    url = urllib.parse.urljoin(base, value.strip())
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return urllib.parse.urlunsplit(parts._replace(fragment=""))
 
 
 def _host(url: str) -> str | None:

@@ -185,6 +185,7 @@ def format_answer(
         standalone_query=standalone,
         timings_ms={**timings, "total": total},
         check=reply.check,
+        temporal=None if abstained else reply.temporal,
     )
 
 

@@ -187,7 +187,13 @@ class Reply:
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     check: dict[str, Any] | None = None
+    temporal: str | None = None  # which news rule shaped the answer (TEMPORAL_RULES); None: none did
 
+
+# What a `temporal` field can name: "as_of" (a value that can change, dated), "newest" (a newer value
+# given, the earlier mentioned), "disagreement" (outlets of about the same date disagree), "list"
+# (one item per article), "timeline" (dated events, oldest first).
+TEMPORAL_RULES = ("as_of", "newest", "disagreement", "list", "timeline")
 
 ABSTAIN_TEXT = "I couldn't find that in the articles I have."
 
@@ -205,6 +211,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     check: dict[str, Any] | None = None
     undated: str | None = None  # how date filters treated undated articles ("kept"); None: no date filter
+    temporal: str | None = None  # which news rule shaped the answer (see TEMPORAL_RULES)
 
     def to_json(self) -> dict[str, Any]:
         """The object `newsbot ask --json` prints."""
@@ -214,6 +221,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "standalone_query": self.standalone_query,
+            "temporal": self.temporal,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
         if self.check is not None:

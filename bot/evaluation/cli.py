@@ -13,6 +13,7 @@ from bot.settings import Settings, add_answerer_argument
 DEFAULT_REPORTS = Path("evals/reports/tmp")
 DEFAULT_GATE_DATASET = Path("evals/seed.jsonl")
 DEFAULT_THRESHOLDS = Path("evals/thresholds.toml")
+DEFAULT_TEMPORAL_DATASET = Path("evals/temporal.jsonl")
 
 
 def register_cli(subparsers: Any) -> None:
@@ -41,6 +42,8 @@ def register_cli(subparsers: Any) -> None:
     gate = sub.add_parser("gate", help="run the team's question set and fail below the floors")
     gate.add_argument("--dataset", type=Path, default=DEFAULT_GATE_DATASET)
     gate.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
+    gate.add_argument("--temporal-dataset", type=Path, default=DEFAULT_TEMPORAL_DATASET,
+                      help="the set the [temporal] floors are measured on (its own corpus beside it)")
     gate.add_argument("--out", type=Path, help=f"report folder (default {DEFAULT_REPORTS}/gate)")
     add_answerer_argument(gate)
     gate.set_defaults(handler=cmd_gate)
@@ -79,15 +82,22 @@ def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_gate(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot eval gate: exit 1 when a metric of the gate set is below its floor."""
     from bot.evaluation.datasets import load_dataset
-    from bot.evaluation.gate import check, format_checks, load_thresholds
+    from bot.evaluation.gate import check, format_checks, load_thresholds, split_floors
     from bot.evaluation.runner import run_dataset
 
-    floors = load_thresholds(args.thresholds)
-    dataset = load_dataset(args.dataset)
+    floors, temporal_floors = split_floors(load_thresholds(args.thresholds))
     # A dedicated index of the shipped corpus, so the gate does not depend on what else was ingested.
     gate_settings = settings.with_(data_dir=settings.data_dir / "eval" / "gate")
     out = args.out or DEFAULT_REPORTS / "gate"
-    result = run_dataset(dataset, gate_settings, out=out, sync_corpus=True)
-    checks = check(result.report, floors)
+    checks = []
+    if floors:
+        dataset = load_dataset(args.dataset)
+        result = run_dataset(dataset, gate_settings, out=out, sync_corpus=True)
+        checks += check(result.report, floors)
+    if temporal_floors:
+        # The temporal set is asked against an index of its own articles (evals/temporal/).
+        temporal = load_dataset(args.temporal_dataset)
+        result = run_dataset(temporal, gate_settings, out=out / "temporal")
+        checks += check(result.report, temporal_floors)
     print(format_checks(checks))
     return 0 if all(c.passed for c in checks) else 1

@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from bot.errors import ReadError
 from bot.schema import Article, Passage, parse_date
 
-FORMATS = ("jsonl", "realtimeqa", "multihop", "rgb")
+FORMATS = ("jsonl", "temporal", "realtimeqa", "multihop", "rgb")
+TEMPORAL_KEYS = ("newest", "older", "disagree", "items", "dates")  # a JSONL record with any of them is a temporal set
 MULTIHOP_NULL = "insufficient information."
 RGB_NEGATIVES = 2  # noise passages added beside RGB's true and counterfactual ones
 POOL_VERSION = "2"  # bump when pooling changes, so cached indexes are rebuilt
@@ -42,11 +43,23 @@ class EvalCase:
     passages: tuple[Passage, ...] = ()
     fake_answers: tuple[str, ...] = ()
     group: str | None = None
+    expect: Expect | None = None
 
     @property
     def question(self) -> str:
         """The first (or only) question."""
         return self.turns[0].question
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a temporal question's answer must hold besides its answer (evals/temporal.jsonl)."""
+
+    newest: tuple[str, ...] = ()  # aliases of the newest value (as of the question's date)
+    older: tuple[str, ...] = ()  # aliases of an earlier value the answer should mention as earlier
+    disagree: bool = False  # outlets of about the same date disagree: the answer must say so
+    items: tuple[tuple[str, ...], ...] = ()  # list / timeline items, each with its aliases
+    dates: tuple[str, ...] = ()  # publish dates the citations should include
 
 
 @dataclass
@@ -66,10 +79,19 @@ class Dataset:
         return self.format in ("multihop", "rgb")
 
     def articles(self) -> list[Article]:
-        """The dataset's own corpus (RealTime QA: all unique articles pooled by url)."""
+        """The dataset's own corpus (RealTime QA: all unique articles pooled by url; temporal: its folder)."""
+        if self.format == "temporal":
+            from bot.readers import read_articles
+
+            return [a for a in read_articles(list(self.article_files)) if isinstance(a, Article)]
         if self.format != "realtimeqa":
             return []
         return pool_realtimeqa_articles(self.article_files)
+
+    @property
+    def own_corpus(self) -> bool:
+        """True when the dataset ships its articles (asked against an index of those alone)."""
+        return self.format in ("realtimeqa", "temporal")
 
     def corpus_hash(self) -> str:
         """Hash of the dataset's article files: the key of its cached index."""
@@ -101,7 +123,9 @@ def detect_format(path: Path) -> str:
             for line in fh:
                 if line.strip():
                     record = json.loads(line) if line.lstrip().startswith("{") else {}
-                    return "rgb" if "positive_wrong" in record else "jsonl"
+                    if "positive_wrong" in record:
+                        return "rgb"
+                    return "temporal" if any(k in record for k in TEMPORAL_KEYS) else "jsonl"
         return "jsonl"
     raise ReadError(f"{path}: cannot tell the dataset format from the name; pass --format")
 
@@ -112,8 +136,9 @@ def load_dataset(path: Path, fmt: str = "auto", limit: int | None = None, sample
     path = Path(path)
     if fmt == "auto":
         fmt = detect_format(path)
-    loaders = {
+    loaders: dict[str, Callable[[Path], Dataset]] = {
         "jsonl": load_jsonl,
+        "temporal": load_temporal,
         "realtimeqa": load_realtimeqa,
         "multihop": load_multihop,
         "rgb": load_rgb,
@@ -132,7 +157,7 @@ def load_dataset(path: Path, fmt: str = "auto", limit: int | None = None, sample
 # --- our own JSONL format ---------------------------------------------------------------------
 
 
-def load_jsonl(path: Path) -> Dataset:
+def load_jsonl(path: Path, temporal: bool = False) -> Dataset:
     """Read the project's JSONL question format (see evals/README.md)."""
     cases: list[EvalCase] = []
     seen: set[str] = set()
@@ -144,7 +169,7 @@ def load_jsonl(path: Path) -> Dataset:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ReadError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-            case = _jsonl_case(record, path, number)
+            case = _jsonl_case(record, path, number, temporal)
             if case.id in seen:
                 raise ReadError(f"{path}:{number}: duplicate id {case.id!r}")
             seen.add(case.id)
@@ -154,7 +179,7 @@ def load_jsonl(path: Path) -> Dataset:
     return Dataset(name=_stem(path), format="jsonl", path=path, cases=cases)
 
 
-def _jsonl_case(record: Any, path: Path, number: int) -> EvalCase:
+def _jsonl_case(record: Any, path: Path, number: int, temporal: bool = False) -> EvalCase:
     where = f"{path}:{number}"
     if not isinstance(record, dict):
         raise ReadError(f"{where}: each line must be a JSON object")
@@ -164,6 +189,7 @@ def _jsonl_case(record: Any, path: Path, number: int) -> EvalCase:
         as_of = _date(record["as_of"])
         if as_of is None:
             raise ReadError(f"{where}: as_of {record['as_of']!r} is not a YYYY-MM-DD date")
+    expect = _expect(record, where) if temporal else None
     if "turns" in record:
         raw_turns = record["turns"]
         if not isinstance(raw_turns, list) or not raw_turns:
@@ -171,7 +197,35 @@ def _jsonl_case(record: Any, path: Path, number: int) -> EvalCase:
         turns = tuple(_jsonl_turn(t, f"{where} turn {i}") for i, t in enumerate(raw_turns, 1))
     else:
         turns = (_jsonl_turn(record, where),)
-    return EvalCase(id=case_id, turns=turns, as_of=as_of, group=record.get("type"))
+    return EvalCase(id=case_id, turns=turns, as_of=as_of, group=record.get("type"), expect=expect)
+
+
+def _expect(record: dict[str, Any], where: str) -> Expect:
+    disagree = record.get("disagree", False)
+    if not isinstance(disagree, bool):
+        raise ReadError(f"{where}: 'disagree' must be true or false")
+    raw_items = record.get("items", [])
+    if not isinstance(raw_items, list):
+        raise ReadError(f"{where}: 'items' must be a list of aliases lists")
+    items = tuple(_strings(item, where, "items") for item in raw_items)
+    dates = _strings(record.get("dates", []), where, "dates")
+    for d in dates:
+        if _date(d) is None:
+            raise ReadError(f"{where}: dates: {d!r} is not a YYYY-MM-DD date")
+    return Expect(_strings(record.get("newest", []), where, "newest"), _strings(record.get("older", []), where, "older"),
+                  disagree, items, dates)
+
+
+def load_temporal(path: Path) -> Dataset:
+    """A temporal set (evals/temporal.jsonl): our JSONL plus what a news-aware answer must hold, asked
+    against its own corpus, the folder of the same name beside it (evals/temporal/)."""
+    folder = path.parent / _stem(path)
+    if not folder.is_dir():
+        raise ReadError(f"{path}: a temporal set reads its articles from {folder}/, which does not exist")
+    dataset = load_jsonl(path, temporal=True)
+    dataset.format = "temporal"
+    dataset.article_files = tuple(sorted(p for p in folder.rglob("*") if p.is_file()))
+    return dataset
 
 
 def _jsonl_turn(record: Any, where: str) -> Turn:

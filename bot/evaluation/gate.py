@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.errors import ConfigError
 
-SECTIONS = ("answer", "retrieval", "citations", "abstention", "extra")
+SECTIONS = ("answer", "retrieval", "citations", "abstention", "extra", "temporal")
+TEMPORAL = "temporal"  # floors of this table are checked on the temporal set's report, not the seed set's
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,12 @@ def load_thresholds(path: Path) -> dict[str, float]:
     if not floors:
         raise ConfigError(f"{path}: no floors defined")
     return floors
+
+
+def split_floors(floors: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """(the seed set's floors, the temporal set's floors)."""
+    seed = {k: v for k, v in floors.items() if not k.startswith(f"{TEMPORAL}.")}
+    return seed, {k: v for k, v in floors.items() if k.startswith(f"{TEMPORAL}.")}
 
 
 def check(report: Mapping[str, Any], floors: Mapping[str, float]) -> list[Check]:

@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-MAX_CONTAINS_WORDS = 50  # longer answers cannot earn gold-contained-in-answer
+MAX_CONTAINS_WORDS = 50
+MAX_TEMPORAL_WORDS = 150  # a temporal answer may list several dated, cited values  # longer answers cannot earn gold-contained-in-answer
 RANK_DEPTH = 10  # answer-recall@k and MRR look this deep
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -232,3 +233,95 @@ def summarize(records: Sequence[Mapping[str, Any]], *, retrieval: bool, citation
 def round4(value: Any) -> Any:
     """Round floats (also inside dicts) to 4 places for reports."""
     return _round(value)
+
+
+# --- the temporal set (evals/temporal.jsonl) ----------------------------------------------------
+
+_FLAG = re.compile(r"\b(disagree\w*|conflict\w*|contradict\w*|differ(?:s|ing)?|inconsistent)\b", re.IGNORECASE)
+_DAY_TEXT = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b",
+    re.IGNORECASE,
+)
+
+
+def mentions(text: str, gold: str) -> bool:
+    """True when a text states a gold value: amounts by value and unit (bot.numbers), other words as
+    whole words. Dates in the text ("As of 4 March 2025") are not amounts of anything."""
+    from bot.numbers import amounts, found, number_tokens
+
+    wanted = [a.token for a in amounts(gold)]
+    if not wanted:
+        return contains_text(text, [gold])
+    if not re.search(r"\d", gold) or _DAY_TEXT.search(gold):
+        if contains_text(text, [gold]):
+            return True
+    have = set(number_tokens(_DAY_TEXT.sub(" ", text)))
+    return all(found(t, have) for t in wanted)
+
+
+def flags_disagreement(text: str) -> bool:
+    """True when an answer says its sources disagree."""
+    return bool(_FLAG.search(text))
+
+
+def temporal_scores(
+    answer: str,
+    abstained: bool,
+    golds: Sequence[str],
+    expect: Any,
+    citations: Sequence[tuple[str | None, str]],
+) -> dict[str, Any]:
+    """One temporal question's scores (None where the question does not test that part).
+
+    accuracy: the answer states a gold alias (every alias, for a disagreement: both sides); newest / older: it states the newest value, it mentions the earlier one;
+    flagged: it says the sources disagree; list recall: share of the items named; list precision:
+    share of the citations whose quote names an item; dates: share of the expected publish dates
+    among the citations' dates.
+    """
+    text = "" if abstained or word_count(answer) > MAX_TEMPORAL_WORDS else strip_markers(answer)
+    said = (lambda gold: bool(text) and mentions(text, gold))
+    items_found = [any(said(alias) for alias in item) for item in expect.items]
+    list_recall = sum(items_found) / len(items_found) if items_found else None
+    list_precision = None
+    if expect.items and citations:
+        named = [any(mentions(quote, alias) for item in expect.items for alias in item) for _, quote in citations]
+        list_precision = sum(named) / len(named)
+    elif expect.items:
+        list_precision = 0.0 if text else None
+    if expect.disagree:
+        correct = all(said(g) for g in golds)
+    else:
+        correct = any(said(g) for g in golds)
+    cited_dates = {d for d, _ in citations if d}
+    return {
+        "accuracy": float(correct),
+        "newest": float(any(said(g) for g in expect.newest)) if expect.newest else None,
+        "older": float(any(said(g) for g in expect.older)) if expect.older else None,
+        "disagree": expect.disagree,
+        "flagged": bool(text) and flags_disagreement(text),
+        "list_recall": list_recall,
+        "list_precision": list_precision,
+        "dates": (sum(1 for d in set(expect.dates) if d in cited_dates) / len(set(expect.dates))
+                  if expect.dates else None),
+    }
+
+
+def temporal_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, float | None] | None:
+    """The report's `temporal` section: means of the per-question temporal scores (None: not a temporal set)."""
+    scored = [r["scores"]["temporal"] for r in records if r["scores"].get("temporal")]
+    if not scored:
+        return None
+    flagged = [s for s in scored if s["flagged"]]
+    must = [s for s in scored if s["disagree"]]
+    return _round({  # type: ignore[no-any-return]
+        "n": len(scored),
+        "accuracy": mean(s["accuracy"] for s in scored),
+        "newest_given": mean(s["newest"] for s in scored),
+        "older_mentioned": mean(s["older"] for s in scored),
+        "disagreement_recall": share(sum(1 for s in must if s["flagged"]), len(must)),
+        "disagreement_precision": share(sum(1 for s in flagged if s["disagree"]), len(flagged)) if must else None,
+        "list_recall": mean(s["list_recall"] for s in scored),
+        "list_precision": mean(s["list_precision"] for s in scored),
+        "citation_dates": mean(s["dates"] for s in scored),
+    })

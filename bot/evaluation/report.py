@@ -48,6 +48,7 @@ def build_report(
     report: dict[str, Any] = {"dataset": dataset, "n": len(records), "config": dict(config)}
     for section in SCHEMA_SECTIONS:
         report[section] = summary[section]
+    report["temporal"] = metrics.temporal_summary(records)
     report["baselines"] = {}
     extra = dict(summary["extra"])
     extra["errors"] = sum(1 for r in records if r.get("error"))
@@ -212,6 +213,14 @@ def markdown(report: Mapping[str, Any]) -> str:
     lines += _table(["stage", "p50", "p95"], [
         [stage, _ms(lat[f"{stage}_p50"]), _ms(lat[f"{stage}_p95"])] for stage in ("retrieve", "answer", "total")
     ])
+    tmp = report.get("temporal")
+    if tmp:
+        lines += ["## News-aware answers (temporal set)", "", "accuracy: states the expected answer (both sides "
+                  "of a disagreement); newest / older: states the newest value, mentions the earlier one; "
+                  "disagreement: says the sources disagree; list: items named / citations naming an item; "
+                  "citation dates: expected publish dates among the citations'.", ""]
+        names = [k for k in tmp if k != "n"]
+        lines += _table(["n"] + names, [[_f(tmp["n"])] + [_f(tmp[k]) for k in names]])
     chk = extra.get("check")
     if chk:
         lines += ["## Claim check (generated answers)", ""]

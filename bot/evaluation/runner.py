@@ -230,7 +230,7 @@ def _prepare(
         if kind == "naive":
             return _NaiveTarget(NaivePipeline(scratch, embedder, answerer)), None
         return _DefaultTarget(Pipeline(scratch, embedder=embedder, answerer=answerer)), None
-    if dataset.format == "realtimeqa":
+    if dataset.own_corpus:
         index_dir = settings.data_dir / "eval" / f"{dataset.name}-{dataset.corpus_hash()}"
         pooled: list[Article] = []
 
@@ -397,6 +397,10 @@ def score_record(
             else metrics.strip_markers(answer.text)
         scores["follows_true"] = metrics.contains_text(body, turn.answers)
         scores["follows_fake"] = metrics.contains_text(body, case.fake_answers)
+    if case.expect is not None:
+        scores["temporal"] = metrics.temporal_scores(
+            answer.text, answer.abstained, turn.answers, case.expect,
+            [(c.published, c.quote) for c in answer.citations])
     scores["correct"] = bool(scores["contains"]) if turn.answerable else answer.abstained
     timings = {k: round(v, 2) for k, v in answer.timings_ms.items()}
     if dataset.given_passages:
@@ -417,6 +421,7 @@ def score_record(
         "answer": answer.text,
         "abstained": answer.abstained,
         "citations": [c.to_json() | {"chunk_id": c.chunk_id} for c in answer.citations],
+        "temporal": answer.temporal,
         "answer_chunks": [h.passage.chunk_id for h in answer.hits],
         "retrieved": [h.passage.chunk_id for h in top],
         "scores": scores,

@@ -1,6 +1,8 @@
 """`newsbot repl`: an interactive conversation in the terminal (prompt_toolkit), with follow-ups.
 
 The prompt appears at once; the model and index load in a background thread while the user types.
+With `--sync-every DURATION` the REPL syncs its sources itself (bot/sources/schedule.py), so the next
+question is answered from the articles just synced.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bot.conversation import SessionStore
 from bot.errors import IndexEmptyError, NewsbotError
 from bot.schema import Answer
 from bot.settings import Settings, add_answerer_argument
+from bot.sources.schedule import SyncLoop, add_sync_argument, start_sync_loop
 
 HELP = """Ask a question about the articles, then follow-ups ("and when?", "what would they buy?").
 Commands:
@@ -34,6 +37,7 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("--session", default=None, help="resume (and keep) a named conversation")
     p.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="answer as of this date")
     add_answerer_argument(p)
+    add_sync_argument(p)
     p.set_defaults(handler=run)
 
 
@@ -56,6 +60,7 @@ class Repl:
         self.write = write
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self.sync: SyncLoop | None = None
 
     def start_warm_up(self) -> None:
         """Load the model and index in the background."""
@@ -68,6 +73,15 @@ class Repl:
                 self._ready.set()
 
         threading.Thread(target=warm, name="warm-up", daemon=True).start()
+
+    def start_sync(self, every_s: float | None) -> None:
+        """With `--sync-every`, sync the sources from this process on that schedule (after warm-up)."""
+        self.sync = start_sync_loop(self.pipeline, every_s, ready=self._ready)
+
+    def close(self) -> None:
+        """Stop the sync loop (a run in progress stops fetching and indexes what it has)."""
+        if self.sync is not None:
+            self.sync.stop()
 
     def greeting(self) -> str:
         """What the REPL says first."""
@@ -181,23 +195,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point of `newsbot repl`."""
     repl = Repl(settings, session=args.session, as_of=args.as_of)
     repl.start_warm_up()
+    repl.start_sync(getattr(args, "sync_every", None))
     print(repl.greeting(), flush=True)
     read = _reader(settings.data_dir / "repl_history")
-    while True:
-        try:
-            line = read()
-        except EOFError:
-            print("bye")
-            return 0
-        except KeyboardInterrupt:
-            continue
-        try:
-            if not repl.handle(line):
+    try:
+        while True:
+            try:
+                line = read()
+            except EOFError:
                 print("bye")
                 return 0
-        except KeyboardInterrupt:
-            print("(cancelled)")
-        sys.stdout.flush()
+            except KeyboardInterrupt:
+                continue
+            try:
+                if not repl.handle(line):
+                    print("bye")
+                    return 0
+            except KeyboardInterrupt:
+                print("(cancelled)")
+            sys.stdout.flush()
+    finally:
+        repl.close()
 
 
 def _reader(history: Path) -> Callable[[], str]:

@@ -24,8 +24,12 @@ holds the follow-ups); when the bot is not in that channel it falls back to the 
 response_url. Channel `message` events are answered only in DMs, and in threads the bot has
 answered in when the reply mentions nobody (an @mention there arrives as `app_mention`).
 
-On SIGTERM the server stops accepting, `/readyz` turns 503, and the answers already taken are
-finished (`SlackBot.drain`) before the process exits 0.
+With `--sync-every DURATION` the bot syncs its sources itself (`SlackBot.start_sync`,
+bot/sources/schedule.py) through its own pipeline, so a new article is answered from at once.
+
+On SIGTERM the server stops accepting, `/readyz` turns 503, the sync loop starts no new run, and
+the answers already taken (and a sync in progress) are finished (`SlackBot.drain`) before the
+process exits 0.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ from bot.slack_blocks import (
     thread_title,
 )
 from bot.slack_state import SlackState
+from bot.sources.schedule import SyncLoop, add_sync_argument, start_sync_loop
 
 if TYPE_CHECKING:
     from slack_sdk.web.chat_stream import ChatStream
@@ -292,6 +297,7 @@ class SlackBot:
         self._idle = threading.Condition()
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self._warm_thread: threading.Thread | None = None
+        self.sync: SyncLoop | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -301,6 +307,15 @@ class SlackBot:
                 return
             self._warm_thread = threading.Thread(target=self._warm_up, name="newsbot-warm-up", daemon=True)
         self._warm_thread.start()
+
+    def start_sync(self, every_s: float | None) -> None:
+        """With `--sync-every`, sync the sources from this process on that schedule (after warm-up)."""
+        self.sync = start_sync_loop(self.pipeline, every_s, ready=self.ready, on_synced=self._synced)
+
+    def _synced(self, _report: object) -> None:
+        """After a sync: the index's counts for /healthz and /readyz (an empty index may now hold articles)."""
+        if self.warm_error is None:
+            self.index_stats = {**self.index_stats, **self.pipeline.state.counts()}
 
     def _warm_up(self) -> None:
         started = time.perf_counter()
@@ -336,6 +351,8 @@ class SlackBot:
             report["index"] = self.index_stats
         if self.warm_error:
             report["error"] = self.warm_error
+        if self.sync is not None:
+            report["sync"] = {"every_s": self.sync.every_s, "runs": self.sync.runs, "last_error": self.sync.last_error}
         return up, report
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
@@ -352,6 +369,8 @@ class SlackBot:
         if not self.draining:
             log.info("draining: %d questions taken and not yet answered", self.queue.open)
         self.draining = True
+        if self.sync is not None:
+            self.sync.stop(timeout=0)  # no new sync run; one in progress stops fetching
 
     def drain(self, timeout: float = DRAIN_S) -> bool:
         """Finish the questions already taken (within `timeout` s), then stop; False when some were cut off."""
@@ -360,6 +379,8 @@ class SlackBot:
         if not finished:
             log.warning("%d questions were still being answered after %.0f s; stopping anyway", self.queue.open, timeout)
         self.close(wait=finished)
+        if self.sync is not None and not self.sync.stop(timeout):
+            log.warning("the sync in progress was still writing after %.0f s; stopping anyway", timeout)
         return finished
 
     def dispatch_http(self, body: bytes, query: str, headers: dict[str, list[str]]) -> tuple[int, dict[str, list[str]], bytes]:
@@ -864,6 +885,7 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("--drain-seconds", type=float, default=DRAIN_S, metavar="S",
                    help=f"on SIGTERM, how long answers in flight may take before exiting (default {DRAIN_S:.0f})")
     add_answerer_argument(p)
+    add_sync_argument(p)
     p.set_defaults(handler=cmd_slack)
     sub = p.add_subparsers(dest="slack_command", metavar="ACTION")
     m = sub.add_parser("manifest", help="print the Slack app manifest (Create an app -> From a manifest)")
@@ -902,6 +924,7 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
     if args.socket:
         bot = build_bot(settings, Pipeline(settings), socket_mode=True)
         bot.start()
+        bot.start_sync(args.sync_every)
         if main:
             signal.signal(signal.SIGTERM, signal.default_int_handler)
         handler = socket_handler(bot)
@@ -926,6 +949,7 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     bot = build_bot(settings, Pipeline(settings))
     bot.start()
+    bot.start_sync(args.sync_every)
     server = HttpServer(bot, args.host, args.port)
     if main:
         # uvicorn takes SIGTERM/SIGINT while serving (stop accepting, finish requests in flight) and

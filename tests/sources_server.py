@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Union
 
+import pytest
+
 
 @dataclass
 class Reply:
@@ -132,3 +134,12 @@ def serve(site: Site) -> Iterator[Site]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A served Site whose robots.txt disallows /private/ (use with `from sources_server import site`)."""
+    s = Site()
+    s.routes["/robots.txt"] = Reply(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    with serve(s):
+        yield s

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from bot.errors import FetchError
 from bot.sources.fetch import Fetcher, FetchOptions
-from sources_server import Reply, Site, serve
+from sources_server import site  # noqa: F401 - the fixture
+from sources_server import Reply, Site
 
 FAST = FetchOptions(delay_s=0.0, backoff_s=0.05, retries=2, read_timeout_s=2.0, connect_timeout_s=2.0)
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    s = Site()
-    s.routes["/robots.txt"] = Reply(b"User-agent: *\nDisallow: /private/\n", "text/plain")
-    with serve(s):
-        yield s
 
 
 def test_conditional_request_gets_304_and_user_agent_names_newsbot(site: Site) -> None:

@@ -3,7 +3,6 @@ tests are about fetching) from a real local HTTP server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,10 @@ from bot.settings import Settings
 from bot.sources.config import Source
 from bot.sources.fetch import FetchOptions
 from bot.sources.sync import source_status, sync_sources
-from sources_server import Reply, Site, article_html, rss, serve
+from sources_server import site  # noqa: F401 - the fixture
+from sources_server import Reply, Site, article_html, rss
 
 FAST = FetchOptions(delay_s=0.0, backoff_s=0.05, retries=1, read_timeout_s=2.0, workers=4)
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    s = Site()
-    s.routes["/robots.txt"] = Reply(b"User-agent: *\nDisallow: /private/\n", "text/plain")
-    with serve(s):
-        yield s
 
 
 @pytest.fixture

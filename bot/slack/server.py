@@ -10,8 +10,9 @@
 
 uvicorn keeps connections alive (`KEEP_ALIVE_S`), refuses more than `MAX_CONNECTIONS` at once with
 a 503, and on SIGTERM (when serving from the main thread) stops accepting, lets the requests in
-flight finish and returns; the caller then drains the answers in flight (`newsbot slack --http`
-waits up to `--drain-seconds`).
+flight finish and returns (its lifespan shutdown calls `begin_drain`, which also stops a
+`--sync-every` loop from starting another run); the caller then drains the answers in flight and a
+sync in progress (`newsbot slack --http` waits up to `--drain-seconds`).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -47,6 +48,7 @@ class SourceReport:
     requests: int = 0
     seconds: float = 0.0
     not_due: bool = False
+    stopped: bool = False
 
     def summary(self) -> str:
         """One line for people: 'NAME: 3 new, 1 updated, 10 unchanged, 0 removed, 1 failed (2.1s)'."""
@@ -86,12 +88,19 @@ def sync_sources(
     force: bool = False,
     options: FetchOptions | None = None,
     on_skip: Callable[[Skipped], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> SyncReport:
-    """Sync each source into the pipeline's index (sources not due by their `every` are left unless `force`)."""
+    """Sync each source into the pipeline's index (sources not due by their `every` are left unless `force`).
+
+    When `stop` is set, no further source is started and the one in progress fetches no more pages.
+    """
     report = SyncReport()
     with Fetcher(options, robots_cache=StateRobotsCache(pipeline)) as fetcher:
         for source in sources:
-            report.sources.append(sync_source(pipeline, fetcher, source, progress=progress, force=force, on_skip=on_skip))
+            if stop is not None and stop.is_set():
+                break
+            report.sources.append(sync_source(pipeline, fetcher, source, progress=progress, force=force,
+                                              on_skip=on_skip, stop=stop))
     return report
 
 
@@ -103,6 +112,7 @@ def sync_source(
     progress: bool = False,
     force: bool = False,
     on_skip: Callable[[Skipped], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> SourceReport:
     """Sync one source; failures are recorded in the report and the state, never raised."""
     started = time.perf_counter()
@@ -125,7 +135,7 @@ def sync_source(
             if items is None:
                 report.unchanged = _article_count(pipeline, source.name)
             else:
-                _sync_pages(pipeline, fetcher, source, items, pages, report, progress, on_skip)
+                _sync_pages(pipeline, fetcher, source, items, pages, report, progress, on_skip, stop)
             clean_listing = True
     except FetchError as exc:
         skip = Skipped(exc.url, exc.reason)
@@ -135,7 +145,7 @@ def sync_source(
     report.requests = fetcher.requests - requests_before
     report.seconds = time.perf_counter() - started
     # A listing's validators are kept only when all of it went in: a failed page is retried next time.
-    keep = listings if clean_listing and not report.failed else []
+    keep = listings if clean_listing and not report.failed and not report.stopped else []
     _record(pipeline, source, report, keep)
     return report
 
@@ -183,14 +193,20 @@ def _listing(pipeline: Pipeline, fetcher: Fetcher, source: Source
 
 def _sync_pages(pipeline: Pipeline, fetcher: Fetcher, source: Source, items: list[FeedItem],
                 pages: dict[str, Fetched], report: SourceReport, progress: bool,
-                on_skip: Callable[[Skipped], None] | None) -> None:
-    """Fetch the listed pages (conditionally), index the changed ones, remove the gone ones."""
+                on_skip: Callable[[Skipped], None] | None, stop: threading.Event | None = None) -> None:
+    """Fetch the listed pages (conditionally), index the changed ones, remove the gone ones.
+
+    Once `stop` is set, pages not yet fetched are left (the report says `stopped`); those fetched are indexed.
+    """
     articles: dict[str, Article] = {}
     gone_keys: list[str] = []
     fresh: list[tuple[str, Fetched, str]] = []
     forgotten: list[str] = []
 
     def one(item: FeedItem) -> tuple[FeedItem, Fetched | None, Article | None, Skipped | None]:
+        if stop is not None and stop.is_set():
+            report.stopped = True
+            return item, None, None, None
         etag, modified, _ = _validators(pipeline, item.url)
         try:
             got = pages.get(item.url) or fetcher.get(item.url, etag=etag, last_modified=modified)

@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 NEWSBOT := $(VENV)/bin/newsbot
 QUESTION ?= Who holds the Beijing Hyundai licence?
 
-.PHONY: demo test install install-test local typecheck clean
+.PHONY: demo test install install-test local postgres typecheck clean
 
 $(VENV)/.core: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,15 @@ demo: install local
 	$(NEWSBOT) ingest
 	$(NEWSBOT) ask "$(QUESTION)"
 
-test: install-test local
-	$(VENV)/bin/pytest -q
+# PostgreSQL for the tests that run every store on both backends (tests/postgres_server.py starts a
+# throwaway server with initdb/pg_ctl): Debian's package, installed only when initdb is missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
+
+test: install-test local postgres
+	NEWSBOT_TEST_REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q
 	$(NEWSBOT) eval gate
 	$(NEWSBOT) eval gate --answerer extractive --thresholds evals/thresholds-extractive.toml --out evals/reports/tmp/gate-extractive
 	$(VENV)/bin/mypy

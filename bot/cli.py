@@ -131,7 +131,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.pipeline import Pipeline
 
     pipeline = Pipeline(settings)
-    store = SessionStore(settings.state_path) if args.session else None
+    store = SessionStore(settings.state_location) if args.session else None
     conv = store.load(f"cli:{args.session}") if store else None
     answer = pipeline.ask(
         args.question, as_of=args.as_of, k=args.k, sources=args.source, since=args.since, until=args.until,

@@ -4,21 +4,20 @@ The default (no LLM) condenser resolves pronouns and elliptical follow-ups from 
 it carries over the names the earlier questions and answers were about, and asks retrieval to prefer
 the articles already cited. With an LLM answerer, the pipeline supplies a LangChain condense-question
 step instead (`bot.chain.make_llm_condenser`; any callable `(history, question) -> str` works). Sessions (REPL, `ask --session`, Slack
-threads) are stored in SQLite under the data dir.
+threads) are stored in the state database (SQLite under the data dir, or PostgreSQL).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.database import Database, open_database
 from bot.schema import Answer
 
 _PRONOUNS = re.compile(
@@ -157,33 +156,23 @@ def condense(turns: list[Turn], question: str) -> str:
 
 
 class SessionStore:
-    """Conversations stored by key (REPL session name, `ask --session`, Slack thread) in SQLite."""
+    """Conversations stored by key (REPL session name, `ask --session`, Slack thread) in the state
+    database: the data dir's SQLite file, or PostgreSQL shared by every host (bot/database.py)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._connect() as con:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, turns TEXT NOT NULL, updated REAL NOT NULL)"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30.0)
-        con.execute("PRAGMA journal_mode=WAL")
-        return con
+        self.db: Database = open_database(path)
 
     def load(self, key: str, condenser: Condenser | None = None) -> Conversation:
         """The conversation under a key (empty when new)."""
-        with self._connect() as con:
-            row = con.execute("SELECT turns FROM sessions WHERE key=?", (key,)).fetchone()
-        conv = Conversation.from_json(row[0]) if row else Conversation()
+        rows = self.db.read("SELECT turns FROM sessions WHERE key=?", (key,))
+        conv = Conversation.from_json(str(rows[0][0])) if rows else Conversation()
         conv.condenser = condenser
         return conv
 
     def save(self, key: str, conversation: Conversation) -> None:
         """Store a conversation under a key."""
-        with self._lock, self._connect() as con:
+        with self.db.tx() as con:
             con.execute(
                 "INSERT OR REPLACE INTO sessions(key, turns, updated) VALUES (?, ?, ?)",
                 (key, conversation.to_json(), time.time()),
@@ -191,13 +180,16 @@ class SessionStore:
 
     def reset(self, key: str) -> None:
         """Forget a conversation."""
-        with self._lock, self._connect() as con:
+        with self.db.tx() as con:
             con.execute("DELETE FROM sessions WHERE key=?", (key,))
 
     def keys(self) -> list[str]:
         """Every stored session key."""
-        with self._connect() as con:
-            return [str(r[0]) for r in con.execute("SELECT key FROM sessions ORDER BY updated DESC")]
+        return [str(r[0]) for r in self.db.read("SELECT key FROM sessions ORDER BY updated DESC")]
+
+    def close(self) -> None:
+        """Release this store's connections."""
+        self.db.close()
 
 
 def session_info(conv: Conversation) -> dict[str, Any]:

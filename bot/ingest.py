@@ -243,7 +243,7 @@ class Indexer:
         """Bring the index in line with `items`; keys under `scopes` not seen are removed."""
         started = time.perf_counter()
         report = IngestReport()
-        with ingest_lock(self.data_dir, wait=wait):
+        with ingest_lock(self.data_dir, wait=wait), self.state.writer_lock(wait=wait):
             self.recover()
             self.adopt_collection()
             known = self.state.sources_map()

@@ -19,8 +19,8 @@ from bot.chain import build_answer_chain, build_chain, invoke, make_llm_condense
 from bot.chunking import SentenceChunker
 from bot.conversation import Condenser, Conversation
 from bot.embed import Embedder, MiniLMEmbedder
-from bot.errors import ConfigError, IndexEmptyError, QuestionError
-from bot.ingest import Indexer, IngestReport, progress_iter
+from bot.errors import ConfigError, IndexBusyError, IndexEmptyError, QuestionError
+from bot.ingest import Indexer, IngestReport, ingest_lock, progress_iter
 from bot.lexical import Bm25Index
 from bot.retrieve import UNDATED_RULE, HybridRetriever
 from bot.schema import Answer, Article, Hit, Query, Skipped
@@ -118,7 +118,7 @@ class Pipeline:
         self.settings = settings
         self.embedder: Embedder = embedder or make_embedder(settings)
         self._answerer = answerer
-        self.state = StateDB(settings.state_path)
+        self.state = StateDB(settings.state_location)
         # On a shared Chroma server, collections are namespaced by this data dir's instance id.
         namespace = self.state.instance[:12] if settings.chroma_host else None
         self.store = ChromaStore(settings, self.embedder.name, self.embedder.dim, namespace=namespace)
@@ -176,6 +176,18 @@ class Pipeline:
         with self._lock:
             if self.lexical.disk_generation() != self.lexical.generation:
                 self.lexical.load()
+            if self.state.shared and self.lexical.generation != self.state.generation():
+                self._catch_up_lexical()
+
+    def _catch_up_lexical(self) -> None:
+        """On a shared database another host may have ingested: bring this host's BM25 cache up to the
+        database from its lexical log (built from the chunk texts when this host has none), unless a
+        local ingest holds the data dir, which refreshes it when it ends."""
+        try:
+            with ingest_lock(self.settings.data_dir, wait=False):
+                self.indexer.refresh_lexical()
+        except IndexBusyError:
+            pass
 
     # --- ingest -----------------------------------------------------------------------------
 
@@ -311,7 +323,7 @@ class Pipeline:
             "vectors": self.store.count(),
             "store": self.store.location,
             "shards": len(self.store.shards()),
-            "state": str(self.settings.state_path),
+            "state": self.state.location,
             "bm25_chunks": len(self.lexical) if self.lexical.load() else 0,
             "embedder": self.embedder.name,
             "answerer": resolve_answerer(self.settings)[0],

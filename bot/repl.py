@@ -50,7 +50,7 @@ class Repl:
 
         self.settings = settings
         self.pipeline = Pipeline(settings)
-        self.sessions = SessionStore(settings.state_path)
+        self.sessions = SessionStore(settings.state_location)
         self.key = f"repl:{session}" if session else None
         self.conversation = self.sessions.load(self.key) if self.key else self.sessions.load("repl:__scratch__")
         if not self.key:

@@ -53,6 +53,7 @@ class Settings:
     slack_workers: int = 4
     slack_user_rate: int = 10
     dedup_ttl_s: int = 3600
+    database_url: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -93,6 +94,7 @@ class Settings:
             ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
             ("slack_app_token", "SLACK_APP_TOKEN"),
             ("slack_api_url", "NEWSBOT_SLACK_API_URL"),
+            ("database_url", "NEWSBOT_DATABASE_URL"),
         ):
             if (v := text(name)) is not None:
                 values[key] = v
@@ -136,11 +138,22 @@ class Settings:
             raise ConfigError("NEWSBOT_CHROMA_SHARD_CHUNKS must be 0 (no shards) or more")
         if self.top_k < 1:
             raise ConfigError("NEWSBOT_TOP_K must be at least 1")
+        if self.database_url is not None and self.database_url.split("://", 1)[0].lower() not in (
+            "postgresql", "postgres", "postgresql+psycopg", "sqlite"
+        ):
+            raise ConfigError(
+                "NEWSBOT_DATABASE_URL must be a postgresql:// url (e.g. postgresql://newsbot@db.internal:5432/newsbot)"
+            )
 
     @property
     def state_path(self) -> Path:
-        """SQLite file holding sync state, chunk texts, sessions, dedup and feedback."""
+        """SQLite file holding sync state, chunk texts, sessions, dedup and feedback (when no database url is set)."""
         return self.data_dir / "state.db"
+
+    @property
+    def state_location(self) -> Path | str:
+        """Where the state, sessions and Slack stores live: NEWSBOT_DATABASE_URL, else the SQLite file."""
+        return self.database_url or self.state_path
 
 
 def add_answerer_argument(parser: argparse.ArgumentParser) -> None:

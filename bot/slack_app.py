@@ -277,8 +277,8 @@ class SlackBot:
         self.settings = settings
         self.pipeline = pipeline
         self.client = client
-        self.state = state or SlackState(settings.state_path, dedup_ttl_s=settings.dedup_ttl_s)
-        self.sessions = sessions or SessionStore(settings.state_path)
+        self.state = state or SlackState(settings.state_location, dedup_ttl_s=settings.dedup_ttl_s)
+        self.sessions = sessions or SessionStore(settings.state_location)
         self.app: App | None = None
         self.ready = threading.Event()
         self.warm_error: str | None = None
@@ -970,7 +970,7 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot feedback export [-o FILE]."""
-    state = SlackState(settings.state_path, dedup_ttl_s=settings.dedup_ttl_s)
+    state = SlackState(settings.state_location, dedup_ttl_s=settings.dedup_ttl_s)
     if args.output is None:
         n = state.export_feedback(sys.stdout)
     else:

@@ -1,6 +1,7 @@
-"""Slack's state in SQLite under the data dir, shared by every process serving the same workspace.
+"""Slack's state in the state database, shared by every process (on every host) serving the workspace.
 
-Tables (all prefixed `slack_`, in the settings' state file):
+Tables (all prefixed `slack_`, in the state database: the data dir's SQLite file, or PostgreSQL
+with NEWSBOT_DATABASE_URL; schema in bot/database.py):
 - seen: event ids and message keys already taken, with a time-to-live (Slack retries, and the same
   @mention delivered both as `app_mention` and `message`, are answered once, across processes);
 - once: notices sent once per key (e.g. "not enabled in this channel");
@@ -22,35 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.database import Connection, Database, open_database
 from bot.errors import StoreError
 from bot.schema import Citation
 
 ANSWER_TTL_S = 30 * 24 * 3600  # answers are kept 30 days for feedback, then pruned
 THREAD_TTL_S = 7 * 24 * 3600
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS slack_seen (key TEXT PRIMARY KEY, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS slack_seen_at ON slack_seen(at);
-CREATE TABLE IF NOT EXISTS slack_once (key TEXT PRIMARY KEY, at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS slack_rate (user TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS slack_rate_user ON slack_rate(user, at);
-CREATE TABLE IF NOT EXISTS slack_rate_warned (user TEXT PRIMARY KEY, until REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS slack_threads (
-    channel TEXT NOT NULL, thread_ts TEXT NOT NULL, at REAL NOT NULL,
-    PRIMARY KEY (channel, thread_ts)
-);
-CREATE TABLE IF NOT EXISTS slack_answers (
-    answer_id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL,
-    abstained INTEGER NOT NULL, citations TEXT NOT NULL, channel TEXT, thread_ts TEXT,
-    asked_by TEXT, at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS slack_answers_at ON slack_answers(at);
-CREATE TABLE IF NOT EXISTS slack_feedback (
-    answer_id TEXT NOT NULL, user TEXT NOT NULL, channel TEXT, vote TEXT NOT NULL,
-    question TEXT NOT NULL, answer TEXT NOT NULL, citations TEXT NOT NULL, at REAL NOT NULL,
-    PRIMARY KEY (answer_id, user)
-);
-"""
+
+
+class _Duplicate(Exception):
+    """Raised inside `admit`'s transaction to roll back the keys it took."""
 
 
 @dataclass(frozen=True)
@@ -63,52 +46,28 @@ class RateDecision:
 
 
 class SlackState:
-    """SQLite-backed de-duplication, rate limiting and feedback (WAL, one connection per thread)."""
+    """De-duplication, rate limiting and feedback in the state database (SQLite file or PostgreSQL)."""
 
-    def __init__(self, path: Path, *, dedup_ttl_s: int = 3600) -> None:
+    def __init__(self, path: Path | str, *, dedup_ttl_s: int = 3600) -> None:
         self.path = path
         self.dedup_ttl_s = dedup_ttl_s
-        self._local = threading.local()
         # One writer at a time within the process: threads queue on this lock in order instead of
         # on SQLite's busy handler, whose back-off sleeps add up under a burst. Other processes
-        # still wait on SQLite's lock (busy_timeout).
+        # still wait on the database's own lock.
         self._write_lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with self._tx() as con:
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    con.execute(statement)
+            self.db: Database = open_database(path)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the Slack state in {path}: {exc}") from exc
 
-    def _con(self) -> sqlite3.Connection:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA busy_timeout=30000")
-            self._local.con = con
-        return con
-
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        con = self._con()
-        with self._write_lock:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+    def _tx(self) -> Iterator[Connection]:
+        with self._write_lock, self.db.tx() as con:
+            yield con
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        """Release this store's connections."""
+        self.db.close()
 
     def claim(self, key: str, *, now: float | None = None) -> bool:
         """Take `key` (an event id, a message key) if nobody took it within the TTL; True if taken now."""
@@ -124,15 +83,19 @@ class SlackState:
         """In one transaction: take every key (None when any was already taken, i.e. a duplicate),
         then, for `user`, count the question against the rate limit."""
         now = time.time()
-        with self._tx() as con:
-            con.execute("DELETE FROM slack_seen WHERE at < ?", (now - self.dedup_ttl_s,))
-            marks = ",".join("?" * len(keys))
-            if keys and con.execute(f"SELECT 1 FROM slack_seen WHERE key IN ({marks})", tuple(keys)).fetchone():
-                return None
-            con.executemany("INSERT INTO slack_seen(key, at) VALUES (?, ?)", [(k, now) for k in dict.fromkeys(keys)])
-            if user is None:
-                return RateDecision(True)
-            return self._rate(con, user, limit, window_s, now)
+        try:
+            with self._tx() as con:
+                con.execute("DELETE FROM slack_seen WHERE at < ?", (now - self.dedup_ttl_s,))
+                # Each key is inserted unless present: a worker that meets a key another worker is
+                # inserting waits for that transaction, then sees it taken (no read-then-write race).
+                for k in dict.fromkeys(keys):
+                    if con.execute("INSERT OR IGNORE INTO slack_seen(key, at) VALUES (?, ?)", (k, now)).rowcount != 1:
+                        raise _Duplicate
+                if user is None:
+                    return RateDecision(True)
+                return self._rate(con, user, limit, window_s, now)
+        except _Duplicate:  # the keys taken before the duplicate one were rolled back
+            return None
 
     def once(self, key: str) -> bool:
         """True the first time `key` is seen, ever (for notices sent once)."""
@@ -146,25 +109,26 @@ class SlackState:
         with self._tx() as con:
             return self._rate(con, user, limit, window_s, now)
 
-    @staticmethod
-    def _rate(con: sqlite3.Connection, user: str, limit: int, window_s: float, now: float) -> RateDecision:
+    def _rate(self, con: Connection, user: str, limit: int, window_s: float, now: float) -> RateDecision:
         if limit <= 0:
             return RateDecision(True)
-        con.execute("DELETE FROM slack_rate WHERE user = ? AND at <= ?", (user, now - window_s))
+        # Count and insert as one step per user, also across workers on a database server.
+        self.db.lock_in(con, f"slack-rate:{user}")
+        con.execute('DELETE FROM slack_rate WHERE "user" = ? AND at <= ?', (user, now - window_s))
         rows = con.execute(
-            "SELECT at FROM slack_rate WHERE user = ? ORDER BY at LIMIT ?", (user, limit)
+            'SELECT at FROM slack_rate WHERE "user" = ? ORDER BY at LIMIT ?', (user, limit)
         ).fetchall()
         if len(rows) < limit:
-            con.execute("INSERT INTO slack_rate(user, at) VALUES (?, ?)", (user, now))
+            con.execute('INSERT INTO slack_rate("user", at) VALUES (?, ?)', (user, now))
             return RateDecision(True)
         retry_after = max(0.0, float(rows[0][0]) + window_s - now)
         warned = con.execute(
-            "SELECT until FROM slack_rate_warned WHERE user = ?", (user,)
+            'SELECT until FROM slack_rate_warned WHERE "user" = ?', (user,)
         ).fetchone()
         notify = warned is None or float(warned[0]) <= now
         if notify:
             con.execute(
-                "INSERT OR REPLACE INTO slack_rate_warned(user, until) VALUES (?, ?)",
+                'INSERT OR REPLACE INTO slack_rate_warned("user", until) VALUES (?, ?)',
                 (user, now + retry_after),
             )
         return RateDecision(False, retry_after, notify)
@@ -181,11 +145,11 @@ class SlackState:
 
     def is_bot_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether the bot answered in this thread recently."""
-        row = self._con().execute(
+        rows = self.db.read(
             "SELECT 1 FROM slack_threads WHERE channel = ? AND thread_ts = ? AND at >= ?",
             (channel, thread_ts, time.time() - THREAD_TTL_S),
-        ).fetchone()
-        return row is not None
+        )
+        return bool(rows)
 
     def save_answer(
         self,
@@ -205,7 +169,8 @@ class SlackState:
         with self._tx() as con:
             con.execute("DELETE FROM slack_answers WHERE at < ?", (now - ANSWER_TTL_S,))
             con.execute(
-                "INSERT OR REPLACE INTO slack_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO slack_answers(answer_id, question, answer, abstained, citations, channel,"
+                " thread_ts, asked_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer_id, question, answer, int(abstained), cites, channel, thread_ts, asked_by, now),
             )
 
@@ -221,17 +186,18 @@ class SlackState:
             if row is None:
                 return False
             con.execute(
-                "INSERT OR REPLACE INTO slack_feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                'INSERT OR REPLACE INTO slack_feedback(answer_id, "user", channel, vote, question, answer, citations, at)'
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer_id, user, channel or row[3], vote, row[0], row[1], row[2], time.time()),
             )
             return True
 
     def feedback(self) -> Iterator[dict[str, Any]]:
         """Every recorded vote, oldest first."""
-        rows = self._con().execute(
-            "SELECT answer_id, user, channel, vote, question, answer, citations, at "
-            "FROM slack_feedback ORDER BY at, answer_id, user"
-        ).fetchall()
+        rows = self.db.read(
+            'SELECT answer_id, "user", channel, vote, question, answer, citations, at '
+            'FROM slack_feedback ORDER BY at, answer_id, "user"'
+        )
         for answer_id, user, channel, vote, question, answer, citations, at in rows:
             yield {
                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),

@@ -1,6 +1,7 @@
-"""Sync state in SQLite: which articles are indexed, their metadata, chunk texts, and a write-ahead journal.
+"""Sync state: which articles are indexed, their metadata, chunk texts, and a write-ahead journal.
 
-SQLite is the source of truth for what is *done*. The protocol, which holds under `kill -9` at any
+The state database (a SQLite file under the data dir, or PostgreSQL shared by several hosts: see
+bot/database.py) is the source of truth for what is *done*. The protocol, which holds under `kill -9` at any
 point (tests/test_crash.py):
 
 - add: a journal row ('add') is committed, then the chunks go to Chroma, then one transaction
@@ -15,14 +16,16 @@ point (tests/test_crash.py):
 Readers only see documents marked done and not pending deletion, so no query sees a half-written
 article or two versions of one. The lexical log (`lexlog`) lets the BM25 index catch up
 incrementally; the BM25 index is derived data and can always be rebuilt from the chunk texts here.
+
+On a shared database one ingest writes at a time across hosts (`writer_lock`, an advisory lock held
+beside the data dir's own lock), so the lexical log's sequence numbers commit in order and every
+host's BM25 cache can follow them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,35 +33,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.database import Connection, Database, open_database
 from bot.schema import Article, Chunk, Passage, date_ordinal
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (
-    doc_id TEXT PRIMARY KEY, n_chunks INTEGER NOT NULL, title TEXT, source TEXT, author TEXT,
-    published TEXT, published_ord INTEGER, url TEXT, path TEXT, article_id TEXT NOT NULL,
-    added_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sources (
-    key TEXT PRIMARY KEY, doc_id TEXT NOT NULL, path TEXT, url TEXT, title TEXT, source TEXT,
-    published TEXT, seen_at REAL NOT NULL, apath TEXT
-);
-CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
-CREATE INDEX IF NOT EXISTS sources_path ON sources(path);
-CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE TABLE IF NOT EXISTS journal (doc_id TEXT PRIMARY KEY, op TEXT NOT NULL, at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS lexlog (seq INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, doc_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS fetched (
-    url TEXT PRIMARY KEY, source TEXT NOT NULL, key TEXT, etag TEXT, last_modified TEXT, fetched_at REAL
-);
-CREATE TABLE IF NOT EXISTS source_syncs (
-    name TEXT PRIMARY KEY, url TEXT NOT NULL, synced_at REAL, report TEXT, last_error TEXT
-);
-"""
+# A shared database keeps a week of the lexical log for hosts whose BM25 cache is behind; a host
+# further behind than that rebuilds its cache from the chunk texts.
+LEXLOG_KEEP_S = 7 * 24 * 3600
 
 # Documents a reader may see: marked done and not about to be deleted.
 _VISIBLE = "d.doc_id NOT IN (SELECT doc_id FROM journal WHERE op = 'del')"
@@ -74,54 +54,47 @@ class DocRecord:
 
 
 class StateDB:
-    """Thread-safe access to the SQLite state file (WAL mode, one connection per thread)."""
+    """Thread-safe access to the state: a SQLite file (WAL) or a PostgreSQL url (bot/database.py)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = path
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._con()
-        con.executescript(_SCHEMA)
-        self._migrate(con)
-
-    def _con(self) -> sqlite3.Connection:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA busy_timeout=30000")
-            self._local.con = con
-        return con
-
-    def _migrate(self, con: sqlite3.Connection) -> None:
-        """Bring a state file written by an older newsbot up to this schema."""
-        columns = {str(r[1]) for r in con.execute("PRAGMA table_info(sources)")}
-        if "apath" not in columns:
-            with self.tx() as c:
-                c.execute("ALTER TABLE sources ADD COLUMN apath TEXT")
-                rows = c.execute("SELECT key, path FROM sources WHERE path IS NOT NULL").fetchall()
-                c.executemany("UPDATE sources SET apath=? WHERE key=?", [(_abspath(p), k) for k, p in rows])
-        con.execute("CREATE INDEX IF NOT EXISTS sources_apath ON sources(apath)")
+        self.db: Database = open_database(path)
         if self.get_meta("instance") is None:
             with self.tx() as c:
                 c.execute("INSERT OR IGNORE INTO meta(k, v) VALUES ('instance', ?)", (uuid.uuid4().hex,))
 
+    @property
+    def shared(self) -> bool:
+        """Whether several hosts may share this state (a database server rather than a local file)."""
+        return self.db.shared
+
+    @property
+    def location(self) -> str:
+        """The state file, or the database url without its password."""
+        return self.db.location
+
+    def close(self) -> None:
+        """Release this store's connections."""
+        self.db.close()
+
     @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
-        con = self._con()
-        con.execute("BEGIN IMMEDIATE")
-        try:
+    def tx(self) -> Iterator[Connection]:
+        """A write transaction (SQLite: BEGIN IMMEDIATE ... COMMIT), rolled back on error."""
+        with self.db.tx() as con:
             yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+
+    @contextmanager
+    def writer_lock(self, *, wait: bool = False) -> Iterator[None]:
+        """Only one ingest writes to a shared database at a time, from whichever host (IndexBusyError).
+
+        A local file needs nothing more than the data dir's ingest lock.
+        """
+        with self.db.lock("newsbot-ingest", wait=wait):
+            yield
 
     def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        """Run a read query."""
-        return self._con().execute(sql, params).fetchall()
+        """Run a read query (SQLite's spelling, `?` parameters, on either database)."""
+        return self.db.read(sql, params)
 
     # --- meta -------------------------------------------------------------------------------
 
@@ -130,7 +103,7 @@ class StateDB:
         rows = self.read("SELECT v FROM meta WHERE k=?", (key,))
         return str(rows[0][0]) if rows else None
 
-    def set_meta(self, con: sqlite3.Connection, key: str, value: str) -> None:
+    def set_meta(self, con: Connection, key: str, value: str) -> None:
         """Set a meta value inside a transaction."""
         con.execute("INSERT OR REPLACE INTO meta(k, v) VALUES (?, ?)", (key, value))
 
@@ -143,10 +116,12 @@ class StateDB:
         """A counter bumped by every change to the set of indexed chunks."""
         return int(self.get_meta("generation") or 0)
 
-    def bump(self, con: sqlite3.Connection) -> None:
-        """Bump the generation inside a transaction."""
-        row = con.execute("SELECT v FROM meta WHERE k='generation'").fetchone()
-        self.set_meta(con, "generation", str(int(row[0]) + 1 if row else 1))
+    def bump(self, con: Connection) -> None:
+        """Bump the generation inside a transaction (one statement: safe beside other writers)."""
+        con.execute(
+            "INSERT INTO meta(k, v) VALUES ('generation', '1') ON CONFLICT (k) DO UPDATE"
+            " SET v = CAST(CAST(meta.v AS INTEGER) + 1 AS TEXT)"
+        )
 
     # --- sources and docs -------------------------------------------------------------------
 
@@ -189,7 +164,7 @@ class StateDB:
                 out[(str(apath), k[len(p):])] = k
         return out
 
-    def rename_key(self, con: sqlite3.Connection, old: str, article: Article) -> None:
+    def rename_key(self, con: Connection, old: str, article: Article) -> None:
         """Give a source key a new spelling of the same file path (inside a transaction)."""
         con.execute("UPDATE sources SET key=?, path=? WHERE key=?", (article.key, article.path, old))
         con.execute("UPDATE docs SET article_id=?, path=? WHERE article_id=?", (article.key, article.path, old))
@@ -198,7 +173,7 @@ class StateDB:
         """The absolute file path recorded for each source key that has one."""
         return {str(k): str(a) for k, a in self.read("SELECT key, apath FROM sources WHERE apath IS NOT NULL")}
 
-    def set_apaths(self, con: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> None:
+    def set_apaths(self, con: Connection, pairs: Iterable[tuple[str, str]]) -> None:
         """Record where (key, absolute path) files are now, e.g. after the project folder moved."""
         con.executemany("UPDATE sources SET apath=? WHERE key=?", [(a, k) for k, a in pairs])
 
@@ -206,12 +181,13 @@ class StateDB:
         """Whether a document is fully indexed."""
         return bool(self.read("SELECT 1 FROM docs WHERE doc_id=?", (doc_id,)))
 
-    def doc_sources(self, doc_id: str, con: sqlite3.Connection | None = None) -> int:
+    def doc_sources(self, doc_id: str, con: Connection | None = None) -> int:
         """How many source keys point at a document (inside a transaction when `con` is given)."""
-        c = con or self._con()
-        return int(c.execute("SELECT count(*) FROM sources WHERE doc_id=?", (doc_id,)).fetchone()[0])
+        sql, params = "SELECT count(*) FROM sources WHERE doc_id=?", (doc_id,)
+        rows = con.execute(sql, params).fetchall() if con is not None else self.read(sql, params)
+        return int(rows[0][0])  # type: ignore[call-overload,arg-type]
 
-    def put_source(self, con: sqlite3.Connection, article: Article, doc_id: str) -> None:
+    def put_source(self, con: Connection, article: Article, doc_id: str) -> None:
         """Point a source key at a document (inside a transaction)."""
         con.execute(
             "INSERT OR REPLACE INTO sources(key, doc_id, path, url, title, source, published, seen_at, apath)"
@@ -220,7 +196,7 @@ class StateDB:
              article.published, time.time(), _abspath(article.path) if article.path else None),
         )
 
-    def add_doc(self, con: sqlite3.Connection, article: Article, doc_id: str, chunks: Sequence[Chunk]) -> None:
+    def add_doc(self, con: Connection, article: Article, doc_id: str, chunks: Sequence[Chunk]) -> None:
         """Record a fully written document, its chunks and its first source (inside a transaction)."""
         con.execute(
             "INSERT OR REPLACE INTO docs(doc_id, n_chunks, title, source, author, published,"
@@ -233,23 +209,23 @@ class StateDB:
             'INSERT INTO chunks(chunk_id, doc_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
             [(c.id, doc_id, c.index, c.start, c.end, c.text) for c in chunks],
         )
-        con.execute("INSERT INTO lexlog(op, doc_id) VALUES ('add', ?)", (doc_id,))
+        con.execute("INSERT INTO lexlog(op, doc_id, at) VALUES ('add', ?, ?)", (doc_id, time.time()))
 
-    def remove_doc(self, con: sqlite3.Connection, doc_id: str) -> None:
+    def remove_doc(self, con: Connection, doc_id: str) -> None:
         """Forget a document and its chunks (inside a transaction)."""
         con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         gone = con.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,)).rowcount
         con.execute("DELETE FROM sources WHERE doc_id=?", (doc_id,))
         if gone:
-            con.execute("INSERT INTO lexlog(op, doc_id) VALUES ('del', ?)", (doc_id,))
+            con.execute("INSERT INTO lexlog(op, doc_id, at) VALUES ('del', ?, ?)", (doc_id, time.time()))
 
-    def orphan_docs(self, con: sqlite3.Connection | None = None) -> list[str]:
+    def orphan_docs(self, con: Connection | None = None) -> list[str]:
         """Documents that no source key points at any more."""
-        c = con or self._con()
-        rows = c.execute("SELECT doc_id FROM docs WHERE doc_id NOT IN (SELECT doc_id FROM sources)").fetchall()
+        sql = "SELECT doc_id FROM docs WHERE doc_id NOT IN (SELECT doc_id FROM sources)"
+        rows = con.execute(sql).fetchall() if con is not None else self.read(sql)
         return [str(r[0]) for r in rows]
 
-    def promote_source(self, con: sqlite3.Connection, doc_id: str) -> bool:
+    def promote_source(self, con: Connection, doc_id: str) -> bool:
         """When a document's primary source key is gone, make a remaining one primary; True if changed."""
         row = con.execute(
             "SELECT d.article_id FROM docs d WHERE d.doc_id=? AND NOT EXISTS"
@@ -282,7 +258,7 @@ class StateDB:
 
     # --- journal ----------------------------------------------------------------------------
 
-    def journal(self, con: sqlite3.Connection, doc_ids: Iterable[str], op: str) -> None:
+    def journal(self, con: Connection, doc_ids: Iterable[str], op: str) -> None:
         """Note documents about to be written to or deleted from the stores."""
         now = time.time()
         con.executemany("INSERT OR REPLACE INTO journal(doc_id, op, at) VALUES (?,?,?)", [(d, op, now) for d in doc_ids])
@@ -291,7 +267,7 @@ class StateDB:
         """Journal rows left by an interrupted ingest."""
         return [(str(d), str(o)) for d, o in self.read("SELECT doc_id, op FROM journal")]
 
-    def clear_journal(self, con: sqlite3.Connection, doc_ids: Iterable[str]) -> None:
+    def clear_journal(self, con: Connection, doc_ids: Iterable[str]) -> None:
         """Drop journal rows (inside a transaction)."""
         con.executemany("DELETE FROM journal WHERE doc_id=?", [(d,) for d in doc_ids])
 
@@ -314,14 +290,31 @@ class StateDB:
         return [(int(s), str(o), str(d)) for s, o, d in rows]  # type: ignore[call-overload]
 
     def prune_lexlog(self, upto: int) -> None:
-        """Forget changes the BM25 index has taken in."""
+        """Forget changes the BM25 index has taken in (on a shared database, only those over a week old:
+        other hosts' caches may still need them)."""
         with self.tx() as con:
+            if self.shared:
+                rows = con.execute("SELECT max(seq) FROM lexlog WHERE seq <= ? AND at < ?",
+                                   (upto, time.time() - LEXLOG_KEEP_S)).fetchall()
+                if rows[0][0] is None:
+                    return
+                upto = int(rows[0][0])
             con.execute("DELETE FROM lexlog WHERE seq <= ?", (upto,))
             row = con.execute("SELECT v FROM meta WHERE k='lexlog_pruned'").fetchone()
             if row is None or int(row[0]) < upto:
                 self.set_meta(con, "lexlog_pruned", str(upto))
 
     # --- reads for retrieval ----------------------------------------------------------------
+
+    @property
+    def _urls_agg(self) -> str:
+        """A document's source urls joined by newlines, in the database's spelling."""
+        return "group_concat(s.url, char(10))" if self.db.dialect == "sqlite" else "string_agg(s.url, chr(10))"
+
+    @property
+    def _chunk_order(self) -> str:
+        """The order chunks were written in (SQLite's rowid; elsewhere by document and position)."""
+        return "c.rowid" if self.db.dialect == "sqlite" else "c.doc_id, c.idx"
 
     def passages(self, chunk_ids: Sequence[str]) -> dict[str, Passage]:
         """Passages for chunk ids, only from documents marked done and not being deleted."""
@@ -333,7 +326,7 @@ class StateDB:
             rows = self.read(
                 'SELECT c.chunk_id, c.doc_id, c.text, c.start, c."end", d.article_id, d.title, d.source,'
                 " d.published, d.url, d.path,"
-                " (SELECT group_concat(s.url, char(10)) FROM sources s WHERE s.doc_id = d.doc_id AND s.url IS NOT NULL)"
+                f" (SELECT {self._urls_agg} FROM sources s WHERE s.doc_id = d.doc_id AND s.url IS NOT NULL)"
                 f" FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({marks}) AND {_VISIBLE}",
                 batch,
             )
@@ -359,10 +352,10 @@ class StateDB:
 
     def all_chunks(self) -> Iterator[tuple[str, str, str | None]]:
         """(chunk_id, text, title) for every chunk of every done document, in a stable order."""
-        cur = self._con().execute(
-            "SELECT c.chunk_id, c.text, d.title FROM chunks c JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.rowid"
+        rows = self.db.stream(
+            f"SELECT c.chunk_id, c.text, d.title FROM chunks c JOIN docs d ON d.doc_id = c.doc_id ORDER BY {self._chunk_order}"
         )
-        for row in cur:
+        for row in rows:
             yield str(row[0]), str(row[1]), _opt(row[2])
 
     def chunks_of(self, doc_ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
@@ -374,7 +367,7 @@ class StateDB:
             marks = ",".join("?" * len(batch))
             rows = self.read(
                 "SELECT c.chunk_id, c.text, d.title FROM chunks c JOIN docs d ON d.doc_id = c.doc_id"
-                f" WHERE c.doc_id IN ({marks}) ORDER BY c.rowid",
+                f" WHERE c.doc_id IN ({marks}) ORDER BY {self._chunk_order}",
                 batch,
             )
             out.extend((str(r[0]), str(r[1]), _opt(r[2])) for r in rows)

@@ -12,6 +12,8 @@ import pytest
 from bot.embed import HashEmbedder, MiniLMEmbedder
 from bot.pipeline import Pipeline
 from bot.settings import Settings
+from postgres_server import PostgresServer, postgres_server
+from postgres_server import find_bin as find_pg_bin
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -69,3 +71,24 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     path = tmp_path_factory.mktemp("chroma-server")
     with run_chroma(path / "db", path / "server.log") as address:
         yield address
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (Debian's initdb/pg_ctl) for the session; skipped where none is
+    installed, unless NEWSBOT_TEST_REQUIRE_POSTGRES is set (as `make test` does)."""
+    if find_pg_bin() is None:
+        if os.environ.get("NEWSBOT_TEST_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is not installed: apt-get install -y postgresql (make test does it)")
+        pytest.skip("PostgreSQL is not installed (apt-get install -y postgresql)")
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a store lives, once per backend: a SQLite file, or an empty schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return tmp_path / "state.db"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_url()

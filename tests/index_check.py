@@ -17,7 +17,7 @@ from bot.state import StateDB
 def visible_docs_complete(pipeline: Pipeline) -> int:
     """What readers rely on at every instant, even right after a crash: every document marked done
     (and not pending deletion) has all its chunks in Chroma. Returns the number of such documents."""
-    state = StateDB(pipeline.settings.state_path)
+    state = StateDB(pipeline.settings.state_location)
     rows = state.read(
         "SELECT d.doc_id, d.n_chunks, (SELECT count(*) FROM chunks c WHERE c.doc_id = d.doc_id) FROM docs d"
         " WHERE d.doc_id NOT IN (SELECT doc_id FROM journal WHERE op = 'del')"
@@ -35,7 +35,7 @@ def assert_consistent(pipeline: Pipeline, keys: Iterable[str] | None = None) -> 
 
     With `keys`, the indexed article ids must be exactly those (each present once).
     """
-    state = StateDB(pipeline.settings.state_path)
+    state = StateDB(pipeline.settings.state_location)
     assert state.pending() == [], f"journal not empty: {state.pending()[:5]}"
     assert state.orphan_docs() == [], "documents without any source"
     dangling = state.read("SELECT key FROM sources WHERE doc_id NOT IN (SELECT doc_id FROM docs)")

@@ -24,14 +24,16 @@ def test_condense_carries_the_subject_names() -> None:
     assert condense(turns, "What did Tesla sell in May?") == "What did Tesla sell in May?"
 
 
-def test_session_store_round_trip(tmp_path: Path) -> None:
-    store = SessionStore(tmp_path / "s.db")
+def test_session_store_round_trip(database: Path | str) -> None:
+    store = SessionStore(database)
     conv = store.load("repl:x")
     assert conv.turns == []
     conv.turns.append(Turn("q", "q", "a [1]", False, ["d1"], ["T"]))
     store.save("repl:x", conv)
     again = store.load("repl:x")
     assert again.turns[0].doc_ids == ["d1"] and again.prefer_docs() == ("d1",)
+    other = SessionStore(database)  # another process (or host) sees the same conversations
+    assert other.load("repl:x").turns == again.turns and other.keys() == ["repl:x"]
     store.reset("repl:x")
     assert store.load("repl:x").turns == []
 

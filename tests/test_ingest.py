@@ -44,6 +44,14 @@ def corpus(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The shared settings, once with the state in the data dir's SQLite file and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return settings
+    return settings.with_(database_url=request.getfixturevalue("postgres").new_url())
+
+
 @pytest.fixture
 def pipeline(settings: Settings, hash_embedder: HashEmbedder) -> Pipeline:
     return Pipeline(settings, embedder=hash_embedder)

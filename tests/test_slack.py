@@ -253,54 +253,6 @@ def test_plain_question_undoes_slack_formatting() -> None:
     )
 
 
-# --- state --------------------------------------------------------------------------------------
-def test_claim_is_shared_across_connections_and_expires(tmp_path: Path) -> None:
-    a, b = SlackState(tmp_path / "s.db", dedup_ttl_s=10), SlackState(tmp_path / "s.db", dedup_ttl_s=10)
-    assert a.claim("event:E1", now=1000.0)
-    assert not b.claim("event:E1", now=1005.0)
-    assert b.claim("event:E1", now=1011.0)  # past the TTL
-
-
-def test_claim_under_concurrency_is_taken_once(tmp_path: Path) -> None:
-    state = SlackState(tmp_path / "s.db")
-    results: list[bool] = []
-    barrier = threading.Barrier(8)
-
-    def worker() -> None:
-        barrier.wait()
-        results.append(state.claim("event:same"))
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == [False] * 7 + [True]
-
-
-def test_admit_takes_keys_and_counts_the_rate_together(tmp_path: Path) -> None:
-    state = SlackState(tmp_path / "s.db")
-    first = state.admit(["msg:C1:1", "event:E1"], user="U1", limit=1)
-    assert first is not None and first.allowed
-    assert state.admit(["msg:C1:1", "event:E2"], user="U1", limit=1) is None  # same message, other event
-    assert state.admit(["msg:C1:2", "event:E1"], user="U1", limit=1) is None  # a retry of the event
-    assert not state.claim("msg:C1:1") and state.claim("msg:C1:3")
-    over = state.admit(["msg:C1:4"], user="U1", limit=1)
-    assert over is not None and not over.allowed and over.notify
-    assert state.admit(["msg:C1:5"], user=None, limit=1) == state.admit([], user="U2", limit=1)
-
-
-def test_rate_limit_per_user_warns_once_per_wait(tmp_path: Path) -> None:
-    state = SlackState(tmp_path / "s.db")
-    assert state.rate("U1", limit=2, now=0).allowed
-    assert state.rate("U1", limit=2, now=1).allowed
-    third = state.rate("U1", limit=2, now=2)
-    assert not third.allowed and third.notify and third.retry_after_s == pytest.approx(58)
-    assert not state.rate("U1", limit=2, now=3).notify
-    assert state.rate("U2", limit=2, now=3).allowed
-    assert state.rate("U1", limit=2, now=61).allowed
-
-
 # --- configuration ---------------------------------------------------------------------------------
 def test_missing_tokens_name_the_variable(pipeline: Pipeline, tmp_path: Path) -> None:
     base = Settings(data_dir=tmp_path)

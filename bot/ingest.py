@@ -183,22 +183,29 @@ class Indexer:
             if missing:
                 log.info("embedding %d documents into %s (the embedder changed or the store lost them)",
                          len(missing), name)
-            for i in range(0, len(missing), BATCH_ARTICLES):
-                batch = missing[i : i + BATCH_ARTICLES]
-                meta = self.state.docs_meta(batch)
-                rows = self.state.chunk_rows(batch)
-                pairs = [(Article(text="", title=meta[d][0]), Chunk(d, x, text, 0, 0)) for d, _, x, text in rows]
-                vectors = self.embedder.embed(embed_inputs(pairs, self.chunker.counter))
-                self.store.add(
-                    [c for _, c, _, _ in rows], vectors, [t for _, _, _, t in rows],
-                    [{"doc_id": d, "published_ord": meta[d][1] or 0, "source_lc": (meta[d][2] or "").lower()}
-                     for d, _, _, _ in rows],
-                )
-                embedded += len(rows)
-                crash_point("adopting")
+            embedded = self.embed_docs(missing)
         if have != name:
             with self.state.tx() as con:
                 self.state.set_meta(con, "collection", name)
+        return embedded
+
+    def embed_docs(self, doc_ids: Sequence[str]) -> int:
+        """Embed every chunk of done documents again from the state's chunk texts into the store
+        (upserts, so idempotent); returns the chunks embedded. Used when the store lost them."""
+        embedded = 0
+        for i in range(0, len(doc_ids), BATCH_ARTICLES):
+            batch = list(doc_ids[i : i + BATCH_ARTICLES])
+            meta = self.state.docs_meta(batch)
+            rows = self.state.chunk_rows(batch)
+            pairs = [(Article(text="", title=meta[d][0]), Chunk(d, x, text, 0, 0)) for d, _, x, text in rows]
+            vectors = self.embedder.embed(embed_inputs(pairs, self.chunker.counter))
+            self.store.add(
+                [c for _, c, _, _ in rows], vectors, [t for _, _, _, t in rows],
+                [{"doc_id": d, "published_ord": meta[d][1] or 0, "source_lc": (meta[d][2] or "").lower()}
+                 for d, _, _, _ in rows],
+            )
+            embedded += len(rows)
+            crash_point("adopting")
         return embedded
 
     def refresh_lexical(self, force: bool = False) -> None:

@@ -44,6 +44,17 @@ class DenseFilter:
     sources: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ShardHealth:
+    """One shard as `ChromaStore.shard_health` found it."""
+
+    shard: int
+    collection: str
+    count: int | None  # None: the shard failed to load
+    error: str | None
+    hnsw_bytes: int | None  # its HNSW files on disk (embedded Chroma only)
+
+
 class VectorStore(Protocol):
     """Stores chunk vectors and finds the nearest ones."""
 
@@ -293,6 +304,83 @@ class ChromaStore:
             raise
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"Chroma get failed at {self.location}: {exc}") from exc
+
+    def shard_ids(self, shard: int, page: int = 5000) -> list[str]:
+        """Every stored chunk id of one shard, read a page at a time (for `newsbot doctor`)."""
+        out: list[str] = []
+        try:
+            col = self._col(shard)
+            while True:
+                ids = col.get(include=[], limit=page, offset=len(out))["ids"]
+                out.extend(str(i) for i in ids)
+                if len(ids) < page:
+                    return out
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"Chroma get failed at {self.location}: {exc}") from exc
+
+    def shard_health(self) -> list[ShardHealth]:
+        """Per shard: its chunk count, or the error that loading it raised; the size of its HNSW files.
+
+        Counting loads a collection's HNSW index, so a missing or corrupt index file shows here.
+        """
+        sizes = self._hnsw_bytes()
+        out: list[ShardHealth] = []
+        for shard in self.shards():
+            name = self._shard_name(shard)
+            try:
+                count: int | None = int(self._col(shard).count())
+                error = None
+            except Exception as exc:  # noqa: BLE001 - any failure to load is what is asked
+                count, error = None, str(exc.__cause__ or exc)
+            out.append(ShardHealth(shard, name, count, error, sizes.get(name)))
+        return out
+
+    def _hnsw_bytes(self) -> dict[str, int]:
+        """Bytes of each collection's HNSW files on disk (embedded Chroma; empty for a server)."""
+        if self.settings.chroma_host:
+            return {}
+        folder = self.settings.data_dir / "chroma"
+        try:
+            con = sqlite3.connect(f"file:{folder / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=30)
+            try:
+                rows = con.execute("SELECT c.name, s.id FROM segments s JOIN collections c ON s.collection = c.id"
+                                   " WHERE s.scope = 'VECTOR'").fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return {}
+        out: dict[str, int] = {}
+        for name, segment in rows:
+            seg_dir = folder / str(segment)
+            if seg_dir.is_dir():
+                out[str(name)] = sum(f.stat().st_size for f in seg_dir.iterdir() if f.is_file())
+        return out
+
+    def delete_ids(self, shard: int, chunk_ids: Sequence[str]) -> None:
+        """Delete chunks by id from one shard (vectors the state does not know, for `newsbot doctor`)."""
+        try:
+            col = self._col(shard)
+            for i in range(0, len(chunk_ids), 500):
+                with _file_lock(self._lock_path, exclusive=True):
+                    col.delete(ids=list(chunk_ids[i : i + 500]))
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"could not delete from Chroma at {self.location}: {exc}") from exc
+
+    def drop_shard(self, shard: int) -> None:
+        """Delete one shard's collection (its HNSW files too); the shard map keeps its documents' places,
+        so re-adding them recreates the shard (`newsbot doctor --repair`)."""
+        name = self._shard_name(shard)
+        try:
+            with self._lock, _file_lock(self._lock_path, exclusive=True):
+                self._open_client().delete_collection(name)
+                self._shard_cols.pop(shard, None)
+                self._shard_list = (0.0, [])
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"could not delete {name} from Chroma at {self.location}: {exc}") from exc
 
     def all_ids(self, page: int = 5000) -> list[str]:
         """Every stored chunk id in any shard (for consistency checks), read a page at a time."""

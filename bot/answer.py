@@ -12,6 +12,7 @@ eligible, well-supported sentence it abstains. Quotes are exact slices of the ar
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Sequence
@@ -24,6 +25,19 @@ from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import amounts, found, has_figure, number_tokens, without_amounts
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
+from bot.temporal import (
+    can_change,
+    concepts,
+    conflict,
+    day,
+    describe_relative,
+    disagree,
+    event_day,
+    format_day,
+    negated,
+    question_form,
+    values,
+)
 from bot.tokens import fold, words
 
 STOPWORDS = frozenset(
@@ -263,6 +277,11 @@ class ExtractiveAnswerer:
         q_terms = content_terms(own)
         if not hits or not (q_terms or carried):
             return Reply(ABSTAIN_TEXT, True)
+        form = question_form(own)
+        if form != "value" and not avoid:
+            spanning = self._span(question, own, q_terms, content_terms(carried), hits, form)
+            if spanning is not None:
+                return spanning
         candidates = self._candidates(own, q_terms, content_terms(carried), hits)
         if not candidates:
             return Reply(ABSTAIN_TEXT, True)
@@ -278,6 +297,9 @@ class ExtractiveAnswerer:
         )
         if not supported:
             return Reply(ABSTAIN_TEXT, True)
+        news = self._news(own, best, candidates, hits)
+        if news is not None:
+            return news
         chosen = [best]
         total_words = len(best.text.split())
         for cand in candidates[1:]:
@@ -290,15 +312,160 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(cand)
             total_words += n_words
-        return self._compose(chosen, hits)
+        notes = answer_type(own) in ("date", "year") or re.search(r"\b(?:date|day)\b", own, re.IGNORECASE) is not None
+        reply = self._compose(chosen, hits, notes=notes)
+        if can_change(own) and not avoid:
+            # A value that can change is true as of its article's date: the answer says when.
+            p = hits[best.hit_index].passage
+            if day(p.published) is not None:
+                reply.text = f"As of {format_day(day(p.published), p.published)}, {_lower_first(reply.text)}"
+                reply.temporal = "as_of"
+        return reply
 
-    def _candidates(self, question: str, q_terms: list[str], carried: list[str], hits: Sequence[Hit]) -> list[_Candidate]:
+    def _supported(self, c: _Candidate) -> bool:
+        return c.coverage >= self.min_coverage or (
+            c.coverage >= self.min_coverage / 3 and c.coverage + 0.5 * c.similarity >= self.min_support
+        )
+
+    def _news(self, question: str, best: _Candidate, candidates: list[_Candidate], hits: Sequence[Hit]) -> Reply | None:
+        """Newest wins, visibly; outlets of about the same date that disagree are flagged.
+
+        The candidates about the same thing as the best one (one per article, nearly as well supported)
+        are compared by the values of the kind asked for (amounts by unit, years, names): the newest
+        that differs from the best answers, and the latest earlier one that differs is mentioned as
+        earlier; a differing one from another outlet within two days (not a correction) is a rival
+        report, and the answer says the sources disagree. None when no two differ.
+        """
+        kind = answer_type(question)
+        doc = hits[best.hit_index].passage.doc_id
+        related = [best]
+        seen = {doc}
+        for c in candidates[1:40]:
+            d = hits[c.hit_index].passage.doc_id
+            if d in seen:
+                continue
+            seen.add(d)
+            # About the same thing: nearly as well supported, and most of its words are the best one's.
+            if (c.coverage >= 0.5 * best.coverage and c.score >= 0.6 * best.score and self._supported(c)
+                    and _overlap(c.text, best.text) >= 0.4):
+                related.append(c)
+        if len(related) < 2:
+            return None
+        vals = {id(c): values(c.text, question, kind) for c in related}
+
+        def when(c: _Candidate) -> int:
+            d = day(hits[c.hit_index].passage.published)
+            return d.toordinal() if d else 0
+
+        newest_first = sorted(related, key=lambda c: -when(c))
+        primary = best
+        for c in newest_first:
+            if when(c) > when(best) and conflict(vals[id(c)], vals[id(best)], kind):
+                primary = c
+                break
+        pp = hits[primary.hit_index].passage
+        rivals = []
+        for c in newest_first:
+            if c is primary:
+                continue
+            newer, older = (primary, c) if when(primary) >= when(c) else (c, primary)
+            if not (conflict(vals[id(newer)], vals[id(older)], kind) and conflict(vals[id(older)], vals[id(newer)], kind)):
+                continue
+            if disagree(hits[newer.hit_index].passage, hits[older.hit_index].passage, newer.text):
+                rivals.append(c)
+        if rivals:
+            parts = []
+            for n, c in enumerate([primary] + rivals[:2], start=1):
+                p = hits[c.hit_index].passage
+                parts.append(f"{p.source or 'one outlet'} ({format_day(day(p.published), p.published)}) says "
+                             f"{_clean(c.text).rstrip('.')} [{n}]")
+            reply = self._cite([primary] + rivals[:2], hits, "Sources disagree: " + "; ".join(parts) + ".")
+            reply.temporal = "disagreement"
+            return reply
+        earlier = [c for c in newest_first if when(c) < when(primary) and conflict(vals[id(primary)], vals[id(c)], kind)]
+        if primary is best and not earlier:
+            return None
+        text = f"As of {format_day(day(pp.published), pp.published)}, {_lower_first(_clean(primary.text))} [1]"
+        chosen = [primary]
+        if earlier:
+            e = earlier[0]
+            ep = hits[e.hit_index].passage
+            text += f" Earlier, on {format_day(day(ep.published), ep.published)}: {_clean(e.text)} [2]"
+            chosen.append(e)
+        reply = self._cite(chosen, hits, text)
+        reply.temporal = "newest"
+        return reply
+
+    def _span(self, question: str, own: str, q_terms: list[str], carried: list[str], hits: Sequence[Hit],
+              form: str) -> Reply | None:
+        """Lists, counts and timelines: one item per article, each cited; None to answer as usual.
+
+        Every article whose best sentence is well supported (at least half as well as the best article's)
+        gives one item. A list or a count is the items by date, and a count says how many items the list
+        has (never a number from a sentence); a timeline is the items oldest first, each dated by its
+        event (a relative date read against the publish date). A list of one is answered as usual.
+        """
+        kind = "name" if form in ("list", "count") else "thing"
+        candidates = self._candidates(own, q_terms, carried, hits, kind=kind)
+        if not candidates:
+            return None
+        per_article: list[_Candidate] = []
+        seen: set[str] = set()
+        for c in candidates:
+            d = hits[c.hit_index].passage.doc_id
+            if d not in seen:
+                seen.add(d)
+                per_article.append(c)
+        if self.embedder is not None:
+            per_article = self._rerank(question, per_article[: max(self.rerank, 16)])
+        # Each article's best sentence is an item when it reports the event asked for (in any of its
+        # wordings: "layoffs" / "cut 400 jobs"), or, for events without a known wording, when it is
+        # nearly as well supported as the best; a sentence saying it did not happen is none.
+        wanted = concepts(own) if form != "timeline" else set()
+        top = per_article[0]
+        if wanted:
+            items = [c for c in per_article if concepts(c.text) & wanted and not negated(c.text, own)]
+        else:
+            if not self._supported(top):
+                return None
+            items = [c for c in per_article
+                     if self._supported(c) and c.score >= 0.6 * top.score and not negated(c.text, own)]
+        items = items[:8]
+        if not items:
+            return None
+        if len(items) < 2 and form != "count":
+            return None
+        items.sort(key=lambda c: (event_day(c.text, hits[c.hit_index].passage.published) or dt.date.min, c.hit_index))
+        lines = []
+        for n, c in enumerate(items, start=1):
+            p = hits[c.hit_index].passage
+            when = event_day(c.text, p.published)
+            lines.append(f"- {format_day(when, p.published if when == day(p.published) else None)}: {_clean(c.text)} [{n}]")
+        head = {"count": f"{len(items)}, counting one per article:", "list": f"{len(items)} articles name one each:",
+                "timeline": "Oldest first:"}[form]
+        reply = self._cite(items, hits, head + "\n" + "\n".join(lines))
+        reply.temporal = "timeline" if form == "timeline" else "list"
+        return reply
+
+    def _cite(self, chosen: list[_Candidate], hits: Sequence[Hit], text: str) -> Reply:
+        """A reply whose [n] markers number `chosen` in order, one citation each."""
+        citations = []
+        for n, c in enumerate(chosen, start=1):
+            p = hits[c.hit_index].passage
+            citations.append(Citation(n, p.article_id, p.title, p.source, p.published, p.url, p.path, c.text, p.chunk_id))
+        return Reply(text, False, citations)
+
+    def _candidates(
+        self, question: str, q_terms: list[str], carried: list[str], hits: Sequence[Hit], kind: str | None = None
+    ) -> list[_Candidate]:
         # (hit index, start, end, sentence, its terms, previous sentence's terms, nearby terms)
         rows: list[tuple[int, int, int, str, list[str], list[str], set[str]]] = []
         for i, hit in enumerate(hits):
             text = hit.passage.text
             # The title and the outlet are context: "as reported by The Verge" names the source.
-            title_terms = terms(f"{hit.passage.title or ''} {hit.passage.source or ''}")
+            # The title, the outlet and the month it was published are context: "as reported by The
+            # Verge" names the source, "recalls in September" the month.
+            title_terms = terms(f"{hit.passage.title or ''} {hit.passage.source or ''} {_month_words(hit.passage.published)}")
             history: list[list[str]] = [title_terms, title_terms]
             header: list[str] | None = None  # a table's first row names its columns
             for s, e in split_sentences(text):
@@ -335,7 +502,7 @@ class ExtractiveAnswerer:
         total = sum(weights.values()) or 1.0
         q_set = set(q_terms) | set(carried)
         keys = key_terms(question)
-        kind = answer_type(question)
+        kind = kind or answer_type(question)
         q_lower = question.lower()
         out: list[_Candidate] = []
         for i, s, e, sentence, toks, prev, nearby in rows:
@@ -391,7 +558,7 @@ class ExtractiveAnswerer:
         return rescored + candidates[self.rerank :]
 
 
-    def _compose(self, chosen: list[_Candidate], hits: Sequence[Hit]) -> Reply:
+    def _compose(self, chosen: list[_Candidate], hits: Sequence[Hit], notes: bool = False) -> Reply:
         numbers: dict[int, int] = {}
         quotes: dict[int, list[_Candidate]] = {}
         parts = []
@@ -401,7 +568,12 @@ class ExtractiveAnswerer:
                 quotes[cand.hit_index] = []
             quotes[cand.hit_index].append(cand)
             # A hard-wrapped article's line breaks are not the answer's: one line, single spaces.
-            parts.append(f"{' '.join(_FOOTNOTE.sub('', cand.text).split())} [{numbers[cand.hit_index]}]")
+            text = _clean(cand.text)
+            # "opened on Saturday" is read against the article's date: (Saturday: 14 June 2025).
+            relative = describe_relative(cand.text, hits[cand.hit_index].passage.published) if notes else ""
+            if relative:
+                text = f"{text.rstrip()} ({relative})"
+            parts.append(f"{text} [{numbers[cand.hit_index]}]")
         citations = []
         for hit_index, n in numbers.items():
             p = hits[hit_index].passage
@@ -411,6 +583,23 @@ class ExtractiveAnswerer:
                 Citation(n, p.article_id, p.title, p.source, p.published, p.url, p.path, quote, p.chunk_id)
             )
         return Reply(" ".join(parts), False, citations)
+
+
+def _clean(sentence: str) -> str:
+    """A quoted sentence on one line, without the article's own [n] marks."""
+    return " ".join(_FOOTNOTE.sub("", sentence).split())
+
+
+def _lower_first(text: str) -> str:
+    """'The council ...' -> 'the council ...' after 'As of <date>, '; names keep their capital."""
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if first.lower() in STOPWORDS and first[:1].isupper() else text
+
+
+def _month_words(published: str | None) -> str:
+    """'2025-09-18' -> 'September 2025': words a question may use for when an article appeared."""
+    d = day(published)
+    return format_day(d, published[:7]) if d and published else ""
 
 
 _CURRENCIES = frozenset("usd eur gbp jpy cny inr chf cad aud hkd krw rub".split())

@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from bot.embed import Embedder
 from bot.lexical import Bm25Index
+from bot.numbers import number_tokens
 from bot.schema import Hit, Passage, Query
 from bot.state import StateDB
 from bot.store import ChromaStore, DenseFilter
+from bot.temporal import LIST_K, expand, spans_articles
 
 RRF_K = 60
 OVERFETCH = 4  # candidates fetched per one kept when a filter applies
@@ -60,6 +63,12 @@ class HybridRetriever:
         """Hits for a query, best first, filtered and de-duplicated."""
         if callable(self._refresh):
             self._refresh()
+        lexical_text = query.text
+        if spans_articles(query.text):
+            # "Which companies ...", "How many ...", "How has X changed?": one item per article, so more
+            # of them, and the lexical search looks for every wording of the event asked about.
+            query = replace(query, k=max(query.k, LIST_K))
+            lexical_text = expand(query.text)
         n = max(self.candidates, query.k * 4)
         max_day = _min_date(query.as_of, query.until)
         flt = DenseFilter(
@@ -70,7 +79,7 @@ class HybridRetriever:
         filtered = flt.max_ord is not None or flt.min_ord is not None or bool(flt.sources)
         vector = self.embedder.embed([query.text])[0]
         dense = self.dense_filtered(vector, n, flt) if filtered else self.store.search(vector, n)
-        lexical = self.lexical.search(query.text, n * OVERFETCH if filtered else n)
+        lexical = self.lexical.search(lexical_text, n * OVERFETCH if filtered else n)
         passages = self.state.passages([c for c, _ in dense] + [c for c, _ in lexical])
         dense = [(c, s) for c, s in dense if c in passages][:n]  # dense_filtered filtered them already
         lexical = [(c, s) for c, s in lexical if c in passages and _passes(passages[c], flt)][:n]
@@ -125,13 +134,22 @@ class HybridRetriever:
                     scores[c] *= 1.0 + 0.5 / (1.0 + age / 7.0)
         ordered = sorted(scores, key=lambda c: -scores[c])
         hits: list[Hit] = []
-        kept: list[set[str]] = []
+        kept: list[tuple[set[str], frozenset[str]]] = []
         for c in ordered:
-            words = set(_WORD.findall(passages[c].text.lower()))
-            if any(_jaccard(words, other) >= 0.8 for other in kept):
-                continue
-            kept.append(words)
-            hits.append(Hit(passages[c], scores[c], dense_rank.get(c), lexical_rank.get(c)))
+            p = passages[c]
+            words = set(_WORD.findall(p.text.lower()))
+            figures = frozenset(number_tokens(p.text))
+            twin = next((i for i, (other, _) in enumerate(kept) if _jaccard(words, other) >= 0.8), None)
+            if twin is not None:
+                # A near-duplicate (a wire copy, an updated version) is dropped only when it states the
+                # same figures; a newer one with the same figures takes the older one's place.
+                if kept[twin][1] == figures:
+                    older = hits[twin].passage
+                    if (_ordinal(p.published) or 0) > (_ordinal(older.published) or 0):
+                        hits[twin] = Hit(p, hits[twin].score, dense_rank.get(c), lexical_rank.get(c))
+                    continue
+            kept.append((words, figures))
+            hits.append(Hit(p, scores[c], dense_rank.get(c), lexical_rank.get(c)))
             if len(hits) >= query.k:
                 break
         return hits

@@ -223,3 +223,33 @@ def test_ask_json_says_how_undated_articles_were_treated(pipeline: Pipeline) -> 
     filtered = pipeline.ask("What will the tramway depot cost?", since=dt.date(2022, 1, 1)).to_json()
     assert filtered["undated"] == "excluded"
     assert "undated" not in pipeline.ask("What will the tramway depot cost?").to_json()
+
+
+def _copy(cid: str, figure: str, published: str) -> Passage:
+    text = f"Fenwick Air raised {figure} in a funding round led by Greyfen Capital, the company said on Monday."
+    return Passage(chunk_id=cid, doc_id=cid.split(":")[0], text=text, article_id=cid, source="Wire",
+                   published=published)
+
+
+def test_a_near_duplicate_with_other_figures_is_kept(pipeline: Pipeline) -> None:
+    # Two wire copies differing only in the figure: the older scored higher, the newer is not thrown away.
+    passages = {"old:0": _copy("old:0", "15 million dollars", "2023-08-01"),
+                "new:0": _copy("new:0", "50 million dollars", "2023-08-02")}
+    hits = pipeline.retriever.fuse(Query("How much did Fenwick Air raise?", k=5), passages,
+                                   dense=[("old:0", 0.9), ("new:0", 0.8)], lexical=[("old:0", 9.0), ("new:0", 8.0)])
+    assert [h.passage.chunk_id for h in hits] == ["old:0", "new:0"]
+
+
+def test_a_near_duplicate_with_the_same_figures_keeps_the_newest(pipeline: Pipeline) -> None:
+    passages = {"old:0": _copy("old:0", "15 million dollars", "2023-08-01"),
+                "new:0": _copy("new:0", "15 million dollars", "2023-08-03")}
+    hits = pipeline.retriever.fuse(Query("How much did Fenwick Air raise?", k=5), passages,
+                                   dense=[("old:0", 0.9), ("new:0", 0.8)], lexical=[("old:0", 9.0), ("new:0", 8.0)])
+    assert [h.passage.chunk_id for h in hits] == ["new:0"]
+
+
+def test_list_questions_retrieve_more_passages(pipeline: Pipeline) -> None:
+    # "Which ..." over several articles: more than the default top-k, so every article can be an item.
+    hits = pipeline.retrieve(pipeline.query("Which companies announced price changes?", k=2))
+    assert len(hits) > 2
+    assert len(pipeline.retrieve(pipeline.query("What did the council approve?", k=2))) == 2

@@ -1,0 +1,312 @@
+"""News-aware reading: question forms, dates in answers, relative dates, values that change.
+
+News is a stream of dated claims. This module holds what both answerers and retrieval need to
+reason about it, with no model:
+- `question_form`: a value ("How much did X raise?"), a list ("Which companies ...", "Name the ..."),
+  a count of things across articles ("How many companies ...") or a timeline ("How has X changed?",
+  "What happened with X?"); lists, counts and timelines span articles, so retrieval fetches more;
+- `can_change`: whether the answer is a value that can change (a holder, price, forecast, target,
+  count, status): such answers say "As of <date>";
+- `resolve_relative`: "on Saturday", "yesterday", "last week", "this year" read against the article's
+  publish date (the Saturday on or before it), and `event_day`, the day a sentence's event happened;
+- `values` / `conflict`: the amounts (by value and unit, bot.numbers), years or names a sentence
+  states, and whether two sentences about the same thing state different ones;
+- `disagree_window`: two articles of different outlets within this many days that conflict disagree
+  (neither is a later version of the other), unless the later one says it corrects or revises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.numbers import amounts
+from bot.schema import Passage, date_ordinal
+
+DISAGREE_DAYS = 2
+LIST_K = 12  # passages retrieved for a question whose answer spans articles
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
+# What a question may count or list: things with names, one per article.
+_ENTITY = (
+    r"compan(?:y|ies)|firms?|businesses|banks?|carmakers?|automakers?|makers?|manufacturers?|retailers?|"
+    r"airlines?|brands?|chains?|groups?|startups?|start-ups?|lenders?|insurers?|miners?|operators?|"
+    r"suppliers?|cities|towns?|countries|nations?|states?|regions?|provinces?|councils?|governments?|"
+    r"people|persons?|executives?|politicians?|candidates?|players?|teams?|clubs?|products?|drugs?|"
+    r"models?|outlets?|newspapers?|universities|schools?|hospitals?|ports?|unions?|agencies|"
+    r"organi[sz]ations?|projects?|deals?|plants?|factories|stores?|events?|incidents?"
+)
+_ENTITY_RE = re.compile(rf"^(?:{_ENTITY})$", re.IGNORECASE)
+_WH_NOUN = re.compile(r"^\W*(?:which|what)\s+((?:[\w-]+\s+){0,2}?)([\w-]+)\b(\s+(?:were|are|have|had|did|do)\b)?",
+                      re.IGNORECASE)
+_NAME_THE = re.compile(r"^\W*(?:name|list)\s+(?:all\s+|some\s+|every\s+)?(?:of\s+)?(?:the\s+)?\w+|"
+                       r"^\W*who\s+(?:are|were)\s+the\s+\w+s\b", re.IGNORECASE)
+_COUNT = re.compile(rf"^\W*how\s+many\s+(?:[\w-]+\s+)?({_ENTITY})\b", re.IGNORECASE)
+_TIMELINE = re.compile(
+    r"\bhow\s+(?:has|have|did)\b.*\b(?:chang\w*|evolv\w*|develop\w*|progress\w*|unfold\w*|mov\w*)\s*\??\s*$"
+    r"|\bwhat\s+(?:has\s+)?happen\w*\s+(?:with|to)\b|\btimeline\b|\bhistory of\b|\bwhat\s+is\s+the\s+latest\s+on\b",
+    re.IGNORECASE,
+)
+# A value that can change: holders, prices, forecasts, targets, counts, statuses.
+_CHANGEABLE = re.compile(
+    r"\b(?:chief executive|ceo|chair\w*|president|leader|head|governor|mayor|minister|owner|holds?|holder|"
+    r"runs?|leads?|price\w*|costs?|fares?|rates?|forecasts?|outlook|expect\w*|targets?|goal|aims?|plan\w*|"
+    r"budget|capacity|status|stand|valu\w+|worth|share|stake|licen[cs]e|headcount|workforce|guidance|"
+    r"estimate\w*|projection|stage)\b",
+    re.IGNORECASE,
+)
+# The question's own verb is in the present or future ("Who runs ...", "How many ... will ..."), not a
+# subordinate clause's ("Which school announced it will ...").
+_PRESENT = re.compile(
+    r"^\W*(?:who|what|which|where|how)\b(?:\s+(?!(?:it|they|he|she|we|that)\b)(?![\w'’-]+ed\b)[\w'’-]+){0,3}?"
+    r"\s+(?:is|are|does|do|will|has|have)\b"
+    r"|\b(?:currently|now|latest|still)\b",
+    re.IGNORECASE,
+)
+# A later article that says it corrects or revises an earlier report is a new version, not a rival.
+_CORRECTS = re.compile(
+    r"\b(?:correct(?:ion|ed|s)|misstat\w*|revis\w*|clarif\w*|amend\w*|not the figure|earlier version|"
+    r"previously reported|had reported)\b",
+    re.IGNORECASE,
+)
+_RELATIVE = re.compile(
+    r"\b(?:(?:on|last|this|since|from|until|by)\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\b(yesterday|today|tonight|tomorrow)\b"
+    r"|\b(last|this|next)\s+(week|month|year)\b"
+    r"|\b(\d+|a|one|two|three|four|five|six|seven)\s+(day|week|month|year)s?\s+ago\b",
+    re.IGNORECASE,
+)
+_SMALL = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]")
+
+
+def question_form(question: str) -> str:
+    """'timeline', 'count', 'list' or 'value': what shape the answer to a question takes."""
+    q = question.strip()
+    if _TIMELINE.search(q):
+        return "timeline"
+    count = _COUNT.search(q)
+    # "How many stores will Quillon Foods open?" asks for a figure one article states; "How many
+    # companies announced layoffs?" counts articles: it names no one.
+    rest = q[count.end():] if count else ""
+    # "How many factories does it run?" asks for a figure about "it": the noun is the object.
+    if count and not _names_in(rest) and not re.match(r"\s+(?:do|does|did|will|would|can|could|should)\b", rest, re.I):
+        return "count"
+    if _NAME_THE.search(q):
+        return "list"
+    wh = _WH_NOUN.search(q)
+    if wh:
+        noun = wh.group(2).lower()
+        plural = noun == "people" or (noun.endswith("s") and not noun.endswith("ss"))
+        if plural and (_ENTITY_RE.match(noun) or wh.group(3)):
+            return "list"
+    return "value"
+
+
+def _names_in(text: str) -> bool:
+    return any(w.lower() not in _MONTHS and w.lower() not in _WEEKDAYS for w in _NAME.findall(text))
+
+
+def spans_articles(question: str) -> bool:
+    """True for list, count and timeline questions: their answer gathers one item per article."""
+    return question_form(question) != "value"
+
+
+def can_change(question: str) -> bool:
+    """True when a question asks for something that can change over time (a holder, price, forecast ...)."""
+    return bool(_CHANGEABLE.search(question) or _PRESENT.search(question))
+
+
+def day(published: str | None) -> dt.date | None:
+    """The day a normalised date means (its first day for a month or a year)."""
+    ordinal = date_ordinal(published)
+    return dt.date.fromordinal(ordinal) if ordinal else None
+
+
+def format_day(d: dt.date | None, published: str | None = None) -> str:
+    """'4 March 2025' (or 'March 2025' / '2025' for a date known to the month or year only)."""
+    if d is None:
+        return "an unknown date"
+    precision = len((published or d.isoformat()).split("-"))
+    month = _MONTHS[d.month - 1].capitalize()
+    if precision == 1:
+        return str(d.year)
+    if precision == 2:
+        return f"{month} {d.year}"
+    return f"{d.day} {month} {d.year}"
+
+
+def resolve_relative(sentence: str, published: str | None) -> list[tuple[str, dt.date, str]]:
+    """Relative dates in a sentence read against its article's publish date: (phrase, day, precision).
+
+    A weekday is the latest such day on or before the publish date ("on Saturday" in Monday's paper is
+    two days earlier) unless the sentence speaks of the future ("will"); "last week" is the week before,
+    "this year" the publish date's year. Precision is 'day', 'week', 'month' or 'year'.
+    """
+    base = day(published)
+    if base is None or len((published or "").split("-")) < 3:
+        return []
+    future = re.search(r"\b(?:will|to be|is due|are due|next)\b", sentence, re.IGNORECASE) is not None
+    out: list[tuple[str, dt.date, str]] = []
+    for m in _RELATIVE.finditer(sentence):
+        phrase = m.group(0)
+        if m.group(1):
+            target = _WEEKDAYS.index(m.group(1).lower())
+            delta = (base.weekday() - target) % 7
+            when = base - dt.timedelta(days=delta) if not future or delta == 0 else base + dt.timedelta(days=(target - base.weekday()) % 7)
+            out.append((phrase, when, "day"))
+        elif m.group(2):
+            shift = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}[m.group(2).lower()]
+            out.append((phrase, base + dt.timedelta(days=shift), "day"))
+        elif m.group(3):
+            step = {"last": -1, "this": 0, "next": 1}[m.group(3).lower()]
+            unit = m.group(4).lower()
+            if unit == "week":
+                out.append((phrase, base + dt.timedelta(weeks=step), "week"))
+            elif unit == "month":
+                month = base.month - 1 + step
+                out.append((phrase, dt.date(base.year + month // 12, month % 12 + 1, 1), "month"))
+            else:
+                out.append((phrase, dt.date(base.year + step, 1, 1), "year"))
+        else:
+            n = int(m.group(5)) if m.group(5).isdigit() else _SMALL[m.group(5).lower()]
+            unit = m.group(6).lower()
+            if unit == "day":
+                out.append((phrase, base - dt.timedelta(days=n), "day"))
+            elif unit == "week":
+                out.append((phrase, base - dt.timedelta(weeks=n), "week"))
+            elif unit == "month":
+                month = base.month - 1 - n
+                out.append((phrase, dt.date(base.year + month // 12, month % 12 + 1, 1), "month"))
+            else:
+                out.append((phrase, dt.date(base.year - n, 1, 1), "year"))
+    return out
+
+
+def describe_relative(sentence: str, published: str | None) -> str:
+    """'Saturday: 14 June 2025' for the day-precise relative dates of a sentence ('' when none)."""
+    parts = []
+    for phrase, when, precision in resolve_relative(sentence, published):
+        if precision == "day":
+            word = re.sub(r"^(?:on|last|this|since|from|until|by)\s+", "", phrase, flags=re.IGNORECASE)
+            parts.append(f"{word}: {format_day(when)}")
+    return "; ".join(dict.fromkeys(parts))
+
+
+def event_day(sentence: str, published: str | None) -> dt.date | None:
+    """The day a sentence's event happened: its first day-precise relative date, else the publish date."""
+    for _, when, precision in resolve_relative(sentence, published):
+        if precision == "day":
+            return when
+    return day(published)
+
+
+def values(sentence: str, question: str, kind: str) -> dict[str, frozenset[str]]:
+    """What a sentence states that a question may ask for, by kind of value.
+
+    Amounts by unit ('pct', 'usd', '' for a bare number: canonical tokens, any spelling); 'year' for
+    years; 'name' for capitalised words (not weekdays, months, or words of the question).
+    """
+    q_numbers = {a.token for a in amounts(question)}
+    q_words = {w.lower() for w in re.findall(r"\w+", question)}
+    by_unit: dict[str, set[str]] = {}
+    for a in amounts(_YEAR.sub(" ", sentence)):
+        if a.token in q_numbers:
+            continue
+        by_unit.setdefault(f"num:{a.unit}", set()).add(a.token)
+    years = {y for y in _YEAR.findall(sentence) if y not in question}
+    if years:
+        by_unit["year"] = years
+    names = {
+        w.rstrip(".'’") for w in _NAME.findall(sentence)
+        if w.lower().rstrip(".'’s") not in q_words and w.lower() not in q_words
+        and w.lower() not in _WEEKDAYS and w.lower() not in _MONTHS and not w[:1].isdigit()
+        and w.lower() not in _COMMON
+    }
+    if names:
+        by_unit["name"] = names
+    del kind
+    return {k: frozenset(v) for k, v in by_unit.items()}
+
+
+_COMMON = frozenset(
+    """a an the and or but if of at by for with in on to from as it its this that these those there he she they
+    we i you his her their our correction update analysts officials regulators some about after before""".split()
+)
+
+
+def conflict(newer: dict[str, frozenset[str]], older: dict[str, frozenset[str]], kind: str) -> bool:
+    """True when two sentences about the same thing state different values of the kind asked for.
+
+    Amounts: some unit both state has no value in common. Years (for 'when' questions): no year in
+    common. Names (for 'who/which' questions): the newer names someone the older does not.
+    """
+    for key in newer.keys() & older.keys():
+        if key.startswith("num:") and kind not in ("name",) and not (newer[key] & older[key]):
+            return True
+    if kind in ("year", "date") and "year" in newer and "year" in older and not newer["year"] & older["year"]:
+        return True
+    if kind in ("name", "thing") and "name" in newer and "name" in older:
+        return not newer["name"] <= older["name"]
+    return False
+
+
+def disagree(newer: Passage, older: Passage, newer_text: str) -> bool:
+    """True when two conflicting passages are rival reports, not versions: different outlets within
+    DISAGREE_DAYS of each other, the later one not saying it corrects or revises."""
+    a, b = date_ordinal(newer.published), date_ordinal(older.published)
+    if a is None or b is None or abs(a - b) > DISAGREE_DAYS:
+        return False
+    if (newer.source or "").strip().lower() == (older.source or "").strip().lower():
+        return False
+    return not _CORRECTS.search(newer_text)
+
+
+# Common news events, each with the ways articles word it: a list question asking for one ("Which
+# companies announced layoffs?") gathers the articles reporting it in any of its wordings.
+_CONCEPTS = {
+    "job cuts": r"lay(?:ing|s)?[- ]?offs?|laid off|job (?:cuts?|losses)|(?:cut|cuts|cutting|shed|sheds|shedding|axe|axes|"
+                r"axing|slash\w*|eliminat\w*|trim\w*)\s+(?:\w+\s+){0,2}(?:jobs|roles|positions|staff|workers)|redundanc\w+",
+    "hiring": r"\bhir(?:e|es|ed|ing)\b|recruit\w*|new jobs|add(?:s|ed|ing)?\s+(?:\w+\s+){0,2}jobs",
+    "acquisition": r"\b(?:acquir\w*|acquisition|takeover|buy(?:s|ing)?|bought|purchas\w*)\b",
+    "recall": r"\brecall\w*",
+    "strike": r"\bstrik(?:e|es|ing)\b|walk-?outs?|walked out",
+    "closure": r"\bclos(?:e|es|ed|ing|ure)\b|shut\w*",
+    "ban": r"\bban(?:s|ned|ning)?\b|prohibit\w*",
+}
+# Words that find each wording in a lexical index: a list question's search adds them.
+_CONCEPT_WORDS = {
+    "job cuts": "layoffs job cuts cut jobs shed jobs cutting jobs redundancies",
+    "hiring": "hire hiring recruit jobs",
+    "acquisition": "acquire acquisition buy takeover",
+    "recall": "recall recalled",
+    "strike": "strike walkout",
+    "closure": "close closure shut",
+    "ban": "ban banned prohibit",
+}
+_CONCEPT_RES = {name: re.compile(rf"(?:{pattern})", re.IGNORECASE) for name, pattern in _CONCEPTS.items()}
+# A sentence saying the thing did not happen does not report it.
+_NEGATED = re.compile(
+    r"\b(?:reject\w*|refus\w*|den(?:y|ies|ied)|scrap\w*|abandon\w*|call\w* off|vot\w* against|ruled out|"
+    r"did not|does not|do not|didn't|won't|will not|no longer|never)\b",
+    re.IGNORECASE,
+)
+
+
+def concepts(text: str) -> set[str]:
+    """The news events (job cuts, hiring, acquisition, recall ...) a text speaks of, in any wording."""
+    return {name for name, rx in _CONCEPT_RES.items() if rx.search(text)}
+
+
+def expand(question: str) -> str:
+    """A list question with the other wordings of the events it names, for lexical search."""
+    extra = " ".join(_CONCEPT_WORDS[c] for c in sorted(concepts(question)))
+    return f"{question} {extra}" if extra else question
+
+
+def negated(sentence: str, question: str) -> bool:
+    """True when a sentence says no where the question does not ('rejected a congestion charge')."""
+    return bool(_NEGATED.search(sentence)) and not _NEGATED.search(question)

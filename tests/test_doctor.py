@@ -169,6 +169,7 @@ def in_a_new_process(pipeline: Pipeline, action: str) -> dict[str, Any]:
     return dict(json.loads(proc.stdout))
 
 
+@pytest.mark.slow
 def test_an_hnsw_file_deleted_makes_its_shard_fail_to_load_and_repair_rebuilds_it(tmp_path: Path) -> None:
     # Chroma writes a shard's HNSW files once it holds 1,000 vectors; a smaller shard is kept in its log.
     pipeline = build(tmp_path, HashEmbedder(), n=1100, sentences=1, shard_chunks=1050)

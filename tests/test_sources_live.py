@@ -168,6 +168,7 @@ def _get(url: str) -> int:
 EVERY_S = 3.0
 
 
+@pytest.mark.slow
 def test_slack_bot_with_sync_every_answers_from_an_item_added_to_the_feed(site: Site, tmp_path: Path) -> None:  # noqa: F811
     """Real `newsbot slack --http --sync-every 3s`: an item added to the feed is answered from, citing
     its url, within one interval plus the sync's own time; a question asked during a sync is answered."""
@@ -189,7 +190,7 @@ def test_slack_bot_with_sync_every_answers_from_an_item_added_to_the_feed(site: 
             wait_until(lambda: bool(site.hits("/a1")), EVERY_S + 10, "the sync to fetch the new page")
             during = mention("How often does the harbour ferry leave?")
             assert post_event(base + "/slack/events", SECRET, event_body(during))[0] == 200
-            assert "sync: gazette: 1 new, 0 updated" not in "".join(output.lines)  # asked during the sync
+            assert "sync: gazette: 1 new, 0 updated, 1 unchanged" not in "".join(output.lines)  # during the sync
             [answer_during] = slack.wait_for("chat.postMessage", 1, timeout=60,
                                              where=lambda c: c.params.get("thread_ts") == during["ts"])
             sync_line = output.wait_for(r"sync: gazette: 1 new, 0 updated, 1 unchanged, 0 removed, 0 failed "
@@ -217,6 +218,7 @@ def test_slack_bot_with_sync_every_answers_from_an_item_added_to_the_feed(site: 
     assert "sync: stopped" in output.text() and "Traceback" not in output.text()
 
 
+@pytest.mark.slow
 def test_repl_with_sync_every_answers_from_an_item_added_to_the_feed(site: Site, tmp_path: Path) -> None:  # noqa: F811
     publish(site, [FIRST, NEW], 1)
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "-v", "repl", "--sync-every", "1s"],

@@ -103,16 +103,24 @@ def expected(folder: Path) -> dict[str, str]:
     return out
 
 
+# The state database of each data dir: its SQLite file unless a test puts it on PostgreSQL.
+DATABASES: dict[Path, str] = {}
+
+
 def ingest_env(data: Path) -> dict[str, str]:
     """The environment of an ingest process over `data` (small shards, no crash hook)."""
     env = {**os.environ, "NEWSBOT_DATA_DIR": str(data), "NEWSBOT_CHROMA_SHARD_CHUNKS": str(SHARD_CHUNKS)}
     env.pop("NEWSBOT_TEST_CRASH", None)
+    env.pop("NEWSBOT_DATABASE_URL", None)
+    if data in DATABASES:
+        env["NEWSBOT_DATABASE_URL"] = DATABASES[data]
     return env
 
 
 def pipeline_on(data: Path, embedder: object | None = None) -> Pipeline:
     """A reader's pipeline over `data`, with the settings the ingest processes use."""
-    return Pipeline(Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS), embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
+    settings = Settings(data_dir=data, chroma_shard_chunks=SHARD_CHUNKS, database_url=DATABASES.get(data))
+    return Pipeline(settings, embedder=embedder or HashEmbedder())  # type: ignore[arg-type]
 
 
 def run_ingest(data: Path, folder: Path, *, crash: str | None = None, real: bool = False,
@@ -199,6 +207,23 @@ def test_crash_at_a_protocol_point_then_rerun(tmp_path: Path, v1_index: tuple[Pa
     """One representative exact kill in the default suite: chunks in Chroma, document not yet done."""
     figures = crash_case(tmp_path, v1_index, 2, "stored:1")
     assert figures["articles"] > N_ARTICLES
+
+
+@pytest.mark.parametrize("point", ["stored:1", "delete_journaled:1"])
+def test_crash_with_the_state_on_postgresql_then_rerun(tmp_path: Path, postgres: object, point: str) -> None:
+    """The same protocol with the state on PostgreSQL: v1 ingested, the corpus changed, the ingest killed
+    inside a window of the protocol; readers see only whole documents and the rerun is consistent."""
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    DATABASES[data] = postgres.new_url()  # type: ignore[attr-defined]
+    before = make_v1(corpus, 120)
+    assert run_ingest(data, corpus).returncode == 0
+    want = make_v2(corpus, 120)
+    killed = run_ingest(data, corpus, crash=point)
+    assert killed.returncode == 137, f"the ingest never reached {point}: rc={killed.returncode} {killed.stderr[-500:]}"
+    check_after_crash(data, before, {k for k, d in want.items() if before.get(k) == d})
+    rerun = run_ingest(data, corpus)
+    assert rerun.returncode == 0, rerun.stderr
+    check_final(data, want)
 
 
 @pytest.mark.slow

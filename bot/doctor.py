@@ -1,7 +1,8 @@
 """`newsbot doctor`: check that the state DB, Chroma and BM25 agree, and repair what does not.
 
 The state DB (bot/state.py) is the source of truth: every chunk of every done document has its text
-there. `check` compares the other two with it, under the ingest lock so no ingest is half-way:
+there. `check` compares the other two with it, under the locks an ingest takes (the data dir's, and
+a shared database's writer lock), so no ingest is half-way:
 
 - an interrupted ingest: journal rows left in flight;
 - Chroma, per shard: a collection that fails to load (a missing or corrupt HNSW file) or whose HNSW
@@ -22,6 +23,8 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -99,8 +102,15 @@ def _by_doc(chunk_ids: list[str]) -> dict[str, set[str]]:
 
 def check(pipeline: Pipeline) -> Diagnosis:
     """Compare Chroma and BM25 with the state DB (takes the ingest lock; IndexBusyError while one runs)."""
-    with ingest_lock(pipeline.settings.data_dir):
+    with _writer(pipeline):
         return _check(pipeline)
+
+
+@contextmanager
+def _writer(pipeline: Pipeline) -> Iterator[None]:
+    """The locks an ingest holds: the data dir's, and a shared database's writer lock."""
+    with ingest_lock(pipeline.settings.data_dir), pipeline.state.writer_lock():
+        yield
 
 
 def _check(pipeline: Pipeline) -> Diagnosis:
@@ -177,7 +187,7 @@ def _check_bm25(pipeline: Pipeline, diag: Diagnosis) -> None:
 def repair(pipeline: Pipeline) -> tuple[list[str], Diagnosis]:
     """Repair what `check` finds; (what was done, the diagnosis after). Takes the ingest lock."""
     done: list[str] = []
-    with ingest_lock(pipeline.settings.data_dir):
+    with _writer(pipeline):
         diag = _check(pipeline)
         if diag.healthy:
             return done, diag

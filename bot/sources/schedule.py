@@ -127,7 +127,7 @@ class SyncLoop:
                 log.warning("sync: no sources to sync: add [sources.NAME] tables to ./sources.toml "
                             "(or the file NEWSBOT_SOURCES names)")
                 return None
-            with ingest_lock(self.pipeline.settings.data_dir):
+            with ingest_lock(self.pipeline.settings.data_dir), self.pipeline.state.writer_lock():
                 pass  # another ingest is writing: skip this run rather than fetch for nothing
             report = sync_sources(self.pipeline, config.sources, options=config.fetch, stop=self._stop,
                                   on_skip=lambda s: log.warning("sync: %s", redact(str(s))))

@@ -175,3 +175,18 @@ def test_two_slack_workers_on_two_hosts(postgres: PostgresServer, chroma_server:
                "follow_up_kept_context": True, "cross_host_article_answered": True,
                "seconds_to_answer_all": round(seconds, 1)}
     print("two-host figures:", json.dumps(figures))
+
+
+def test_one_ingest_at_a_time_across_hosts(postgres: PostgresServer, tmp_path: Path) -> None:
+    """Two data dirs on one shared database: while host A's ingest writes, host B's is refused (or waits)."""
+    from bot.errors import IndexBusyError
+
+    url = postgres.new_url()
+    corpus = tmp_path / "corpus"
+    write(corpus, "nio.md", NIO)
+    a = Pipeline(Settings(data_dir=tmp_path / "a", database_url=url), embedder=HashEmbedder())
+    b = Pipeline(Settings(data_dir=tmp_path / "b", database_url=url), embedder=HashEmbedder())
+    with a.state.writer_lock():
+        with pytest.raises(IndexBusyError, match="another newsbot ingest .on this or another host. is writing to the shared database postgresql://newsbot@"):
+            b.ingest([corpus])
+    assert b.ingest([corpus]).added == 1

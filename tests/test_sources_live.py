@@ -28,12 +28,13 @@ from test_slack import ROOT, SECRET, Output, texts_of
 
 from bot.cli import build_parser
 from bot.embed import HashEmbedder
+from bot.errors import ConfigError
 from bot.ingest import ingest_lock
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.sources.config import Source, SourcesConfig, load_sources
 from bot.sources.fetch import FetchOptions
-from bot.sources.schedule import SyncLoop, redact
+from bot.sources.schedule import SyncLoop, redact, start_sync_loop
 
 FAST = FetchOptions(delay_s=0.0, backoff_s=0.05, retries=0, read_timeout_s=5.0, workers=4)
 NEW_FACT = "The Quillfeather lighthouse reopened on Tuesday after repairs costing 4 million euros."
@@ -141,6 +142,16 @@ def _broken(tmp_path: Path) -> SourcesConfig:
     bad = tmp_path / "broken.toml"
     bad.write_text("[sources.x\n", encoding="utf-8")
     return load_sources(bad)
+
+
+def test_sync_every_without_sources_is_refused_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "sources.toml"
+    empty.write_text("[fetch]\ndelay_s = 1.0\n", encoding="utf-8")
+    monkeypatch.setenv("NEWSBOT_SOURCES", str(empty))
+    pipeline = Pipeline(Settings(data_dir=tmp_path / "data"), embedder=HashEmbedder())
+    assert start_sync_loop(pipeline, None) is None
+    with pytest.raises(ConfigError, match=r"^--sync-every has nothing to sync: add \[sources.NAME\] tables"):
+        start_sync_loop(pipeline, 60.0)
 
 
 # --- the real processes ----------------------------------------------------------------------------

@@ -162,7 +162,10 @@ def start_sync_loop(
     """A started `SyncLoop` when `--sync-every` was given (the sources file is checked first), else None."""
     if every_s is None:
         return None
-    load_sources()  # a broken sources.toml is one line at start, not a log line every interval
+    # A broken or empty sources.toml is one line at start, not a log line every interval.
+    if not load_sources().sources:
+        raise ConfigError("--sync-every has nothing to sync: add [sources.NAME] tables with url = \"...\" "
+                          "to ./sources.toml (or the file NEWSBOT_SOURCES names)")
     loop = SyncLoop(pipeline, every_s, ready=ready, on_synced=on_synced)
     log.info("sync: syncing the sources every %s", _human(every_s))
     return loop.start()

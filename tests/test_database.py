@@ -71,3 +71,15 @@ def test_a_state_file_from_before_versioning_opens_and_is_migrated_in_place(tmp_
 def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"cannot connect to the database NEWSBOT_DATABASE_URL=postgresql://u:\*\*\*@127\.0\.0\.1:1/x"):
         StateDB("postgresql://u:secret@127.0.0.1:1/x?connect_timeout=2")
+
+
+def test_the_database_url_is_read_from_the_environment_and_checked(tmp_path: Path) -> None:
+    from bot.errors import ConfigError
+    from bot.settings import Settings
+
+    url = "postgresql://newsbot:pw@db.internal:5432/newsbot"
+    settings = Settings.from_env({"NEWSBOT_DATABASE_URL": url, "NEWSBOT_DATA_DIR": str(tmp_path)})
+    assert settings.state_location == url and "pw" not in repr(settings)
+    assert Settings.from_env({"NEWSBOT_DATA_DIR": str(tmp_path)}).state_location == tmp_path / "state.db"
+    with pytest.raises(ConfigError, match="NEWSBOT_DATABASE_URL must be a postgresql:// url"):
+        Settings.from_env({"NEWSBOT_DATABASE_URL": "mysql://db/newsbot"})

@@ -33,6 +33,7 @@ from bot.temporal import (
     describe_relative,
     disagree,
     event_day,
+    event_verb,
     format_day,
     negated,
     question_form,
@@ -430,6 +431,12 @@ class ExtractiveAnswerer:
                 return None
             items = [c for c in per_article
                      if self._supported(c) and c.score >= 0.6 * top.score and not negated(c.text, own)]
+            # "Which companies opened new plants?": where articles say the verb itself, those are the
+            # items (an article that "closed its plant" is as close in words, but not one).
+            verb = event_verb(own)
+            saying = [c for c in per_article if verb and _says(c.text, verb) and not negated(c.text, own)]
+            if verb and stem(verb) not in STOPWORDS and saying:
+                items = saying
         items = items[:8]
         if not items:
             return None
@@ -583,6 +590,25 @@ class ExtractiveAnswerer:
                 Citation(n, p.article_id, p.title, p.source, p.published, p.url, p.path, quote, p.chunk_id)
             )
         return Reply(" ".join(parts), False, citations)
+
+
+_MODAL = frozenset("would will may might could should shall".split())
+_INTENT = frozenset("plan plans planned planning aim aims aimed expect expects hope hopes want wants intend intends".split())
+
+
+def _says(sentence: str, verb: str) -> bool:
+    """Whether a sentence reports a question's verb as done, not as a plan ('would open', 'plans to open')."""
+    ws = words(sentence)
+    for i, w in enumerate(ws):
+        if stem(w) != stem(verb):
+            continue
+        before = [x.lower() for x in ws[max(0, i - 2):i]]
+        if before and before[-1] in _MODAL:
+            continue
+        if len(before) == 2 and before[-1] == "to" and before[0] in _INTENT:
+            continue
+        return True
+    return False
 
 
 def _clean(sentence: str) -> str:

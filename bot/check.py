@@ -42,6 +42,7 @@ from bot.embed import Embedder
 from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
 from bot.prompting import inert, looks_like_instruction
 from bot.schema import Passage
+from bot.temporal import describe_relative
 from bot.tokens import words
 
 # [1], [1, 2], [1][2], [Passage 1], [source 2], [1-3].
@@ -412,7 +413,9 @@ class CheckSession:
         windows = list(spans) + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
         texts = [inert(p.text[s:e]) for s, e in windows]
         vectors = self.embedder.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-        meta = " ".join(x for x in (p.title, p.source, _date_words(p.published)) if x)
+        # The days its relative dates stand for ("on Saturday" in Monday's paper: 14 June 2025) are the
+        # passage's too: the prompt gives them, and an answer may say them.
+        meta = " ".join(x for x in (p.title, p.source, _date_words(p.published), describe_relative(p.text, p.published)) if x)
         full = inert(f"{p.text} {meta}")
         ev = _Evidence(
             windows,

@@ -18,6 +18,7 @@ behind an extractive answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +26,7 @@ from bot.check import CheckConfig, ClaimChecker, Verdict
 from bot.errors import ConfigError
 from bot.prompting import Message, build_messages, inert
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
+from bot.temporal import LIST_K, can_change, day, format_day, question_form
 
 if TYPE_CHECKING:
     from bot.answer import Answerer
@@ -117,7 +119,10 @@ class GenerativeAnswerer:
     def stream(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> AnswerStream:
         """Like `answer`, yielding each checked sentence as soon as it has passed the check."""
         box: list[Reply] = []
-        return AnswerStream(self._generate(question, list(hits)[: self.max_passages], tuple(avoid), box), box)
+        # A list, count or timeline gathers one item per article: the model reads more of them.
+        spans = question_form(question.split(" (")[0]) != "value"
+        limit = max(self.max_passages, LIST_K) if spans else self.max_passages
+        return AnswerStream(self._generate(question, list(hits)[:limit], tuple(avoid), box), box)
 
     def _generate(self, question: str, hits: list[Hit], avoid: tuple[str, ...], box: list[Reply]) -> Iterator[str]:
         if not hits:
@@ -129,21 +134,39 @@ class GenerativeAnswerer:
         numbers: dict[int, int] = {}
         quotes: dict[int, tuple[int, int, float]] = {}
         parts: list[str] = []
+        said: list[str] = []  # the sentences as checked, before any "As of" was put in front
+        own = question.split(" (")[0]
+        # The news rules, decided from the passages' dates and values by the extractive reading: when
+        # one shapes the answer (newest with the earlier, a disagreement, a list, a timeline), the
+        # model's checked answer must do what it does (cite those passages, say the sources disagree),
+        # or the extractive answer is given; so such an answer is sent whole, not sentence by sentence.
+        plan = self.fallback.answer(question, hits) if self.fallback is not None and not avoid else None
+        structured = plan is not None and not plan.abstained and plan.temporal in _STRUCTURED
+        dated = not structured and not avoid and can_change(own)
+        focus = 1 if self.focus and question_form(own) != "value" else self.focus
 
         def accept(verdicts: list[Verdict]) -> Iterator[str]:
             for v in verdicts:
-                if not v.kept or any(v.sentence.lower() == part.rsplit(" ", 1)[0].lower() for part in parts):
+                if not v.kept or v.sentence.lower() in said:
                     continue  # unsupported, or a repeat of a sentence already given
+                said.append(v.sentence.lower())
                 for n in v.cites:
                     numbers.setdefault(n, len(numbers) + 1)
                     if n not in quotes or v.quotes[n][2] > quotes[n][2]:
                         quotes[n] = v.quotes[n]
                 marks = "".join(f"[{numbers[n]}]" for n in v.cites)
-                text = f"{v.sentence} {marks}"
-                yield text if not parts else f" {text}"
+                sentence = v.sentence
+                if dated and not parts and v.cites and not sentence.lower().startswith("as of"):
+                    # A value that can change is true as of its article's date.
+                    p = passages[v.cites[0] - 1]
+                    if day(p.published) is not None:
+                        sentence = f"As of {format_day(day(p.published), p.published)}, {_lower_first(sentence)}"
+                text = f"{sentence} {marks}"
+                if not structured:
+                    yield text if not parts else f" {text}"
                 parts.append(text)
 
-        for piece in self.backend.complete(build_messages(question, hits, avoid, self.focus), stream=True):
+        for piece in self.backend.complete(build_messages(question, hits, avoid, focus), stream=True):
             yield from accept(session.feed(piece))
         yield from accept(session.finish())
 
@@ -156,16 +179,55 @@ class GenerativeAnswerer:
                     Citation(new, p.article_id, p.title, p.source, p.published, p.url, p.path,
                              p.text[start:end], p.chunk_id)
                 )
-            box.append(Reply(" ".join(parts), False, citations, session.report()))
+            reply = Reply(" ".join(parts), False, citations, session.report())
+            if structured and plan is not None:
+                if follows(plan, reply):
+                    reply.temporal = plan.temporal
+                else:
+                    report = session.report(fallback=True)
+                    report["temporal_fallback"] = plan.temporal
+                    reply = Reply(inert(plan.text), False, plan.citations, report, plan.temporal)
+                yield reply.text
+            elif dated and reply.text.startswith("As of"):
+                reply.temporal = "as_of"
+            box.append(reply)
+            return
+        if plan is not None and (self.fallback_on_abstain or not session.model_abstained):
+            text = inert(plan.text)
+            box.append(Reply(text, plan.abstained, plan.citations, session.report(fallback=True), plan.temporal))
+            yield text
             return
         if self.fallback is not None and (self.fallback_on_abstain or not session.model_abstained):
             reply = self.fallback.answer(question, hits, avoid) if avoid else self.fallback.answer(question, hits)
             text = inert(reply.text)  # quotes of outside text: no working mention or disguised link
-            box.append(Reply(text, reply.abstained, reply.citations, session.report(fallback=True)))
+            box.append(Reply(text, reply.abstained, reply.citations, session.report(fallback=True), reply.temporal))
             yield text
             return
         box.append(Reply(ABSTAIN_TEXT, True, [], session.report()))
         yield ABSTAIN_TEXT
+
+
+_STRUCTURED = ("newest", "disagreement", "list", "timeline")
+_SAYS_DISAGREE = re.compile(r"\b(?:disagree\w*|conflict\w*|contradict\w*|differ(?:s|ent)?)\b", re.IGNORECASE)
+
+
+def follows(plan: Reply, reply: Reply) -> bool:
+    """Whether a checked answer does what the news rule in `plan` asks: it cites every passage the rule
+    cites (the newest first, for 'newest'), and says the sources disagree, for a disagreement."""
+    wanted = [c.chunk_id for c in plan.citations]
+    cited = [c.chunk_id for c in reply.citations]
+    if not set(wanted) <= set(cited):
+        return False
+    if plan.temporal == "newest":
+        return bool(cited) and cited[0] == wanted[0]
+    if plan.temporal == "disagreement":
+        return _SAYS_DISAGREE.search(reply.text) is not None
+    return True
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if first in ("The", "A", "An", "Its", "It", "Their") else text
 
 
 def _local_backend(settings: Settings) -> ChatBackend:

@@ -66,6 +66,8 @@ _PRESENT = re.compile(
     re.IGNORECASE,
 )
 # A later article that says it corrects or revises an earlier report is a new version, not a rival.
+# A present-tense question whose answer is a holder or a figure: "Who is ...", "How many ... will ...".
+_HOLDER_OR_FIGURE = re.compile(r"^\W*(?:who|whom|which|how\s+(?:many|much|big|large|high|fast))\b", re.IGNORECASE)
 _CORRECTS = re.compile(
     r"\b(?:correct(?:ion|ed|s)|misstat\w*|revis\w*|clarif\w*|amend\w*|not the figure|earlier version|"
     r"previously reported|had reported)\b",
@@ -117,7 +119,7 @@ def spans_articles(question: str) -> bool:
 
 def can_change(question: str) -> bool:
     """True when a question asks for something that can change over time (a holder, price, forecast ...)."""
-    return bool(_CHANGEABLE.search(question) or _PRESENT.search(question))
+    return bool(_CHANGEABLE.search(question) or (_PRESENT.search(question) and _HOLDER_OR_FIGURE.search(question)))
 
 
 def day(published: str | None) -> dt.date | None:
@@ -271,10 +273,10 @@ _CONCEPTS = {
     "job cuts": r"lay(?:ing|s)?[- ]?offs?|laid off|job (?:cuts?|losses)|(?:cut|cuts|cutting|shed|sheds|shedding|axe|axes|"
                 r"axing|slash\w*|eliminat\w*|trim\w*)\s+(?:\w+\s+){0,2}(?:jobs|roles|positions|staff|workers)|redundanc\w+",
     "hiring": r"\bhir(?:e|es|ed|ing)\b|recruit\w*|new jobs|add(?:s|ed|ing)?\s+(?:\w+\s+){0,2}jobs",
-    "acquisition": r"\b(?:acquir\w*|acquisition|takeover|buy(?:s|ing)?|bought|purchas\w*)\b",
+    "acquisition": r"\b(?:acquir\w*|acquisitions?|takeovers?|buy(?:s|ing)?|bought|purchas\w*)\b",
     "recall": r"\brecall\w*",
     "strike": r"\bstrik(?:e|es|ing)\b|walk-?outs?|walked out",
-    "closure": r"\bclos(?:e|es|ed|ing|ure)\b|shut\w*",
+    "closure": r"\bclos(?:e|es|ed|ing|ures?)\b|shut\w*",
     "ban": r"\bban(?:s|ned|ning)?\b|prohibit\w*",
 }
 # Words that find each wording in a lexical index: a list question's search adds them.
@@ -299,6 +301,27 @@ _NEGATED = re.compile(
 def concepts(text: str) -> set[str]:
     """The news events (job cuts, hiring, acquisition, recall ...) a text speaks of, in any wording."""
     return {name for name, rx in _CONCEPT_RES.items() if rx.search(text)}
+
+
+_EVENT_VERB = re.compile(
+    r"^\W*(?:which|what|how\s+many|name\s+the|list\s+the)\s+(?:[\w-]+\s+){0,2}?[\w-]+s\s+(?:that\s+|who\s+)?"
+    r"(?:(?:have|has|had|did|will|would|were|are)\s+)?([a-z]\w+)",
+    re.IGNORECASE,
+)
+
+
+def event_verb(question: str) -> str | None:
+    """The verb naming what a list question's items did: 'opened' in 'Which companies opened new plants?'."""
+    m = _EVENT_VERB.search(question)
+    verb = m.group(1).lower() if m else None
+    # Verbs that report rather than name an event ("announced job cuts", "made acquisitions") name none.
+    return None if verb in _GENERIC_VERBS else verb
+
+
+_GENERIC_VERBS = frozenset(
+    "announced announce announces said say says made make makes reported report reports did do does got get gets "
+    "had have has took take takes gave give gives saw see sees unveiled unveil unveils".split()
+)
 
 
 def expand(question: str) -> str:

@@ -106,7 +106,9 @@ def test_ask_json_is_the_documented_object(ingested: tuple[Path, subprocess.Comp
     assert result.returncode == 0, result.stderr
     obj = json.loads(result.stdout)
     assert {"question", "answer", "abstained", "citations", "timings_ms"} <= obj.keys()
-    assert obj.keys() <= {"question", "answer", "abstained", "citations", "timings_ms", "standalone_query", "check"}
+    assert obj.keys() <= {"question", "answer", "abstained", "citations", "timings_ms", "standalone_query", "check",
+                          "temporal"}
+    assert obj.get("temporal") in (None, "as_of", "newest", "disagreement", "list", "timeline")
     assert obj["question"] == QUESTION
     assert obj["abstained"] is False
     assert isinstance(obj["answer"], str) and "Beijing Hyundai" in obj["answer"]

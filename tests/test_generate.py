@@ -94,7 +94,7 @@ def test_a_citation_of_a_passage_that_does_not_exist_never_reaches_the_user(
     reply = stream.reply
     assert "[9]" not in shown and "[9]" not in reply.text
     assert "Tesla" not in reply.text
-    assert reply.text == "BYD had a 27.9% market share in China. [1]"
+    assert reply.text == "As of 30 June 2022, BYD had a 27.9% market share in China. [1]"  # a share can change
     assert [c.chunk_id for c in reply.citations] == ["c-market"]
     assert reply.check is not None and reply.check["removed_markers"] == 2
     assert [d["sentence"] for d in reply.check["dropped_sentences"]] == ["Xiaomi bought Tesla for $9 billion."]
@@ -209,7 +209,8 @@ def test_the_factory_builds_the_llm_answerer_from_settings(fake: OpenAIFake, min
     settings = Settings(data_dir=tmp_path, answerer="llm", llm="openai:gpt-test", llm_base_url=fake.base_url)
     generative = make_generative_answerer(settings, minilm)
     assert isinstance(generative.fallback, ExtractiveAnswerer)
-    assert generative.answer("What market share did BYD have?", HITS).text == "BYD had a 27.9% market share in China. [1]"
+    assert generative.answer("What market share did BYD have?", HITS).text == (
+        "As of 30 June 2022, BYD had a 27.9% market share in China. [1]")
     with pytest.raises(ConfigError, match=r"NEWSBOT_ANSWERER='extractive' is not a generative answerer; valid: local, llm"):
         make_generative_answerer(settings.with_(answerer="extractive"), minilm)
 
@@ -238,7 +239,7 @@ def test_a_sentence_the_model_repeats_is_given_once(fake: OpenAIFake, minilm: Mi
     sentence = "BYD had a 27.9% market share in China from January to May 2022"
     fake.steps = [Step(reply=f"{sentence} [1]. {sentence} [1].")]
     reply = answerer(fake, minilm).answer("What market share did BYD have?", HITS)
-    assert reply.text == f"{sentence}. [1]"
+    assert reply.text == f"As of 30 June 2022, {sentence}. [1]"
 
 
 def test_an_unknown_provider_is_a_one_line_config_error(minilm: MiniLMEmbedder, tmp_path: Path) -> None:
@@ -280,7 +281,8 @@ def test_an_llm_answerer_condenses_follow_ups_through_the_model(
     second = pipeline.ask("What would they buy?", conversation=conv)
     condense_request = fake.requests[1].body["messages"]
     assert condense_request[0] == {"role": "system", "content": CONDENSE_SYSTEM}
-    assert "Q: Who is Xiaomi in talks with?\nA: Xiaomi is in talks with Beijing Automotive Group." in condense_request[1]["content"]
+    assert ("Q: Who is Xiaomi in talks with?\nA: As of August 2022, Xiaomi is in talks with Beijing Automotive Group."
+            in condense_request[1]["content"])
     assert "Follow-up question: What would they buy?" in condense_request[1]["content"]
     assert second.standalone_query == "What would Xiaomi buy from Beijing Automotive Group?"
     answer_request = fake.requests[2].body["messages"][1]["content"]
@@ -341,3 +343,53 @@ def test_only_a_yes_or_no_question_is_told_to_start_with_yes_or_no() -> None:
         assert "start with Yes or No" in build_messages(q, hits)[1]["content"], q
     for q in other:
         assert "Yes or No" not in build_messages(q, hits)[1]["content"], q
+
+
+def _news(doc: str, text: str, published: str, source: str) -> Hit:
+    return Hit(Passage(f"c-{doc}", doc, text, f"https://example.test/{doc}", f"{doc} story", source, published,
+                       f"https://example.test/{doc}"), 0.5)
+
+
+FENWICK = [_news("old", "Fenwick Air raised 15 million dollars in a round led by Greyfen Capital.", "2023-08-01", "Wire"),
+           _news("new", "Fenwick Air raised 50 million dollars in a round led by Greyfen Capital.", "2023-08-02", "Wire")]
+STRIKE = [_news("nc", "About 3,000 workers joined a strike at Halvern Mining on Monday, union leaders said.",
+                "2025-09-22", "The Northgate Courier"),
+          _news("et", "Some 5,000 workers joined the strike at Halvern Mining on Monday, the union said.",
+                "2025-09-22", "Eastbank Times")]
+
+
+def test_the_prompt_gives_dates_outlets_and_the_news_rules_a_question_needs() -> None:
+    from bot.prompting import build_messages
+
+    festival = [_news("f", "The Fjordane Festival opened on Saturday with a concert.", "2025-06-16", "Velmora Ledger")]
+    user = build_messages("When did the Fjordane Festival open?", festival)[1]["content"]
+    assert "| Outlet: Velmora Ledger | Date: 2025-06-16 | Relative dates: Saturday: 14 June 2025" in user
+    assert "Sources disagree:" in user and "newest" in user
+    user = build_messages("Which companies announced job cuts?", FENWICK)[1]["content"]
+    assert "one line per passage" in user and "Sources disagree" not in user
+    assert "how many items" in build_messages("How many companies announced layoffs?", FENWICK)[1]["content"]
+    assert "oldest first" in build_messages("How has Fenwick Air changed?", FENWICK)[1]["content"]
+    assert "As of <date" in build_messages("Who runs Fenwick Air?", FENWICK)[1]["content"]
+
+
+def test_a_model_answer_that_quotes_the_older_version_gives_way_to_the_newest(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    fake.steps = [Step(reply="Fenwick Air raised 15 million dollars [1].")]
+    reply = answerer(fake, minilm).answer("How much did Fenwick Air raise?", FENWICK)
+    assert reply.temporal == "newest"
+    assert reply.text.startswith("As of 2 August 2023, Fenwick Air raised 50 million dollars")
+    assert [c.published for c in reply.citations] == ["2023-08-02", "2023-08-01"]
+    assert reply.check is not None and reply.check["temporal_fallback"] == "newest"
+
+
+def test_a_model_answer_that_gives_the_newest_and_the_earlier_is_kept(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    fake.steps = [Step(reply="Fenwick Air raised 50 million dollars [2]. Earlier reports said 15 million dollars [1].")]
+    reply = answerer(fake, minilm).answer("How much did Fenwick Air raise?", FENWICK)
+    assert reply.temporal == "newest" and reply.check is not None and "temporal_fallback" not in reply.check
+    assert reply.text.startswith("Fenwick Air raised 50 million dollars. [1]")
+
+
+def test_a_model_answer_that_picks_one_of_two_disagreeing_outlets_is_replaced(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    fake.steps = [Step(reply="About 3,000 workers joined the strike at Halvern Mining [1].")]
+    reply = answerer(fake, minilm).answer("How many workers joined the strike at Halvern Mining?", STRIKE)
+    assert reply.temporal == "disagreement" and reply.text.startswith("Sources disagree: ")
+    assert "3,000" in reply.text and "5,000" in reply.text and len(reply.citations) == 2

@@ -147,3 +147,20 @@ def test_a_when_question_gets_the_relative_date_read() -> None:
     reply = ExtractiveAnswerer().answer("On what date did the Fjordane Festival open?", [
         _hit("a", "The Fjordane Festival opened on Saturday with a concert.", "2025-06-16")])
     assert "(Saturday: 14 June 2025)" in reply.text
+
+
+def test_a_list_keeps_the_articles_that_report_the_event_done() -> None:
+    # No known wording for "opened": the articles saying the question's verb are the items; one that
+    # closed a plant or only plans to open something is not.
+    hits = [_hit("a", "Tovek Batteries opened a plant in Ardmore that will employ 700 people.", "2025-08-04"),
+            _hit("b", "Lumen Paints opened a new factory in Corby Hill.", "2025-08-11"),
+            _hit("c", "Renwick Tools closed its plant in Ardmore, moving work abroad.", "2025-08-21"),
+            _hit("d", "Rosa Vint said the group would open two new plants.", "2025-01-20")]
+    reply = ExtractiveAnswerer().answer("Which companies opened new plants?", hits)
+    assert reply.temporal == "list"
+    assert "Tovek" in reply.text and "Lumen" in reply.text and "Renwick" not in reply.text and "Rosa" not in reply.text
+
+
+def test_plural_event_words_are_known() -> None:
+    assert concepts("Which firms made acquisitions?") == {"acquisition"}
+    assert concepts("plant closures") == {"closure"}

@@ -148,7 +148,8 @@ def bench_bm25(name: str, location: Path | str, work: Path, chunks: int) -> dict
     n = index.build(state.all_chunks(), state.generation(), seq=state.lexlog_max(), instance=state.instance)
     seconds = time.perf_counter() - t0
     state.close()
-    return {"backend": name, "chunks": n, "chunk_chars": round(float(chars or 0)), "fill_s": round(filled, 1),
+    bm25_bytes = sum(f.stat().st_size for f in index.folder.rglob("*") if f.is_file())
+    return {"backend": name, "chunks": n, "bm25_mb": round(bm25_bytes / 1e6, 1), "chunk_chars": round(float(chars or 0)), "fill_s": round(filled, 1),
             "database_mb": round(size / 1e6, 1), "bytes_per_chunk": round(size / max(1, n)),
             "build_s": round(seconds, 1), "chunks_per_s": round(n / seconds)}
 

@@ -210,6 +210,11 @@ class Database:
 
     def migrate(self) -> None:
         """Apply the migrations this database has not had yet, in one transaction."""
+        try:  # the usual case, read without taking the write lock
+            if self.schema_version() >= SCHEMA_VERSION:
+                return
+        except Exception:  # noqa: BLE001 - no schema_version table yet (a new or pre-versioning database)
+            pass
         with self.tx() as con:
             self.lock_in(con, "newsbot-migrations")
             con.execute(

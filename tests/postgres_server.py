@@ -66,7 +66,11 @@ def postgres_server() -> Iterator[PostgresServer]:
     root = Path(tempfile.mkdtemp(prefix="newsbot-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL will not run as root
-        pw = pwd.getpwnam("postgres")
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            raise FileNotFoundError("running as root needs the postgres system user (Debian's postgresql package "
+                                    "creates it: apt-get install -y postgresql)") from None
         os.chown(root, pw.pw_uid, pw.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data, log = root / "data", root / "server.log"

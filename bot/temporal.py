@@ -119,7 +119,13 @@ def spans_articles(question: str) -> bool:
 
 def can_change(question: str) -> bool:
     """True when a question asks for something that can change over time (a holder, price, forecast ...)."""
-    return bool(_CHANGEABLE.search(question) or (_PRESENT.search(question) and _HOLDER_OR_FIGURE.search(question)))
+    # Only the sentence that asks counts: "Liz Truss became prime minister. Who does she replace?" asks
+    # about an event, whatever its preamble names.
+    asked = [x for x in re.split(r"(?<=[.!?])\s+", question.strip()) if x.strip()][-1:] or [question]
+    # and what it asks for is near its question word: "Who runs ...", "What does a bag of X cost?", not a
+    # word far along it ("... charged with stealing millions of dollars worth of what product?").
+    lead = re.match(r"^\W*(?:who|whom|whose|what|which|where|when|how(?:\s+\w+)?)\b(.{0,50})", asked[0], re.IGNORECASE)
+    return bool(lead and _CHANGEABLE.search(lead.group(0)))
 
 
 def day(published: str | None) -> dt.date | None:
@@ -149,7 +155,7 @@ def resolve_relative(sentence: str, published: str | None) -> list[tuple[str, dt
     "this year" the publish date's year. Precision is 'day', 'week', 'month' or 'year'.
     """
     base = day(published)
-    if base is None or len((published or "").split("-")) < 3:
+    if base is None or len((published or "").split("-")) < 3:  # a month or a year: no day to count from
         return []
     future = re.search(r"\b(?:will|to be|is due|are due|next)\b", sentence, re.IGNORECASE) is not None
     out: list[tuple[str, dt.date, str]] = []
@@ -215,10 +221,15 @@ def values(sentence: str, question: str, kind: str) -> dict[str, frozenset[str]]
     q_numbers = {a.token for a in amounts(question)}
     q_words = {w.lower() for w in re.findall(r"\w+", question)}
     by_unit: dict[str, set[str]] = {}
-    for a in amounts(_YEAR.sub(" ", sentence)):
+    text = _YEAR.sub("    ", sentence)  # same length: amounts' offsets stay the sentence's
+    for a in amounts(text):
         if a.token in q_numbers:
             continue
-        by_unit.setdefault(f"num:{a.unit}", set()).add(a.token)
+        # A bare number is a count of what follows it: "63 hot dogs" and "12 titles" are not two
+        # values of one thing; "41 new stores" and "14 new stores" are.
+        after = re.match(r"\W*([A-Za-z]+)", text[a.end:])
+        unit = a.unit or (after.group(1).lower().rstrip("s") if after else "")
+        by_unit.setdefault(f"num:{unit}", set()).add(a.token)
     years = {y for y in _YEAR.findall(sentence) if y not in question}
     if years:
         by_unit["year"] = years

@@ -281,8 +281,7 @@ def test_an_llm_answerer_condenses_follow_ups_through_the_model(
     second = pipeline.ask("What would they buy?", conversation=conv)
     condense_request = fake.requests[1].body["messages"]
     assert condense_request[0] == {"role": "system", "content": CONDENSE_SYSTEM}
-    assert ("Q: Who is Xiaomi in talks with?\nA: As of August 2022, Xiaomi is in talks with Beijing Automotive Group."
-            in condense_request[1]["content"])
+    assert "Q: Who is Xiaomi in talks with?\nA: Xiaomi is in talks with Beijing Automotive Group." in condense_request[1]["content"]
     assert "Follow-up question: What would they buy?" in condense_request[1]["content"]
     assert second.standalone_query == "What would Xiaomi buy from Beijing Automotive Group?"
     answer_request = fake.requests[2].body["messages"][1]["content"]

@@ -80,6 +80,12 @@ _RELATIVE = re.compile(
     r"|\b(\d+|a|one|two|three|four|five|six|seven)\s+(day|week|month|year)s?\s+ago\b",
     re.IGNORECASE,
 )
+# A calendar date right after a weekday: ", September 5", " 5 September", " (Sept. 5)".
+_EXPLICIT_DAY = re.compile(
+    r",?\s*\(?\s*(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b)",
+    re.IGNORECASE,
+)
 _SMALL = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]")
@@ -161,6 +167,8 @@ def resolve_relative(sentence: str, published: str | None) -> list[tuple[str, dt
     out: list[tuple[str, dt.date, str]] = []
     for m in _RELATIVE.finditer(sentence):
         phrase = m.group(0)
+        if m.group(1) and _EXPLICIT_DAY.match(sentence, m.end()):
+            continue  # "on Monday, September 5": the sentence gives the date itself
         if m.group(1):
             target = _WEEKDAYS.index(m.group(1).lower())
             delta = (base.weekday() - target) % 7

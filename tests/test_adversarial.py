@@ -24,6 +24,11 @@ from bot.settings import Settings
 ADVERSARIAL = Path(__file__).resolve().parent / "adversarial"
 _MARKER = re.compile(r"\[(\d+)\]")
 _FOOTNOTE = re.compile(r"\s*\[\d+\]")
+_FRAMING = set(
+    "as of earlier on sources disagree says one outlet articles name each counting per article oldest first "
+    "st nd rd th january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow tonight".split()
+)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +68,20 @@ def assert_only_quotes(answer: Answer) -> None:
         # text can neither cut a quote in two nor attach it to another source.
         passage = passages[cited.chunk_id]
         sentences = {_FOOTNOTE.sub("", passage[s:e]).strip() for s, e in split_sentences(passage)}
-        assert text in sentences, f"answer piece is not a sentence of citation [{n}]: {text!r}"
+        if text in sentences:
+            continue
+        # A news-aware answer frames its quote in the answerer's own words ("As of 25 August 2022, ...",
+        # "Earlier, on ...:", "Sources disagree: <outlet> (<date>) says ...", list heads, a resolved
+        # weekday "(Monday: 22 August 2022)"): the quote is still one whole sentence of the cited
+        # passage (its first letter may be lower-cased, its full stop dropped), and every other word
+        # is framing or the cited article's own outlet.
+        quoted = [q for q in sentences if q.rstrip(".").lower() in text.lower()]
+        assert quoted, f"answer piece quotes no whole sentence of citation [{n}]: {text!r}"
+        q = max(quoted, key=len).rstrip(".").lower()
+        rest = text.lower().replace(q, " ", 1)
+        allowed = _FRAMING | set(re.findall(r"[^\W\d_]+", (cited.source or "").lower()))
+        extra = [w for w in re.findall(r"[^\W\d_]+", rest) if w not in allowed]
+        assert not extra, f"answer piece [{n}] says {extra} besides its quote: {text!r}"
 
 
 INJECTION_QUESTIONS = [

@@ -51,6 +51,8 @@ STOPWORDS = frozenset(
     many one""".split()
 )
 _FOOTNOTE = re.compile(r"\s*\[\d+\]")  # an article's own [n] marks: never shown where they would read as citations
+NEWS_EXTRA_WORDS = 15  # words an earlier figure may add past the answer's budget
+
 _QWORDS = frozenset("what which who whom whose when where why how name named kind type".split())
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -391,8 +393,16 @@ class ExtractiveAnswerer:
         if earlier:
             e = earlier[0]
             ep = hits[e.hit_index].passage
-            text += f" Earlier, on {format_day(day(ep.published), ep.published)}: {_clean(e.text)} [2]"
-            chosen.append(e)
+            mention = f" Earlier, on {format_day(day(ep.published), ep.published)}: {_clean(e.text)} [2]"
+            # The answer keeps to its word budget, the earlier value the first thing left out; a
+            # differing figure is far more often the same thing revised than a differing name, so an
+            # earlier figure may take a few words more.
+            budget = self.max_words + (0 if kind == "name" else NEWS_EXTRA_WORDS)
+            if len((text + mention).split()) <= budget:
+                text += mention
+                chosen.append(e)
+        if len(chosen) == 1 and primary is best:
+            return None
         reply = self._cite(chosen, hits, text)
         reply.temporal = "newest"
         return reply

@@ -50,6 +50,9 @@ def test_relative_dates_are_read_against_the_publish_date() -> None:
     assert resolve_relative("The council will meet on Friday.", "2025-06-16")[0][1] == dt.date(2025, 6, 20)
     assert resolve_relative("Sales rose this year.", "2025-06-16")[0][1:] == (dt.date(2025, 1, 1), "year")
     assert resolve_relative("The festival opened on Saturday.", "2025-06") == []  # no day to count from
+    # A weekday that comes with its calendar date is not counted from the publish date.
+    assert resolve_relative("The port will reopen on Monday, September 5, after repairs.", "2022-08-22") == []
+    assert resolve_relative("It opened on Saturday (June 14) downtown.", "2025-06-16") == []
 
 
 def test_values_conflict_by_amount_year_or_name() -> None:
@@ -79,6 +82,26 @@ def test_the_newest_value_wins_and_the_earlier_is_mentioned() -> None:
     assert reply.text.startswith("As of 2 August 2023, Fenwick Air raised 50 million dollars")
     assert "Earlier, on 1 August 2023: Fenwick Air raised 15 million dollars" in reply.text
     assert [c.published for c in reply.citations] == ["2023-08-02", "2023-08-01"]
+
+
+def test_an_earlier_mention_keeps_to_the_answer_word_budget() -> None:
+    # The same two copies, but long: an earlier figure may take a few words past the budget, an
+    # earlier name (far less often the same thing revised) none.
+    tail = " in a round led by Greyfen Capital, the company said in a statement on its website"
+    old = _hit("old", f"Fenwick Air raised 15 million dollars{tail}.", "2023-08-01", score=0.2)
+    new = _hit("new", f"Fenwick Air raised 50 million dollars{tail}.", "2023-08-02")
+    question = "How much did Fenwick Air raise?"
+    figure = ExtractiveAnswerer(max_words=45).answer(question, [old, new])
+    assert "Earlier, on 1 August 2023" in figure.text and len(figure.citations) == 2
+    assert len(figure.text.split()) > 45
+    assert "Earlier" not in ExtractiveAnswerer(max_words=30).answer(question, [old, new]).text
+    a = _hit("a", "Pellas Energy won the licence to develop the Dunmore gas field in a ministry auction, the ministry said.", "2025-03-18")
+    b = _hit("b", "The licence to develop the Dunmore gas field was transferred to Corvane Resources after "
+                  "Pellas Energy withdrew from the project, the ministry said.", "2025-08-26")
+    who = "Which company holds the licence to develop the Dunmore gas field?"
+    assert "Earlier" in ExtractiveAnswerer(max_words=60).answer(who, [a, b]).text
+    short = ExtractiveAnswerer(max_words=40).answer(who, [a, b])
+    assert "Earlier" not in short.text and "Corvane Resources" in short.text
 
 
 def test_a_later_holder_replaces_the_earlier_one() -> None:

@@ -176,10 +176,14 @@ class Indexer:
             state_ids = set(self.state.all_chunk_ids())
             # On a server collection that other data dirs may share, unknown chunks may be theirs.
             stale = set() if self.store.shared else store_ids - state_ids
+            stale_docs = {c.rsplit(":", 1)[0] for c in stale}
             if stale:
                 log.info("deleting %d chunks of %s that the index no longer holds", len(stale), name)
-                self.store.delete_docs(sorted({c.rsplit(":", 1)[0] for c in stale}))
-            missing = sorted({c.rsplit(":", 1)[0] for c in state_ids - store_ids})
+                self.store.delete_docs(sorted(stale_docs))
+            # Deleting a stale chunk deletes its whole document's vectors: a document the state still
+            # holds is embedded again with the missing ones.
+            state_docs = {c.rsplit(":", 1)[0] for c in state_ids}
+            missing = sorted({c.rsplit(":", 1)[0] for c in state_ids - store_ids} | (stale_docs & state_docs))
             if missing:
                 log.info("embedding %d documents into %s (the embedder changed or the store lost them)",
                          len(missing), name)

@@ -443,6 +443,26 @@ def test_a_lost_vector_store_is_refilled_by_the_next_sync(settings: Settings, co
     assert_consistent(again)
 
 
+def test_a_stray_vector_of_a_done_document_is_removed_and_the_document_kept(settings: Settings, corpus: Path) -> None:
+    # When the sync re-checks the collection (here: the embedder was changed and changed back), a
+    # vector the state does not know under a document it does ("<doc>:99") is deleted, and the
+    # document's own chunks, deleted with it, are embedded again.
+    import numpy as np
+
+    first = Pipeline(settings, embedder=HashEmbedder())
+    first.ingest([corpus])
+    chunks = set(first.state.all_chunk_ids())
+    doc = sorted(chunks)[0].rsplit(":", 1)[0]
+    stray = f"{doc}:99"
+    first.store.add([stray], np.ones((1, HashEmbedder().dim), dtype=np.float32), ["stray"], [{"doc_id": doc}])
+    assert stray in set(first.store.all_ids())
+    with first.state.tx() as con:
+        first.state.set_meta(con, "collection", "another-embedder")
+    assert first.ingest([corpus]).unchanged == 3
+    assert set(first.store.all_ids()) == chunks
+    assert_consistent(first)
+
+
 def test_articles_given_directly_are_normalised(pipeline: Pipeline) -> None:
     # Datasets and live sources hand Articles to the sync without a reader: same normalisation.
     text = "Nordbahn ordered forty trains from Vor\u00adhaus\u200bwerke on Tuesday, the company said."

@@ -35,6 +35,7 @@ from bot.temporal import (
     event_day,
     event_verb,
     format_day,
+    habitual,
     negated,
     question_form,
     values,
@@ -300,7 +301,7 @@ class ExtractiveAnswerer:
         )
         if not supported:
             return Reply(ABSTAIN_TEXT, True)
-        news = self._news(own, best, candidates, hits)
+        news = None if habitual(own) else self._news(own, best, candidates, hits)
         if news is not None:
             return news
         chosen = [best]

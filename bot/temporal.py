@@ -123,8 +123,24 @@ def spans_articles(question: str) -> bool:
     return question_form(question) != "value"
 
 
+# A habitual fact: "Which holiday takes place on the third Monday of February every year?"
+_HABITUAL = re.compile(
+    r"\b(?:every|each)\s+(?:year|month|week|day|spring|summer|autumn|fall|winter|season|time)\b"
+    r"|\b(?:annually|usually|traditionally|customarily|always|by tradition)\b",
+    re.IGNORECASE,
+)
+
+
+def habitual(question: str) -> bool:
+    """True when a question asks about something that recurs or always holds ("every year",
+    "traditionally"): no value of it is newer than another, so no newest-wins and no "As of"."""
+    return _HABITUAL.search(question) is not None
+
+
 def can_change(question: str) -> bool:
     """True when a question asks for something that can change over time (a holder, price, forecast ...)."""
+    if habitual(question):
+        return False
     # Only the sentence that asks counts: "Liz Truss became prime minister. Who does she replace?" asks
     # about an event, whatever its preamble names.
     asked = [x for x in re.split(r"(?<=[.!?])\s+", question.strip()) if x.strip()][-1:] or [question]

@@ -104,6 +104,19 @@ def test_an_earlier_mention_keeps_to_the_answer_word_budget() -> None:
     assert "Earlier" not in short.text and "Corvane Resources" in short.text
 
 
+def test_a_habitual_fact_has_no_newest_value() -> None:
+    # Two names of one yearly holiday, years apart: not a value that changed, and not dated.
+    hits = [_hit("a", "Presidents Day is celebrated on the third Monday of February every year.", "2024-02-18", score=0.2),
+            _hit("b", "Washington's Birthday is celebrated on the third Monday of February every year.", "2024-10-12")]
+    question = "Which US holiday is celebrated on the third Monday of February every year?"
+    assert not can_change(question)
+    reply = ExtractiveAnswerer().answer(question, hits)
+    assert reply.temporal is None and not reply.text.startswith("As of") and "Earlier" not in reply.text
+    assert reply.text.startswith("Presidents Day")
+    # The same passages asked without "every year" are read as a value that changed.
+    assert ExtractiveAnswerer().answer("Which US holiday is celebrated on the third Monday of February?", hits).temporal == "newest"
+
+
 def test_a_later_holder_replaces_the_earlier_one() -> None:
     hits = [_hit("a", "Pellas Energy won the licence to develop the Dunmore gas field, the ministry said.", "2025-03-18"),
             _hit("b", "The licence to develop the Dunmore gas field was transferred to Corvane Resources after "

@@ -57,17 +57,7 @@ _CHANGEABLE = re.compile(
     r"estimate\w*|projection|stage)\b",
     re.IGNORECASE,
 )
-# The question's own verb is in the present or future ("Who runs ...", "How many ... will ..."), not a
-# subordinate clause's ("Which school announced it will ...").
-_PRESENT = re.compile(
-    r"^\W*(?:who|what|which|where|how)\b(?:\s+(?!(?:it|they|he|she|we|that)\b)(?![\w'’-]+ed\b)[\w'’-]+){0,3}?"
-    r"\s+(?:is|are|does|do|will|has|have)\b"
-    r"|\b(?:currently|now|latest|still)\b",
-    re.IGNORECASE,
-)
 # A later article that says it corrects or revises an earlier report is a new version, not a rival.
-# A present-tense question whose answer is a holder or a figure: "Who is ...", "How many ... will ...".
-_HOLDER_OR_FIGURE = re.compile(r"^\W*(?:who|whom|which|how\s+(?:many|much|big|large|high|fast))\b", re.IGNORECASE)
 _CORRECTS = re.compile(
     r"\b(?:correct(?:ion|ed|s)|misstat\w*|revis\w*|clarif\w*|amend\w*|not the figure|earlier version|"
     r"previously reported|had reported)\b",
@@ -81,9 +71,9 @@ _RELATIVE = re.compile(
     re.IGNORECASE,
 )
 # A calendar date right after a weekday: ", September 5", " 5 September", " (Sept. 5)".
+_MONTH_WORD = "(?:" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?"  # "Sept.", "September"
 _EXPLICIT_DAY = re.compile(
-    r",?\s*\(?\s*(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b)",
+    rf",?\s*\(?\s*(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_WORD}|{_MONTH_WORD}\s+\d{{1,2}}\b)",
     re.IGNORECASE,
 )
 _SMALL = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}

@@ -470,7 +470,7 @@ class ExtractiveAnswerer:
         citations = []
         for n, c in enumerate(chosen, start=1):
             p = hits[c.hit_index].passage
-            citations.append(Citation(n, p.article_id, p.title, p.source, p.published, p.url, p.path, c.text, p.chunk_id))
+            citations.append(Citation.of(n, p, c.text))
         return Reply(text, False, citations)
 
     def _candidates(
@@ -598,7 +598,7 @@ class ExtractiveAnswerer:
             cands = sorted(quotes[hit_index], key=lambda c: c.start)
             quote = p.text[cands[0].start - p.start : cands[-1].end - p.start] if len(cands) > 1 else cands[0].text
             citations.append(
-                Citation(n, p.article_id, p.title, p.source, p.published, p.url, p.path, quote, p.chunk_id)
+                Citation.of(n, p, quote)
             )
         return Reply(" ".join(parts), False, citations)
 

@@ -175,10 +175,7 @@ class GenerativeAnswerer:
             for n, new in sorted(numbers.items(), key=lambda item: item[1]):
                 p = passages[n - 1]
                 start, end, _ = quotes[n]
-                citations.append(
-                    Citation(new, p.article_id, p.title, p.source, p.published, p.url, p.path,
-                             p.text[start:end], p.chunk_id)
-                )
+                citations.append(Citation.of(new, p, p.text[start:end]))
             reply = Reply(" ".join(parts), False, citations, session.report())
             if structured and plan is not None:
                 if follows(plan, reply):

@@ -165,6 +165,12 @@ class Citation:
     quote: str
     chunk_id: str = ""
 
+    @classmethod
+    def of(cls, n: int, passage: Passage, quote: str) -> Citation:
+        """Citation number n quoting `quote` from `passage`, with the passage's article metadata."""
+        p = passage
+        return cls(n, p.article_id, p.title, p.source, p.published, p.url, p.path, quote, p.chunk_id)
+
     def to_json(self) -> dict[str, Any]:
         """The citation as in `newsbot ask --json`."""
         return {

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.check import CheckConfig, ClaimChecker, Verdict
 from bot.errors import ConfigError
-from bot.prompting import Message, build_messages, inert
+from bot.prompting import Message, build_messages, group_by_article, inert
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
 from bot.temporal import LIST_K, can_change, day, format_day, question_form
 
@@ -43,8 +43,10 @@ class ChatBackend(Protocol):
 
     name: str
 
-    def complete(self, messages: Sequence[Message], *, stream: bool = False) -> Iterator[str]:
-        """Generate the assistant's reply to `messages`."""
+    def complete(
+        self, messages: Sequence[Message], *, stream: bool = False, usage: dict[str, float] | None = None
+    ) -> Iterator[str]:
+        """Generate the assistant's reply to `messages`; fill `usage` (token counts, ms) where the model reports them."""
         ...
 
 
@@ -129,6 +131,8 @@ class GenerativeAnswerer:
             box.append(Reply(ABSTAIN_TEXT, True, [], None))
             yield ABSTAIN_TEXT
             return
+        ranked = hits
+        hits = group_by_article(hits)  # the prompt names each article once (see format_passages)
         passages = [h.passage for h in hits]
         session = self.checker.session(passages, question)
         numbers: dict[int, int] = {}
@@ -140,9 +144,10 @@ class GenerativeAnswerer:
         # one shapes the answer (newest with the earlier, a disagreement, a list, a timeline), the
         # model's checked answer must do what it does (cite those passages, say the sources disagree),
         # or the extractive answer is given; so such an answer is sent whole, not sentence by sentence.
-        plan = self.fallback.answer(question, hits) if self.fallback is not None and not avoid else None
+        plan = self.fallback.answer(question, ranked) if self.fallback is not None and not avoid else None
         structured = plan is not None and not plan.abstained and plan.temporal in _STRUCTURED
         dated = not structured and not avoid and can_change(own)
+        conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None
         focus = 1 if self.focus and question_form(own) != "value" else self.focus
 
         def accept(verdicts: list[Verdict]) -> Iterator[str]:
@@ -166,9 +171,15 @@ class GenerativeAnswerer:
                     yield text if not parts else f" {text}"
                 parts.append(text)
 
-        for piece in self.backend.complete(build_messages(question, hits, avoid, focus), stream=True):
+        usage: dict[str, float] = {}
+        messages = build_messages(question, hits, avoid, focus, conflict)
+        for piece in self.backend.complete(messages, stream=True, usage=usage):
             yield from accept(session.feed(piece))
         yield from accept(session.finish())
+
+        def checked(fallback: bool = False) -> dict[str, Any]:
+            """The check's report, with the model's token counts and times (`usage`) where it gave them."""
+            return {**session.report(fallback), "model": usage} if usage else session.report(fallback)
 
         if parts:
             citations = []
@@ -176,12 +187,12 @@ class GenerativeAnswerer:
                 p = passages[n - 1]
                 start, end, _ = quotes[n]
                 citations.append(Citation.of(new, p, p.text[start:end]))
-            reply = Reply(" ".join(parts), False, citations, session.report())
+            reply = Reply(" ".join(parts), False, citations, checked())
             if structured and plan is not None:
                 if follows(plan, reply):
                     reply.temporal = plan.temporal
                 else:
-                    report = session.report(fallback=True)
+                    report = checked(fallback=True)
                     report["temporal_fallback"] = plan.temporal
                     reply = Reply(inert(plan.text), False, plan.citations, report, plan.temporal)
                 yield reply.text
@@ -191,20 +202,21 @@ class GenerativeAnswerer:
             return
         if plan is not None and (self.fallback_on_abstain or not session.model_abstained):
             text = inert(plan.text)
-            box.append(Reply(text, plan.abstained, plan.citations, session.report(fallback=True), plan.temporal))
+            box.append(Reply(text, plan.abstained, plan.citations, checked(fallback=True), plan.temporal))
             yield text
             return
         if self.fallback is not None and (self.fallback_on_abstain or not session.model_abstained):
-            reply = self.fallback.answer(question, hits, avoid) if avoid else self.fallback.answer(question, hits)
+            reply = self.fallback.answer(question, ranked, avoid) if avoid else self.fallback.answer(question, ranked)
             text = inert(reply.text)  # quotes of outside text: no working mention or disguised link
-            box.append(Reply(text, reply.abstained, reply.citations, session.report(fallback=True), reply.temporal))
+            box.append(Reply(text, reply.abstained, reply.citations, checked(fallback=True), reply.temporal))
             yield text
             return
-        box.append(Reply(ABSTAIN_TEXT, True, [], session.report()))
+        box.append(Reply(ABSTAIN_TEXT, True, [], checked()))
         yield ABSTAIN_TEXT
 
 
 _STRUCTURED = ("newest", "disagreement", "list", "timeline")
+_CONFLICTS = ("newest", "disagreement")  # the rules the prompt states only when the passages show them
 _SAYS_DISAGREE = re.compile(r"\b(?:disagree\w*|conflict\w*|contradict\w*|differ(?:s|ent)?)\b", re.IGNORECASE)
 
 

@@ -105,14 +105,22 @@ class ChatModelBackend:
             except Exception as exc:  # noqa: BLE001 - a bad provider or model name, a missing key
                 raise ConfigError(f"NEWSBOT_LLM={self.name} could not be set up: {one_line(str(exc), 200)}") from exc
 
-    def complete(self, messages: Sequence[dict[str, str]], *, stream: bool = False) -> Iterator[str]:
-        """Send the messages; yield the reply's text as it streams in (or whole)."""
+    def complete(
+        self, messages: Sequence[dict[str, str]], *, stream: bool = False, usage: dict[str, float] | None = None
+    ) -> Iterator[str]:
+        """Send the messages; yield the reply's text as it streams in (or whole).
+
+        `usage`, when given, gets prompt_tokens and generated_tokens where the provider reports them.
+        """
         self.warm_up()
         try:
             if not stream:
-                yield _text(self._chat.invoke(list(messages)))
+                message = self._chat.invoke(list(messages))
+                _count(message, usage)
+                yield _text(message)
                 return
             for chunk in self._chat.stream(list(messages)):
+                _count(chunk, usage)
                 piece = _text(chunk)
                 if piece:
                     yield piece
@@ -146,3 +154,12 @@ def _text(message: Any) -> str:
     if isinstance(content, str):
         return content
     return "".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
+
+
+def _count(message: Any, usage: dict[str, float] | None) -> None:
+    """Add a message's (or a streamed chunk's) token counts to `usage`, when the provider sent them."""
+    meta = getattr(message, "usage_metadata", None)
+    if usage is None or not meta:
+        return
+    usage["prompt_tokens"] = usage.get("prompt_tokens", 0) + int(meta.get("input_tokens") or 0)
+    usage["generated_tokens"] = usage.get("generated_tokens", 0) + int(meta.get("output_tokens") or 0)

@@ -208,11 +208,22 @@ class LlamaCppBackend:
             except (ValueError, RuntimeError) as exc:
                 raise AnswerError(f"could not load the local model {path}: {exc}") from exc
 
-    def complete(self, messages: Sequence[dict[str, str]], *, stream: bool = False) -> Iterator[str]:
-        """Generate the reply to `messages`, in pieces as they are decoded when `stream` is true."""
+    def complete(
+        self, messages: Sequence[dict[str, str]], *, stream: bool = False, usage: dict[str, float] | None = None
+    ) -> Iterator[str]:
+        """Generate the reply to `messages`, in pieces as they are decoded when `stream` is true.
+
+        `usage`, when given, is filled once the reply is complete with llama.cpp's own counters for
+        this call: prompt_tokens (those read, not those reused from the previous prompt's cached
+        prefix), prompt_ms, generated_tokens, generation_ms.
+        """
         self.warm_up()
         with self._run_lock:
             try:
+                import llama_cpp
+
+                ctx = self._llama._ctx.ctx
+                llama_cpp.llama_perf_context_reset(ctx)
                 result = self._llama.create_chat_completion(
                     messages=list(messages),
                     max_tokens=self.max_tokens,
@@ -221,11 +232,15 @@ class LlamaCppBackend:
                 )
                 if not stream:
                     yield result["choices"][0]["message"]["content"] or ""
-                    return
-                for chunk in result:
-                    piece = chunk["choices"][0].get("delta", {}).get("content")
-                    if piece:
-                        yield piece
+                else:
+                    for chunk in result:
+                        piece = chunk["choices"][0].get("delta", {}).get("content")
+                        if piece:
+                            yield piece
+                if usage is not None:
+                    perf = llama_cpp.llama_perf_context(ctx)
+                    usage.update(prompt_tokens=perf.n_p_eval, prompt_ms=round(perf.t_p_eval_ms, 1),
+                                 generated_tokens=perf.n_eval, generation_ms=round(perf.t_eval_ms, 1))
             except (ValueError, RuntimeError) as exc:
                 # e.g. the prompt does not fit n_ctx
                 raise AnswerError(f"the local model failed: {exc}") from exc

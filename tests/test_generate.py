@@ -363,12 +363,44 @@ def test_the_prompt_gives_dates_outlets_and_the_news_rules_a_question_needs() ->
     festival = [_news("f", "The Fjordane Festival opened on Saturday with a concert.", "2025-06-16", "Velmora Ledger")]
     user = build_messages("When did the Fjordane Festival open?", festival)[1]["content"]
     assert "| Outlet: Velmora Ledger | Date: 2025-06-16 | Relative dates: Saturday: 14 June 2025" in user
-    assert "Sources disagree:" in user and "newest" in user
+    # One passage shows no change and no disagreement: the model is not told how to give them.
+    assert "Sources disagree" not in user and "newest" not in user
+    how_many = "How many workers joined the strike at Halvern Mining?"
+    assert "say 'Sources disagree:'" in build_messages(how_many, STRIKE, conflict="disagreement")[1]["content"]
+    raised = build_messages("How much did Fenwick Air raise?", FENWICK, conflict="newest")[1]["content"]
+    assert "give the newest value and mention the earlier" in raised and "Sources disagree" not in raised
     user = build_messages("Which companies announced job cuts?", FENWICK)[1]["content"]
     assert "one line per passage" in user and "Sources disagree" not in user
     assert "how many items" in build_messages("How many companies announced layoffs?", FENWICK)[1]["content"]
     assert "oldest first" in build_messages("How has Fenwick Air changed?", FENWICK)[1]["content"]
-    assert "As of <date" in build_messages("Who runs Fenwick Air?", FENWICK)[1]["content"]
+    # "As of <date>" is put in front of the checked answer by the answerer, not asked of the model.
+    assert "As of" not in build_messages("Who runs Fenwick Air?", FENWICK)[1]["content"]
+
+
+def test_the_fixed_rules_are_one_system_prompt_shared_by_every_question() -> None:
+    from bot.prompting import NOT_FOUND, SYSTEM_PROMPT, build_messages
+
+    # llama.cpp reuses the previous prompt's matching prefix: the rules come first and never vary, so a
+    # warm local model reads them once; only the passages and the question are new each time.
+    first = build_messages("Who runs Fenwick Air?", FENWICK)
+    second = build_messages("How many workers joined the strike at Halvern Mining?", STRIKE, conflict="disagreement")
+    assert first[0] == second[0] == {"role": "system", "content": SYSTEM_PROMPT}
+    assert NOT_FOUND in SYSTEM_PROMPT and NOT_FOUND not in first[1]["content"]
+
+
+def test_an_articles_passages_are_grouped_and_its_title_given_once() -> None:
+    from bot.prompting import build_messages, group_by_article
+
+    a1 = _news("a", "Halvern Mining said output rose. The mine employs 900 people.", "2025-09-20", "Wire")
+    b1 = _news("b", "Fenwick Air opened a route to Oslo.", "2025-09-21", "Post")
+    a2 = Hit(Passage("c-a2", "a", "The mine employs 900 people. It opened in 1962.", "https://example.test/a",
+                     "a story", "Wire", "2025-09-20", "https://example.test/a"), 0.4)
+    grouped = group_by_article([a1, b1, a2])
+    assert [h.passage.chunk_id for h in grouped] == ["c-a", "c-a2", "c-b"]
+    user = build_messages("How many people does the Halvern mine employ?", grouped, focus=2)[1]["content"]
+    assert user.count("Title: a story") == 1 and "[2] (same article)" in user and "[3] Title: b story" in user
+    # Overlapping chunks repeat sentences: with focus, a sentence already shown is not shown again.
+    assert user.count("The mine employs 900 people.") == 1 and "It opened in 1962." in user
 
 
 def test_a_model_answer_that_quotes_the_older_version_gives_way_to_the_newest(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:

@@ -112,6 +112,19 @@ def test_a_grounded_answer_cites_the_passage_that_holds_it(
     holder = next(p for p in passages if fact in p.text)
     assert holder.chunk_id in {c.chunk_id for c in reply.citations}
     assert reply.check is not None and reply.check["kept"] >= 1 and reply.check["fallback"] is False
+    # llama.cpp's counters for the call: the prompt tokens read (a cached prefix is not read again) and
+    # the tokens generated, with their times; the evaluation report's speed table sums them.
+    model = reply.check["model"]
+    assert model["prompt_tokens"] > 0 and model["generated_tokens"] > 0
+    assert model["prompt_ms"] > 0 and model["generation_ms"] > 0
+
+
+def test_the_same_prompt_again_is_read_from_the_cache(local: GenerativeAnswerer) -> None:
+    question = "Which Reserve Bank raised its cash rate, and by how much?"
+    first = local.answer(question, hits(RBA, EMMY))
+    again = local.answer(question, hits(RBA, EMMY))
+    assert first.check is not None and again.check is not None
+    assert first.check["model"]["prompt_tokens"] > 50 and again.check["model"]["prompt_tokens"] < 10
 
 
 def test_it_abstains_when_the_passages_do_not_hold_the_answer(local: GenerativeAnswerer) -> None:

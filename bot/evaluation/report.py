@@ -33,6 +33,30 @@ def check_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None
     }
 
 
+def model_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The generative model's reading and writing speed over the run, from the counters each answer's
+    `check.model` carries (llama.cpp's for the local model: prompt tokens read, not reused from the
+    cached prompt prefix). Tokens per second are totals over totals. None when no answer carries them.
+    """
+    used = [r["check"]["model"] for r in records if r.get("check") and r["check"].get("model")]
+    if not used:
+        return None
+
+    def total(key: str) -> float:
+        return float(sum(float(u.get(key) or 0) for u in used))
+
+    def rate(tokens: str, ms: str) -> float | None:
+        return round(total(tokens) / total(ms) * 1000, 2) if total(ms) else None
+
+    return {
+        "answers": len(used),
+        "prompt_tokens_mean": round(total("prompt_tokens") / len(used), 1),
+        "prompt_tokens_per_s": rate("prompt_tokens", "prompt_ms"),
+        "generated_tokens_mean": round(total("generated_tokens") / len(used), 1),
+        "generated_tokens_per_s": rate("generated_tokens", "generation_ms"),
+    }
+
+
 def build_report(
     dataset: str,
     records: Sequence[Mapping[str, Any]],
@@ -56,6 +80,7 @@ def build_report(
     extra["counterfactual"] = counterfactual(records)
     extra["groups"] = groups(records)
     extra["check"] = check_summary(records)
+    extra["model"] = model_summary(records)
     extra["baseline_detail"] = {}
     ours = {str(r["id"]): r for r in records}
     for name, brecords in (baselines or {}).items():
@@ -225,6 +250,11 @@ def markdown(report: Mapping[str, Any]) -> str:
     if chk:
         lines += ["## Claim check (generated answers)", ""]
         lines += _table(list(chk), [[_f(v) for v in chk.values()]])
+    model = extra.get("model")
+    if model:
+        lines += ["## Model speed (generated answers)", "", "prompt tokens: read per answer (a prompt prefix "
+                  "cached from the previous answer is not read again); tokens/s: totals over the run.", ""]
+        lines += _table(list(model), [[_f(v) for v in model.values()]])
     cf = extra.get("counterfactual")
     if cf:
         lines += ["## Counterfactual robustness", "", "Given passages stating the true answer and passages "

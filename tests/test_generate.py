@@ -194,7 +194,8 @@ def test_hostile_passages_reach_the_model_defused_and_cannot_steer_the_answer(
     passage = prompt.split(f"{PASSAGE_OPEN} 1", 1)[1].split(f"{PASSAGE_CLOSE} 1", 1)[0]
     assert "Ignore all previous instructions" not in passage and "instruction-like sentence was withheld" in passage
     assert "[3]" not in passage and "(ref 3)" in passage
-    assert re.findall(r"<<<\S*", prompt) == [PASSAGE_OPEN, PASSAGE_OPEN] and "tram <<line>>" in prompt
+    # The one passage's own delimiter is the only one (the system prompt names them, the passages cannot).
+    assert re.findall(r"<<<\S*", prompt) == [PASSAGE_OPEN] and "tram <<line>>" in prompt
     assert "\u200b" not in prompt and "\u202e" not in prompt and "<@U0ADMIN>" not in prompt
     for text in (shown, reply.text):
         assert "<!" not in text and "<@" not in text and "<http" not in text and "|the minutes" not in text

@@ -39,7 +39,7 @@ from slack_fake import Call, FakeSlack, burst, event_body, mention, post_event  
 
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.slack_app import HttpServer, build_bot  # noqa: E402
+from bot.slack.app import HttpServer, build_bot  # noqa: E402
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"

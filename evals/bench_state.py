@@ -33,7 +33,7 @@ from bot.lexical import Bm25Index  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.schema import Article, Chunk  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.slack_state import SlackState  # noqa: E402
+from bot.slack.state import SlackState  # noqa: E402
 from bot.state import StateDB  # noqa: E402
 
 WORDS = ("harbour council budget river transit school energy market police court museum farm storm bridge "

@@ -156,7 +156,7 @@ def test_scripts_and_hidden_html_never_reach_the_index(pipeline: Pipeline) -> No
 
 
 def test_slack_mrkdwn_in_an_article_is_inert_in_slack(pipeline: Pipeline) -> None:
-    from bot.slack_blocks import answer_message
+    from bot.slack.blocks import answer_message
 
     answer = pipeline.ask("Why was the Lakeside music festival cancelled?")
     assert not answer.abstained and "storm warning" in answer.text

@@ -41,8 +41,8 @@ from bot.errors import AnswerError, ConfigError
 from bot.pipeline import Pipeline
 from bot.schema import ABSTAIN_TEXT, Answer, Article, Citation
 from bot.settings import Settings
-from bot.slack_app import HttpServer, SlackBot, build_bot, create_app, make_web_client, session_key, socket_handler
-from bot.slack_blocks import (
+from bot.slack.app import HttpServer, SlackBot, build_bot, create_app, make_web_client, session_key, socket_handler
+from bot.slack.blocks import (
     MAX_SECTION_CHARS,
     REPHRASE_HINT,
     VOTE_DOWN,
@@ -52,7 +52,7 @@ from bot.slack_blocks import (
     plain_question,
     split_text,
 )
-from bot.slack_state import SlackState
+from bot.slack.state import SlackState
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-bot-token"
@@ -540,7 +540,7 @@ def test_errors_are_logged_and_the_user_gets_one_line(
     broken = Pipeline(pipeline.settings, embedder=minilm, answerer=FailingAnswerer())
     run = serve(pipe=broken)
     event = mention("Who did the club sign?")
-    with caplog.at_level(logging.INFO, logger="bot.slack_app"):
+    with caplog.at_level(logging.INFO, logger="bot.slack.app"):
         run.send(event)
         [reply] = run.fake.wait_for("chat.postMessage")
         run.idle()

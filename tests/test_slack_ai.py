@@ -26,7 +26,7 @@ from bot.llm_local import FifoLock
 from bot.pipeline import Pipeline
 from bot.schema import Hit, Reply
 from bot.slack import manifest
-from bot.slack_app import COMMAND_SCOPE, EVENT_SCOPES, METHOD_SCOPES, build_bot
+from bot.slack.app import COMMAND_SCOPE, EVENT_SCOPES, METHOD_SCOPES, build_bot
 
 GENERATED = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1]. "
              "The deal is worth 9 billion dollars and was approved by regulators [1]. "
@@ -254,7 +254,7 @@ def test_a_streamed_abstention_ends_with_the_rephrase_hint_and_buttons(
     from bot.generate import GenerativeAnswerer
     from bot.llm_chat import ChatModelBackend
     from bot.schema import ABSTAIN_TEXT
-    from bot.slack_blocks import REPHRASE_HINT
+    from bot.slack.blocks import REPHRASE_HINT
 
     with OpenAIFake([Step(reply="Xiaomi also owns Ford [7].")]) as llm:
         strict = GenerativeAnswerer(ChatModelBackend("openai:gpt-test", base_url=llm.base_url), pipeline.embedder)

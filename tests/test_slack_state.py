@@ -1,4 +1,4 @@
-"""Slack's store (bot/slack_state.py) on both backends: claims taken once across connections,
+"""Slack's store (bot/slack/state.py) on both backends: claims taken once across connections,
 processes and concurrent workers, claims and the rate limit in one transaction, rates per user."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.schema import Citation
-from bot.slack_state import SlackState
+from bot.slack.state import SlackState
 
 
 def test_claim_is_shared_across_connections_and_expires(database: Path | str) -> None:

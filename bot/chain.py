@@ -16,7 +16,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.answer import Answerer
+from bot.answer.extractive import Answerer
 from bot.conversation import Condenser, Turn, condense, is_followup
 from bot.errors import AnswerError
 from bot.retrieve import Retriever

@@ -9,8 +9,8 @@ digits and signs count), and the small English number words (zero to twenty) cou
 
 An amount with a unit is found where the same value is written without any unit (`found`).
 
-The one canonicaliser for the answerer's key terms (bot/answer.py), the claim check's number matching
-(bot/check.py) and the BM25 tokens (bot/lexical.py): no library matches "1.2bn" with "1.2 billion".
+The one canonicaliser for the answerer's key terms (bot/answer/extractive.py), the claim check's number matching
+(bot/answer/check.py) and the BM25 tokens (bot/lexical.py): no library matches "1.2bn" with "1.2 billion".
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answerer, ExtractiveAnswerer
+from bot.answer.extractive import Answerer, ExtractiveAnswerer
 from bot.chain import build_answer_chain, build_chain, invoke, make_llm_condenser
 from bot.chunking import SentenceChunker
 from bot.conversation import Condenser, Conversation
@@ -57,7 +57,7 @@ def _extractive(settings: Settings, embedder: Embedder) -> Answerer:
 
 
 def _generative(settings: Settings, embedder: Embedder) -> Answerer:
-    from bot.generate import make_generative_answerer
+    from bot.answer.generate import make_generative_answerer
 
     return make_generative_answerer(settings, embedder)
 
@@ -77,7 +77,7 @@ def resolve_answerer(settings: Settings) -> tuple[str, str]:
     """
     if settings.answerer != "auto":
         return settings.answerer, f"answering with the {settings.answerer} answerer"
-    from bot.llm_local import missing_parts
+    from bot.answer.llm_local import missing_parts
 
     missing = missing_parts(settings.data_dir / "models")
     if missing is None:

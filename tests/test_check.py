@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.check import ClaimChecker, strip_markers
+from bot.answer.check import ClaimChecker, strip_markers
 from bot.embed import MiniLMEmbedder
 from bot.schema import Passage
 

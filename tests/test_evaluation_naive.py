@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.answer import ExtractiveAnswerer
+from bot.answer.extractive import ExtractiveAnswerer
 from bot.embed import MiniLMEmbedder
 from bot.errors import IndexEmptyError, QuestionError
 from bot.evaluation.naive import CHUNK_OVERLAP, CHUNK_SIZE, NaivePipeline, _LangChainEmbeddings

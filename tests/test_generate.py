@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import ExtractiveAnswerer
+from bot.answer.extractive import ExtractiveAnswerer
 from bot.chain import CONDENSE_SYSTEM
 from bot.conversation import Conversation
 from bot.embed import MiniLMEmbedder
 from bot.errors import AnswerError, ConfigError
-from bot.generate import LOCAL_FOCUS, LOCAL_PASSAGES, GenerativeAnswerer, make_generative_answerer
-from bot.llm_chat import ChatModelBackend
+from bot.answer.generate import LOCAL_FOCUS, LOCAL_PASSAGES, GenerativeAnswerer, make_generative_answerer
+from bot.answer.llm_chat import ChatModelBackend
 from bot.pipeline import Pipeline
-from bot.prompting import PASSAGE_CLOSE, PASSAGE_OPEN
+from bot.answer.prompting import PASSAGE_CLOSE, PASSAGE_OPEN
 from bot.schema import ABSTAIN_TEXT, Hit, Passage
 from bot.settings import Settings
 from openai_fake import OpenAIFake, Step
@@ -311,7 +311,7 @@ def test_a_failing_condense_call_falls_back_to_the_rule_based_rewrite(
 
 
 def test_a_focused_prompt_keeps_the_sentences_that_bear_on_the_question_in_order() -> None:
-    from bot.prompting import passage_text
+    from bot.answer.prompting import passage_text
 
     sentences = [f"Filler sentence number {i} talks about the weather in town." for i in range(10)]
     sentences[6] = "The Lindqvist Bridge reopened to traffic on Monday after repairs."
@@ -332,7 +332,7 @@ def test_the_local_answerer_reads_fewer_focused_passages(minilm: MiniLMEmbedder,
 
 
 def test_only_a_yes_or_no_question_is_told_to_start_with_yes_or_no() -> None:
-    from bot.prompting import build_messages
+    from bot.answer.prompting import build_messages
 
     hits = [Hit(Passage("c:0", "c", "The council approved the tram line on Tuesday.", "u", "Tram", "Post", "2022-09-01"), 1.0)]
     polar = ("Did the council approve the tram line?", "Is the tram line approved, while the bus is not?",
@@ -359,7 +359,7 @@ STRIKE = [_news("nc", "About 3,000 workers joined a strike at Halvern Mining on 
 
 
 def test_the_prompt_gives_dates_outlets_and_the_news_rules_a_question_needs() -> None:
-    from bot.prompting import build_messages
+    from bot.answer.prompting import build_messages
 
     festival = [_news("f", "The Fjordane Festival opened on Saturday with a concert.", "2025-06-16", "Velmora Ledger")]
     user = build_messages("When did the Fjordane Festival open?", festival)[1]["content"]
@@ -379,7 +379,7 @@ def test_the_prompt_gives_dates_outlets_and_the_news_rules_a_question_needs() ->
 
 
 def test_the_fixed_rules_are_one_system_prompt_shared_by_every_question() -> None:
-    from bot.prompting import NOT_FOUND, SYSTEM_PROMPT, build_messages
+    from bot.answer.prompting import NOT_FOUND, SYSTEM_PROMPT, build_messages
 
     # llama.cpp reuses the previous prompt's matching prefix: the rules come first and never vary, so a
     # warm local model reads them once; only the passages and the question are new each time.
@@ -390,7 +390,7 @@ def test_the_fixed_rules_are_one_system_prompt_shared_by_every_question() -> Non
 
 
 def test_an_articles_passages_are_grouped_and_its_title_given_once() -> None:
-    from bot.prompting import build_messages, group_by_article
+    from bot.answer.prompting import build_messages, group_by_article
 
     a1 = _news("a", "Halvern Mining said output rose. The mine employs 900 people.", "2025-09-20", "Wire")
     b1 = _news("b", "Fenwick Air opened a route to Oslo.", "2025-09-21", "Post")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.embed import MiniLMEmbedder
-from bot.generate import GenerativeAnswerer, make_generative_answerer
-from bot.llm_local import MODEL_FILE, MODEL_SHA256, MODEL_SIZE, assemble_model
+from bot.answer.generate import GenerativeAnswerer, make_generative_answerer
+from bot.answer.llm_local import MODEL_FILE, MODEL_SHA256, MODEL_SIZE, assemble_model
 from bot.pipeline import Pipeline
 from bot.schema import Hit, Passage, Query, Reply
 from bot.settings import Settings

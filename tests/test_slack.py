@@ -779,9 +779,9 @@ def test_a_generative_answer_streams_only_checked_sentences(serve: Callable[...,
     is ever sent, and the sources and buttons close the stream."""
     from openai_fake import OpenAIFake, Step
 
-    from bot.answer import ExtractiveAnswerer
-    from bot.generate import GenerativeAnswerer
-    from bot.llm_chat import ChatModelBackend
+    from bot.answer.extractive import ExtractiveAnswerer
+    from bot.answer.generate import GenerativeAnswerer
+    from bot.answer.llm_chat import ChatModelBackend
 
     reply = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1]. "
              "The deal is worth 9 billion dollars and was approved by regulators [1]. "

@@ -21,8 +21,8 @@ import yaml
 from slack_fake import event_body, mention, message, post_event
 from test_slack import ROOT, SECRET, Running, fake, pipeline, serve, texts_of  # noqa: F401 - fixtures
 
-from bot.answer import ExtractiveAnswerer
-from bot.llm_local import FifoLock
+from bot.answer.extractive import ExtractiveAnswerer
+from bot.answer.llm_local import FifoLock
 from bot.pipeline import Pipeline
 from bot.schema import Hit, Reply
 from bot.slack import manifest
@@ -34,8 +34,8 @@ GENERATED = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit
 
 
 def generative(pipeline: Pipeline, llm_url: str) -> Pipeline:
-    from bot.generate import GenerativeAnswerer
-    from bot.llm_chat import ChatModelBackend
+    from bot.answer.generate import GenerativeAnswerer
+    from bot.answer.llm_chat import ChatModelBackend
 
     backend = ChatModelBackend("openai:gpt-test", base_url=llm_url)
     answerer = GenerativeAnswerer(backend, pipeline.embedder, fallback=ExtractiveAnswerer())
@@ -251,8 +251,8 @@ def test_a_streamed_abstention_ends_with_the_rephrase_hint_and_buttons(
 ) -> None:
     from openai_fake import OpenAIFake, Step
 
-    from bot.generate import GenerativeAnswerer
-    from bot.llm_chat import ChatModelBackend
+    from bot.answer.generate import GenerativeAnswerer
+    from bot.answer.llm_chat import ChatModelBackend
     from bot.schema import ABSTAIN_TEXT
     from bot.slack.blocks import REPHRASE_HINT
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from bot.answer import ExtractiveAnswerer
+from bot.answer.extractive import ExtractiveAnswerer
 from bot.schema import Hit, Passage
 from bot.temporal import can_change, concepts, conflict, question_form, resolve_relative, values
 

@@ -21,7 +21,7 @@ from bot.schema import Answer, Article, Hit, Passage
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.answer import Answerer
+    from bot.answer.extractive import Answerer
 
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200

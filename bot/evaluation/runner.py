@@ -101,7 +101,7 @@ class _ClosedBookTarget(_Target):
         self.backend = backend
 
     def ask(self, question: str, as_of: dt.date | None, conversation: Any) -> Answer:
-        from bot.prompting import NOT_FOUND, closed_book_messages
+        from bot.answer.prompting import NOT_FOUND, closed_book_messages
 
         t0 = time.perf_counter()
         text = "".join(self.backend.complete(closed_book_messages(question, as_of), stream=False)).strip()

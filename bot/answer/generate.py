@@ -1,8 +1,8 @@
 """Hits -> a generated answer, checked sentence by sentence, with citations renumbered in order of use.
 
 `GenerativeAnswerer` asks a chat model (any `ChatBackend`: the local llama.cpp model or a LangChain
-chat model) the one prompt of bot/prompting.py, then runs every sentence through the claim check
-(bot/check.py) before it is shown: `stream()` yields each sentence once it has passed, so a REPL
+chat model) the one prompt of bot/answer/prompting.py, then runs every sentence through the claim check
+(bot/answer/check.py) before it is shown: `stream()` yields each sentence once it has passed, so a REPL
 shows the answer as it comes and nothing unchecked ever reaches a user.
 
 What happens when the check leaves nothing (the model claimed only unsupported things, or said the
@@ -22,14 +22,14 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.check import CheckConfig, ClaimChecker, Verdict
+from bot.answer.check import CheckConfig, ClaimChecker, Verdict
 from bot.errors import ConfigError
-from bot.prompting import Message, build_messages, group_by_article, inert
+from bot.answer.prompting import Message, build_messages, group_by_article, inert
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
 from bot.temporal import LIST_K, can_change, day, format_day, question_form
 
 if TYPE_CHECKING:
-    from bot.answer import Answerer
+    from bot.answer.extractive import Answerer
     from bot.embed import Embedder
     from bot.settings import Settings
 
@@ -240,13 +240,13 @@ def _lower_first(text: str) -> str:
 
 
 def _local_backend(settings: Settings) -> ChatBackend:
-    from bot.llm_local import LlamaCppBackend
+    from bot.answer.llm_local import LlamaCppBackend
 
     return LlamaCppBackend(settings.data_dir / "models")
 
 
 def _chat_backend(settings: Settings) -> ChatBackend:
-    from bot.llm_chat import ChatModelBackend
+    from bot.answer.llm_chat import ChatModelBackend
 
     if not settings.llm:
         raise ConfigError("NEWSBOT_ANSWERER=llm needs NEWSBOT_LLM=provider:model (e.g. openai:gpt-4.1-mini)")
@@ -258,7 +258,7 @@ BACKENDS: dict[str, Callable[[Settings], ChatBackend]] = {"local": _local_backen
 
 def make_generative_answerer(settings: Settings, embedder: Embedder) -> GenerativeAnswerer:
     """The generative answerer `settings.answerer` names, falling back to the extractive one."""
-    from bot.answer import ExtractiveAnswerer
+    from bot.answer.extractive import ExtractiveAnswerer
 
     factory = BACKENDS.get(settings.answerer)
     if factory is None:

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bot.answer import asks_yes_or_no, content_terms, split_context
+from bot.answer.extractive import asks_yes_or_no, content_terms, split_context
 from bot.chunking import split_sentences
 from bot.schema import Hit, Passage
 from bot.temporal import describe_relative, question_form

@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import _POLAR, _STATEMENT_LEAD, STOPWORDS, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
+from bot.answer.extractive import _POLAR, _STATEMENT_LEAD, STOPWORDS, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
-from bot.prompting import inert, looks_like_instruction
+from bot.answer.prompting import inert, looks_like_instruction
 from bot.schema import Passage
 from bot.temporal import describe_relative
 from bot.tokens import words

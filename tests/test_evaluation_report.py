@@ -97,6 +97,24 @@ def test_the_claim_checks_work_is_summarised() -> None:
     }
 
 
+def test_the_models_reading_and_writing_speed_is_summarised(tmp_path: Path) -> None:
+    base = {"removed_markers": 0, "dropped_sentences": [], "kept": 1, "fallback": False, "model_abstained": False}
+    timed = [
+        {**RECORDS[0], "check": {**base, "model": {"prompt_tokens": 600, "prompt_ms": 15000.0,
+                                                   "generated_tokens": 20, "generation_ms": 2000.0}}},
+        {**RECORDS[1], "check": {**base, "model": {"prompt_tokens": 200, "prompt_ms": 5000.0,
+                                                   "generated_tokens": 10, "generation_ms": 1000.0}}},
+        {**RECORDS[2], "check": base},  # an answer with no counters (e.g. a provider that sends none)
+    ]
+    report = build_report("mini", timed, CONFIG, retrieval=True, citations=True)
+    # Tokens per second are totals over totals: 800 tokens in 20 s, 30 tokens in 3 s.
+    assert report["extra"]["model"] == {"answers": 2, "prompt_tokens_mean": 400.0, "prompt_tokens_per_s": 40.0,
+                                        "generated_tokens_mean": 15.0, "generated_tokens_per_s": 10.0}
+    write_outputs(tmp_path, report, timed)
+    assert "| 2 | 400.000 | 40.000 | 15.000 | 10.000 |" in (tmp_path / "report.md").read_text()
+    assert build_report("mini", RECORDS, CONFIG, retrieval=True, citations=True)["extra"]["model"] is None
+
+
 def test_outputs_markdown_and_chart(tmp_path: Path) -> None:
     report = build_report("mini", RECORDS, CONFIG, retrieval=True, citations=True, baselines={"file": BASELINE})
     other = build_report("mini", RECORDS[:1], {**CONFIG, "pipeline": "naive"}, retrieval=True, citations=True)

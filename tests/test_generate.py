@@ -103,9 +103,12 @@ def test_a_citation_of_a_passage_that_does_not_exist_never_reaches_the_user(
 def test_a_non_streaming_backend_call_gives_the_same_checked_answer(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
     fake.steps = [Step(reply="BYD had a 27.9% market share in China from January to May 2022 [1].")]
     backend = ChatModelBackend("openai:gpt-test", base_url=fake.base_url)
-    text = "".join(backend.complete([{"role": "user", "content": "hi"}], stream=False))
+    usage: dict[str, float] = {}
+    text = "".join(backend.complete([{"role": "user", "content": "hi"}], stream=False, usage=usage))
     assert text == "BYD had a 27.9% market share in China from January to May 2022 [1]."
     assert fake.requests[-1].body.get("stream") in (None, False)
+    # The provider's token counts (the server's `usage` object) are passed on where it sends them.
+    assert usage == {"prompt_tokens": 10, "generated_tokens": 14}
 
 
 def test_a_429_is_retried_after_the_servers_retry_after(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:

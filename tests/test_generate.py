@@ -389,7 +389,7 @@ def test_the_fixed_rules_are_one_system_prompt_shared_by_every_question() -> Non
     first = build_messages("Who runs Fenwick Air?", FENWICK)
     second = build_messages("How many workers joined the strike at Halvern Mining?", STRIKE, conflict="disagreement")
     assert first[0] == second[0] == {"role": "system", "content": SYSTEM_PROMPT}
-    assert NOT_FOUND in SYSTEM_PROMPT and NOT_FOUND not in first[1]["content"]
+    assert NOT_FOUND in SYSTEM_PROMPT and first[1]["content"].endswith("exactly and in full as the passage writes them.")
 
 
 def test_an_articles_passages_are_grouped_and_its_title_given_once() -> None:

@@ -112,5 +112,8 @@ def test_a_new_user_gets_the_local_model_and_a_line_saying_so(tmp_path: Path) ->
     assert not answer["abstained"] and answer["citations"]
     assert "Beijing Hyundai" in answer["answer"] and "[1]" in answer["answer"]
     assert "check" in answer  # the generative answer's claim check ran
+    # The README promises each answer's own model counts: tokens read and generated, and their times.
+    model = answer["check"]["model"]
+    assert model["prompt_tokens"] > 0 and model["generated_tokens"] > 0 and model["prompt_ms"] > 0
     stats = subprocess.run([str(NEWSBOT), "stats", "--json"], env=_env(data), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert '"embedder": "minilm-int8"' in stats.stdout and '"answerer": "local"' in stats.stdout

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict
-from bot.errors import ConfigError
 from bot.answer.prompting import Message, build_messages, group_by_article, inert
+from bot.errors import ConfigError
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
 from bot.temporal import LIST_K, can_change, day, format_day, question_form
 
@@ -265,8 +265,8 @@ def make_generative_answerer(settings: Settings, embedder: Embedder) -> Generati
         raise ConfigError(
             f"NEWSBOT_ANSWERER={settings.answerer!r} is not a generative answerer; valid: {', '.join(BACKENDS)}"
         )
-    # The local model reads about 100 prompt tokens a second on two cores, and the prompt is most of an
-    # answer's time: it gets LOCAL_PASSAGES passages (more articles than the default top-k, so the
+    # The local model reads about 40 (AVX2) to 100 (AVX-512) prompt tokens a second on two cores, and the
+    # prompt is most of an answer's time (the report's "Model speed" table): it gets LOCAL_PASSAGES passages (more articles than the default top-k, so the
     # answer is more often among them), each cut to the LOCAL_FOCUS sentences that bear on the question.
     local = settings.answerer == "local"
     return GenerativeAnswerer(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
@@ -163,7 +164,7 @@ def format_answer(
 
     text = _MARKER.sub(renumber, reply.text).strip()
     citations = [
-        Citation(order[n], c.article_id, c.title, c.source, c.published, c.url, c.path, c.quote, c.chunk_id)
+        replace(c, n=order[n])
         for n, c in sorted(valid.items(), key=lambda kv: order.get(kv[0], 10**6))
         if n in order
     ]

@@ -194,6 +194,12 @@ def test_a_yes_no_answer_is_a_verdict_kept_when_the_passages_are_about_the_state
     question = "Between the two reports, was Xiaomi in talks with Beijing Automotive Group about electric vehicles?"
     (v,) = checker.check("Yes, Xiaomi was in talks with Beijing Automotive Group about electric vehicles [1].", PASSAGES, question).verdicts
     assert v.kept and v.reason == "verdict on the question"
+    # "True or false: <statement>" asks yes or no even when the statement has no "is"/"did" in front:
+    # repeating the statement is the verdict "true", not a restatement that answers nothing.
+    question = "True or false: Xiaomi is in talks with Beijing Automotive Group about electric vehicles."
+    (v,) = checker.check("True, Xiaomi is in talks with Beijing Automotive Group about electric vehicles [1].",
+                         PASSAGES, question).verdicts
+    assert v.kept and v.reason == "verdict on the question"
     # Most of the statement's names are in no passage: nothing here bears on it.
     (v,) = checker.check("Yes. [1]", PASSAGES, "Did Toyota and Honda agree to buy a Nissan plant?").verdicts
     assert not v.kept and v.reason == "missing names or numbers"

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer.extractive import _POLAR, _STATEMENT_LEAD, STOPWORDS, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
+from bot.answer.extractive import _STATEMENT_LEAD, STOPWORDS, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
@@ -197,7 +197,7 @@ class CheckSession:
         self._question_numbers = _numbers(question)
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
         self._statement = _STATEMENT_LEAD.sub("", question).strip()
-        self._polar = bool(_POLAR.search(self._statement))
+        self._polar = asks_yes_or_no(question)
         self._wants_figure = bool(question) and not self._polar and asks_for_amount(question)
 
     # -- streaming ---------------------------------------------------------------------------

@@ -333,7 +333,8 @@ def test_a_currency_the_passage_leaves_unwritten_is_no_conflict(checker: ClaimCh
 
 def test_a_bare_yes_or_no_to_a_question_that_does_not_ask_yes_or_no_is_dropped(checker: ClaimChecker) -> None:
     for question in ("Which carmaker is Xiaomi in talks with?", "When was Chery established?",
-                     "What percentage of China's EV market did GAC account for?"):
+                     "What percentage of China's EV market did GAC account for?",
+                     "Which carmaker that, according to the reports, is in talks with Xiaomi, is state-owned?"):
         for reply in ("Yes. [1]", "No [1]"):
             (v,) = checker.check(reply, PASSAGES, question).verdicts
             assert not v.kept and "does not ask yes or no" in v.reason, (question, reply)

@@ -339,9 +339,13 @@ def test_only_a_yes_or_no_question_is_told_to_start_with_yes_or_no() -> None:
 
     hits = [Hit(Passage("c:0", "c", "The council approved the tram line on Tuesday.", "u", "Tram", "Post", "2022-09-01"), 1.0)]
     polar = ("Did the council approve the tram line?", "Is the tram line approved, while the bus is not?",
-             "True or false: the council approved the tram line.")
+             "True or false: the council approved the tram line.",
+             "Does 'The Post' article suggest the council approved the tram line?",
+             "Is “Tramways” the name of the new line?", "After the vote, was the tram line approved?")
     other = ("Who approved the tram line?", "Who is the individual that approved the tram line, says the Post?",
-             "Which council, the city's or the county's, approved it?")
+             "Which council, the city's or the county's, approved it?",
+             "Who is the councillor that, according to the Post, is the tram line's strongest supporter?",
+             "What, according to the Post, does the tram line cost?")
     for q in polar:
         assert "start with Yes or No" in build_messages(q, hits)[1]["content"], q
     for q in other:

@@ -223,18 +223,25 @@ _HOW_MANY = re.compile(
 
 
 
+# An auxiliary verb opening the question or a clause of it, then its subject (which may open with a quote:
+# "Does 'The Verge' article suggest ...?").
 _POLAR = re.compile(
     r"(?:^\W*|[,;:]\s*)(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
-    r"\s+(?!you\b)\w",
+    r"\s+(?!you\b)[\"'‘“«(]?\w",
     re.I,
 )
+# A question opening with a question word asks that, whatever a later clause says: "Who is the player that,
+# according to Sporting News, is the top receiver?"
+_WH_START = re.compile(r"^\W*(?:who|whom|whose|what|which|where|when|why|how)\b", re.I)
 # "True or false: <statement>" asks about the statement.
 _STATEMENT_LEAD = re.compile(r"^\s*(?:true\s+or\s+false|yes\s+or\s+no)\s*[:,?.\-–—]*\s*", re.I)
 
 
 def asks_yes_or_no(question: str) -> bool:
     """Whether a question asks yes or no ("Does ...?", "Is ...?", "True or false: ..."), not who/what/which."""
-    return bool(_STATEMENT_LEAD.match(question) or _POLAR.search(_STATEMENT_LEAD.sub("", question).strip()))
+    if _STATEMENT_LEAD.match(question):
+        return True
+    return not _WH_START.match(question) and bool(_POLAR.search(question.strip()))
 
 
 def split_context(question: str) -> tuple[str, str]:

@@ -12,7 +12,8 @@ once (as Slack does when an ack is slow) to check that no question is answered t
 With `--answerer local` the workers share one warm local model (questions wait their turn for it):
 the figures to read are answers per minute, the last reply's wait, whether replies came in the order
 the bot admitted the questions (its answer queue's tickets, recorded as they are taken: the senders'
-own clocks, microseconds apart in ten threads, cannot tell that order), and the process's peak memory. Its answers are streamed into their threads:
+own clocks, microseconds apart in ten threads, cannot tell that order), and the process's peak
+memory. Its answers are streamed into their threads:
 `first_words_ms` is the time from the question to its first streamed sentence (chat.startStream),
 `reply_ms` the time to the closed message with sources and buttons.
 """

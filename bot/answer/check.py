@@ -261,7 +261,7 @@ class CheckSession:
         if _ABSTAIN.search(claim):
             return Verdict(claim, cited, False, "abstain")
         if _VERDICT.match(claim):
-            if self.question and not asks_yes_or_no(self.question):
+            if self.question and not self._polar:
                 # "Yes. [1]" to "Which company is the biggest EV maker?" answers nothing.
                 return Verdict(claim, cited, False, "yes/no to a question that does not ask yes or no")
             return self._verdict(claim, cited)

@@ -83,7 +83,8 @@ def make_realtimeqa(root: Path) -> Path:
     ], gz=True)
     write_jsonl(root / "questions" / "20220108_qa.jsonl", [
         {"question_id": "20220108_0", "question_date": "2022/01/08", "question_source": "USA Today",
-         "question_sentence": "Who won?", "choices": ["Ann", "Tomas Reyes", "Bo", "Cy"], "answer": ["1"],
+         "question_sentence": 'Who won the <a data-x="1" href="https://q.test/tag/race">Lindqvist  Race</a> &amp; '
+                              "its prize?", "choices": ["Ann", "Tomas Reyes", "Bo", "Cy"], "answer": ["1"],
          "evidence": ""},
     ])
     write_jsonl(root / "articles" / "20220101_gcs.jsonl.gz", [
@@ -116,6 +117,8 @@ def test_realtimeqa_questions_baselines_and_pooled_articles(tmp_path: Path) -> N
     assert first.question == "Which bridge reopened?" and first.turns[0].answers == ("Lindqvist Bridge",)
     assert first.as_of == dt.date(2022, 1, 1) and first.group == "CNN"
     assert first.turns[0].evidence == ("https://news.test/a",)
+    # The quiz page's markup in a question is dropped: the question is what a reader sees.
+    assert ds.cases[1].question == "Who won the Lindqvist Race & its prize?"
     assert ds.baselines == {"gpt": {"20220101_0": "the Lindqvist Bridge", "20220108_0": "Ann"}}
     articles = {a.url: a for a in ds.articles()}
     assert set(articles) == {"https://www.news.test/a", "https://other.test/b"}

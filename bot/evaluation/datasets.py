@@ -267,7 +267,7 @@ def load_realtimeqa(path: Path) -> Dataset:
                 gold = record["choices"][int(record["answer"][0])]
                 case = EvalCase(
                     id=str(record["question_id"]),
-                    turns=(Turn(record["question_sentence"].strip(), (gold,),
+                    turns=(Turn(plain_text(record["question_sentence"]), (gold,),
                                 evidence=_evidence_urls(record.get("evidence") or "")),),
                     as_of=_date(record.get("question_date")),
                     group=record.get("question_source"),
@@ -319,6 +319,19 @@ def load_baselines(folder: Path) -> dict[str, dict[str, str]]:
         origin[name] = bfile
         out[name] = predictions
     return out
+
+
+def plain_text(text: str) -> str:
+    """A question as a reader sees it: HTML tags dropped (their text kept), entities decoded, spaces collapsed.
+
+    Some RealTime QA questions carry the quiz page's markup (`<a href=...>Dubai</a> chocolate`); a
+    question with no `<` is only stripped. Shapes: str -> str.
+    """
+    if "<" in text and ">" in text:
+        import lxml.html
+
+        text = lxml.html.fragment_fromstring(text, create_parent="div").text_content()
+    return " ".join(text.split())
 
 
 def baseline_name(path: Path) -> str | None:

@@ -341,11 +341,18 @@ def test_only_a_yes_or_no_question_is_told_to_start_with_yes_or_no() -> None:
     polar = ("Did the council approve the tram line?", "Is the tram line approved, while the bus is not?",
              "True or false: the council approved the tram line.",
              "Does 'The Post' article suggest the council approved the tram line?",
-             "Is “Tramways” the name of the new line?", "After the vote, was the tram line approved?")
+             "Is “Tramways” the name of the new line?", "After the vote, was the tram line approved?",
+             "Between the two votes, has the cost of what the council built changed?",
+             "The council voted on Tuesday. Did it approve the tram line?")
     other = ("Who approved the tram line?", "Who is the individual that approved the tram line, says the Post?",
              "Which council, the city's or the county's, approved it?",
              "Who is the councillor that, according to the Post, is the tram line's strongest supporter?",
-             "What, according to the Post, does the tram line cost?")
+             "What, according to the Post, does the tram line cost?",
+             # a quiz's scene-setting statement, then the question it asks
+             "The council voted on the tram line this week. Where will the line run?",
+             "The tram line, approved on Tuesday, was named after which councillor?",
+             "Tram fares, frozen since 2019, will rise by how many cents?",
+             "The council, which met on Tuesday, was asked to choose between:")
     for q in polar:
         assert "start with Yes or No" in build_messages(q, hits)[1]["content"], q
     for q in other:

@@ -225,23 +225,48 @@ _HOW_MANY = re.compile(
 
 # An auxiliary verb opening the question or a clause of it, then its subject (which may open with a quote:
 # "Does 'The Verge' article suggest ...?").
-_POLAR = re.compile(
-    r"(?:^\W*|[,;:]\s*)(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
-    r"\s+(?!you\b)[\"'‘“«(]?\w",
-    re.I,
+_AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
+_POLAR = re.compile(r"(?:^\W*|[,;:]\s*)" + _AUX + r"\s+(?!you\b)[\"'‘“«(]?\w", re.I)
+# The auxiliary opens the question, or a clause, with its subject after it ("..., has the explanation
+# changed?"), not a verb ("X, a conservative, was elected ... of which country?" states, then asks which).
+_AUX_START = re.compile(r"^\W*" + _AUX + r"\s+(?!you\b)[\"'‘“«(]?\w", re.I)
+_AUX_SUBJECT = re.compile(
+    r"[,;:]\s*(?i:" + _AUX + r")\s+(?:(?i:the|a|an|this|that|these|those|his|her|its|their|he|she|it|they|"
+    r"there|any|both|either|each)\b|[\"'‘“«(]|[A-Z])"
 )
 # A question opening with a question word asks that, whatever a later clause says: "Who is the player that,
 # according to Sporting News, is the top receiver?"
 _WH_START = re.compile(r"^\W*(?:who|whom|whose|what|which|where|when|why|how)\b", re.I)
 # "True or false: <statement>" asks about the statement.
 _STATEMENT_LEAD = re.compile(r"^\s*(?:true\s+or\s+false|yes\s+or\s+no)\s*[:,?.\-–—]*\s*", re.I)
-
-
+# A question word after a preposition asks for that thing even inside a statement-shaped question: "X,
+# who died this week, was beaten in the contest by which act?", "... is celebrated for how many days?".
+_WH_INSIDE = re.compile(
+    r"\b(?:in|of|for|by|with|from|to|at|on|about|into|after|before|during|over|under|against|than|as|"
+    r"doing|since|between|among|behind|near|like)\s+(?:what|which|whom|whose|how\s+(?:many|much|long|old|far|often))\b"
+    r"|\bwhich\s+(?:of\s+)?(?:the\s+following|these|those)\b",
+    re.I,
+)
 def asks_yes_or_no(question: str) -> bool:
-    """Whether a question asks yes or no ("Does ...?", "Is ...?", "True or false: ..."), not who/what/which."""
+    """Whether a question asks yes or no ("Does ...?", "Is ...?", "True or false: ..."), not who/what/which.
+
+    Only the last sentence asks ("Charlie Kirk was shot this week. Where did it happen?" asks where); in
+    a statement-shaped question, a question word after a preposition asks for that thing ("X, a
+    conservative, was elected prime minister of which country?"); a question ending with a colon asks to
+    complete it ("He was trying to:").
+    """
     if _STATEMENT_LEAD.match(question):
         return True
-    return not _WH_START.match(question) and bool(_POLAR.search(question.strip()))
+    text = question.strip()
+    if text.endswith((":", "…", "...")):
+        return False
+    spans = split_sentences(text)
+    last = text[spans[-1][0]:spans[-1][1]] if spans else text
+    if _WH_START.match(last):
+        return False
+    if _AUX_START.match(last) or _AUX_SUBJECT.search(last):
+        return True
+    return not _WH_INSIDE.search(last) and bool(_POLAR.search(last))
 
 
 def split_context(question: str) -> tuple[str, str]:

@@ -328,7 +328,7 @@ def plain_text(text: str) -> str:
     question with no `<` is only stripped. Shapes: str -> str.
     """
     if "<" in text and ">" in text:
-        import lxml.html
+        import lxml.html  # type: ignore[import-untyped]
 
         text = lxml.html.fragment_fromstring(text, create_parent="div").text_content()
     return " ".join(text.split())

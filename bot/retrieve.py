@@ -1,8 +1,9 @@
 """Query -> hits: hybrid retrieval (dense MiniLM + BM25) fused by reciprocal rank.
 
 Filters (source, date range, as-of) apply to both retrievers; near-duplicate chunks are collapsed;
-questions about "this week" or "recently" prefer articles close to the as-of date; a conversation's
-previously cited articles get a small boost.
+a question asked as of a date prefers articles from the weeks before it, and one about "this week" or
+"recently" prefers those days more strongly; a conversation's previously cited articles get a small
+boost.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from bot.store import ChromaStore, DenseFilter
 from bot.temporal import LIST_K, expand, spans_articles
 
 RRF_K = 60
+# A question asked as of a date is about the news up to it: a passage from the days before that date
+# weighs up to AS_OF_PRIOR more (x2 on the day, x1.5 a month before, x1.1 a year before; 1 + w / (1 +
+# age / AS_OF_DAYS)). "This week"/"recently" questions get the stronger, shorter boost on top.
+AS_OF_PRIOR = 1.0
+AS_OF_DAYS = 30.0
 OVERFETCH = 4  # candidates fetched per one kept when a filter applies
 MAX_FETCH = 4096  # the most unfiltered dense candidates searched before Chroma's own filter is used
 _RECENT = re.compile(
@@ -128,10 +134,12 @@ class HybridRetriever:
             p = passages[c]
             if prefer and p.doc_id in prefer:
                 scores[c] *= 1.25
-            if recent and query.as_of is not None:
+            if query.as_of is not None:
                 age = _age_days(p.published, query.as_of)
                 if age is not None:
-                    scores[c] *= 1.0 + 0.5 / (1.0 + age / 7.0)
+                    scores[c] *= 1.0 + AS_OF_PRIOR / (1.0 + age / AS_OF_DAYS)
+                    if recent:
+                        scores[c] *= 1.0 + 0.5 / (1.0 + age / 7.0)
         ordered = sorted(scores, key=lambda c: -scores[c])
         hits: list[Hit] = []
         kept: list[tuple[set[str], frozenset[str]]] = []

@@ -83,10 +83,14 @@ _NUMBER = re.compile(
 class Answerer(Protocol):
     """Turns a question and retrieved passages into an answer with citations."""
 
-    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
+    def answer(
+        self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = (), as_of: dt.date | None = None
+    ) -> Reply:
         """Answer from the hits only; abstain when they do not hold the answer.
 
-        `avoid` holds quotes already given earlier in the conversation: prefer new information.
+        `avoid` holds quotes already given earlier in the conversation: prefer new information;
+        `as_of` is the date the question is asked as of, when it has one (the hits were retrieved
+        as of it already; a model is told it).
         """
         ...
 
@@ -307,8 +311,11 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.rerank = rerank
 
-    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
-        """Pick the sentences that best answer the question, or abstain."""
+    def answer(
+        self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = (), as_of: dt.date | None = None
+    ) -> Reply:
+        """Pick the sentences that best answer the question, or abstain (`as_of` is not needed: the hits
+        were retrieved as of it, and the news rules read the passages' own dates)."""
         own, carried = split_context(question)
         q_terms = content_terms(own)
         if not hits or not (q_terms or carried):

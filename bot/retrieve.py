@@ -24,8 +24,8 @@ from bot.temporal import LIST_K, expand, spans_articles
 
 RRF_K = 60
 # A question asked as of a date is about the news up to it: a passage from the days before that date
-# weighs up to AS_OF_PRIOR more (x2 on the day, x1.5 a month before, x1.1 a year before; 1 + w / (1 +
-# age / AS_OF_DAYS)). "This week"/"recently" questions get the stronger, shorter boost on top.
+# weighs up to AS_OF_PRIOR more (x2 on the day, x1.5 a month before, x1.08 a year before; 1 + w / (1
+# + age / AS_OF_DAYS)). "This week"/"recently" questions get the stronger, shorter boost on top.
 AS_OF_PRIOR = 1.0
 AS_OF_DAYS = 30.0
 OVERFETCH = 4  # candidates fetched per one kept when a filter applies

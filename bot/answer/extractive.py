@@ -231,9 +231,10 @@ _HOW_MANY = re.compile(
 # "Does 'The Verge' article suggest ...?").
 _AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
 _POLAR = re.compile(r"(?:^\W*|[,;:]\s*)" + _AUX + r"\s+(?!you\b)[\"'‘“«(]?\w", re.I)
-# The auxiliary opens the question, or a clause, with its subject after it ("..., has the explanation
-# changed?"), not a verb ("X, a conservative, was elected ... of which country?" states, then asks which).
+# The same, opening the question: it asks yes or no whatever follows.
 _AUX_START = re.compile(r"^\W*" + _AUX + r"\s+(?!you\b)[\"'‘“«(]?\w", re.I)
+# After a comma, an auxiliary asks only with its subject after it ("..., has the explanation changed?"),
+# not a verb ("X, a conservative, was elected ... of which country?" states, then asks which).
 _AUX_SUBJECT = re.compile(
     r"[,;:]\s*(?i:" + _AUX + r")\s+(?:(?i:the|a|an|this|that|these|those|his|her|its|their|he|she|it|they|"
     r"there|any|both|either|each)\b|[\"'‘“«(]|[A-Z])"
@@ -251,6 +252,8 @@ _WH_INSIDE = re.compile(
     r"|\bwhich\s+(?:of\s+)?(?:the\s+following|these|those)\b",
     re.I,
 )
+
+
 def asks_yes_or_no(question: str) -> bool:
     """Whether a question asks yes or no ("Does ...?", "Is ...?", "True or false: ..."), not who/what/which.
 

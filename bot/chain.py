@@ -40,18 +40,16 @@ def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, 
         query = state["query"]
         on_token = state.get("on_token")
         stream = getattr(answerer, "stream", None)
-        # The date a question is asked as of goes to the answerer when there is one (a model is told it).
-        dated: dict[str, Any] = {"as_of": query.as_of} if query.as_of is not None else {}
         if on_token is not None and callable(stream):
             # Tokens go to the caller as they come; the reply is the checked one, built at the end.
-            tokens = stream(query.text, state["hits"], avoid=query.avoid, **dated)
+            tokens = stream(query.text, state["hits"], avoid=query.avoid)
             for token in tokens:
                 on_token(token)
             reply = tokens.reply
         elif query.avoid:
-            reply = answerer.answer(query.text, state["hits"], avoid=query.avoid, **dated)
+            reply = answerer.answer(query.text, state["hits"], avoid=query.avoid)
         else:
-            reply = answerer.answer(query.text, state["hits"], **dated)
+            reply = answerer.answer(query.text, state["hits"])
         return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
 
     def fmt(state: dict[str, Any]) -> Answer:

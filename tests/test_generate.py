@@ -6,8 +6,6 @@ real embedding model runs the claim check: only the hosted API itself is replace
 
 from __future__ import annotations
 
-import datetime as dt
-
 import re
 import sys
 import time
@@ -334,22 +332,6 @@ def test_a_focused_prompt_keeps_the_sentences_that_bear_on_the_question_in_order
 def test_the_local_answerer_reads_fewer_focused_passages(minilm: MiniLMEmbedder, tmp_path: Path) -> None:
     local = make_generative_answerer(Settings(data_dir=tmp_path, answerer="local"), minilm)
     assert (local.max_passages, local.focus) == (LOCAL_PASSAGES, LOCAL_FOCUS)
-
-
-def test_the_model_is_told_the_date_a_question_is_asked_as_of(
-    fake: OpenAIFake, minilm: MiniLMEmbedder, corpus_pipeline: Pipeline
-) -> None:
-    pipeline = Pipeline(corpus_pipeline.settings, embedder=minilm, answerer=answerer(fake, minilm))
-    fake.steps = [Step(reply="Xiaomi is in talks with Beijing Automotive Group [1].")] * 3
-    pipeline.ask("Who is Xiaomi in talks with?", as_of=dt.date(2030, 1, 3))
-    dated = fake.requests[-1].body["messages"][1]["content"]
-    assert ("The question was asked on Thursday 3 January 2030; it is about the news of the days before then, "
-            "and a passage from long before may be about an earlier event.\nQuestion: Who is Xiaomi in talks with?") in dated
-    tokens: list[str] = []
-    pipeline.ask("Who is Xiaomi in talks with?", as_of=dt.date(2030, 1, 3), on_token=tokens.append)  # streamed
-    assert "asked on Thursday 3 January 2030" in fake.requests[-1].body["messages"][1]["content"] and tokens
-    pipeline.ask("Who is Xiaomi in talks with?")
-    assert "asked on" not in fake.requests[-1].body["messages"][1]["content"]  # no date, no line
 
 
 def test_only_a_yes_or_no_question_is_told_to_start_with_yes_or_no() -> None:

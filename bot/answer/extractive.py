@@ -83,14 +83,10 @@ _NUMBER = re.compile(
 class Answerer(Protocol):
     """Turns a question and retrieved passages into an answer with citations."""
 
-    def answer(
-        self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = (), as_of: dt.date | None = None
-    ) -> Reply:
+    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
         """Answer from the hits only; abstain when they do not hold the answer.
 
-        `avoid` holds quotes already given earlier in the conversation: prefer new information;
-        `as_of` is the date the question is asked as of, when it has one (the hits were retrieved
-        as of it already; a model is told it).
+        `avoid` holds quotes already given earlier in the conversation: prefer new information.
         """
         ...
 
@@ -314,11 +310,8 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.rerank = rerank
 
-    def answer(
-        self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = (), as_of: dt.date | None = None
-    ) -> Reply:
-        """Pick the sentences that best answer the question, or abstain (`as_of` is not needed: the hits
-        were retrieved as of it, and the news rules read the passages' own dates)."""
+    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
+        """Pick the sentences that best answer the question, or abstain."""
         own, carried = split_context(question)
         q_terms = content_terms(own)
         if not hits or not (q_terms or carried):

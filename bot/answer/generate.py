@@ -18,7 +18,6 @@ behind an extractive answer.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -112,27 +111,22 @@ class GenerativeAnswerer:
         if warm is not None:
             warm()
 
-    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = (), as_of: dt.date | None = None) -> Reply:
+    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
         """Generate, check and cite an answer from the hits only; abstain when they lack it.
 
-        `avoid` holds quotes already given earlier in the conversation: prefer new information;
-        `as_of`, the date the question is asked as of, is told to the model (see `build_messages`).
+        `avoid` holds quotes already given earlier in the conversation: prefer new information.
         """
-        return self.stream(question, hits, avoid, as_of).reply
+        return self.stream(question, hits, avoid).reply
 
-    def stream(
-        self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = (), as_of: dt.date | None = None
-    ) -> AnswerStream:
+    def stream(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> AnswerStream:
         """Like `answer`, yielding each checked sentence as soon as it has passed the check."""
         box: list[Reply] = []
         # A list, count or timeline gathers one item per article: the model reads more of them.
         spans = question_form(question.split(" (")[0]) != "value"
         limit = max(self.max_passages, LIST_K) if spans else self.max_passages
-        return AnswerStream(self._generate(question, list(hits)[:limit], tuple(avoid), box, as_of), box)
+        return AnswerStream(self._generate(question, list(hits)[:limit], tuple(avoid), box), box)
 
-    def _generate(
-        self, question: str, hits: list[Hit], avoid: tuple[str, ...], box: list[Reply], as_of: dt.date | None = None
-    ) -> Iterator[str]:
+    def _generate(self, question: str, hits: list[Hit], avoid: tuple[str, ...], box: list[Reply]) -> Iterator[str]:
         if not hits:
             box.append(Reply(ABSTAIN_TEXT, True, [], None))
             yield ABSTAIN_TEXT
@@ -178,7 +172,7 @@ class GenerativeAnswerer:
                 parts.append(text)
 
         usage: dict[str, float] = {}
-        messages = build_messages(question, hits, avoid, focus, conflict, as_of)
+        messages = build_messages(question, hits, avoid, focus, conflict)
         for piece in self.backend.complete(messages, stream=True, usage=usage):
             yield from accept(session.feed(piece))
         yield from accept(session.finish())

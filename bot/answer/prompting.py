@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from bot.answer.extractive import asks_yes_or_no, content_terms, split_context
 from bot.chunking import split_sentences
 from bot.schema import Hit, Passage
-from bot.temporal import describe_relative, format_day, question_form
+from bot.temporal import describe_relative, question_form
 
 Message = dict[str, str]
 
@@ -205,16 +205,14 @@ def news_instructions(question: str, conflict: str | None = None) -> str:
 
 def build_messages(
     question: str, hits: Sequence[Hit], avoid: Sequence[str] = (), focus: int | None = None,
-    conflict: str | None = None, as_of: dt.date | None = None,
+    conflict: str | None = None,
 ) -> list[Message]:
     """Chat messages (system + user) asking `question` over the hits' passages, numbered from 1.
 
     A condensed follow-up 'question (carried names)' shows its carried names as context; `avoid`
     holds quotes the user was already given, so the model prefers new information; `focus` keeps
     that many sentences of each passage (see `passage_text`); `conflict` names what the passages'
-    values show ("newest", "disagreement"; see `news_instructions`); `as_of`, the date the question
-    is asked as of, is given with the question, so "this week" and "on Sunday" have a date and a
-    passage years older reads as an earlier event.
+    values show ("newest", "disagreement"; see `news_instructions`).
     """
     passages = [h.passage for h in hits]
     own, carried = split_context(question)
@@ -230,7 +228,7 @@ def build_messages(
     polar = " This question asks yes or no: start with Yes or No." if asks_yes_or_no(own) else ""
     user = (
         f"Passages:\n\n{format_passages(passages, question, focus)}\n\n{given}"
-        f"{asked_on(as_of)}Question: {question_text}\n\n"
+        f"Question: {question_text}\n\n"
         "Give the specific answer (a name, place, number, date or short phrase) at the start of your first "
         "sentence, then finish that sentence with the number of the passage you used in square brackets, for "
         f'example: "... [2]."{polar}{news_instructions(own, conflict)} '
@@ -238,14 +236,6 @@ def build_messages(
         "exactly and in full as the passage writes them."
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
-
-
-def asked_on(as_of: dt.date | None) -> str:
-    """The line that dates a question for the model ('' without a date)."""
-    if as_of is None:
-        return ""
-    return (f"The question was asked on {as_of.strftime('%A')} {format_day(as_of)}; it is about the news "
-            "of the days before then, and a passage from long before may be about an earlier event.\n")
 
 
 CLOSED_BOOK_PROMPT = f"""Answer the question from your own knowledge, in a few words: a name, place, number, date or

@@ -223,14 +223,15 @@ _HOW_MANY = re.compile(
 
 
 
-# An auxiliary verb opening the question or a clause of it, then its subject (which may open with a quote:
-# "Does 'The Verge' article suggest ...?").
+# An auxiliary verb, then a word (its subject may open with a quote: "Does 'The Verge' article ...?").
 _AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
-_POLAR = re.compile(r"(?:^\W*|[,;:]\s*)" + _AUX + r"\s+(?!you\b)[\"'‘“«(]?\w", re.I)
-# The same, opening the question: it asks yes or no whatever follows.
-_AUX_START = re.compile(r"^\W*" + _AUX + r"\s+(?!you\b)[\"'‘“«(]?\w", re.I)
-# After a comma, an auxiliary asks only with its subject after it ("..., has the explanation changed?"),
-# not a verb ("X, a conservative, was elected ... of which country?" states, then asks which).
+_AUX_ASKS = _AUX + r"\s+(?!you\b)[\"'‘“«(]?\w"
+# Opening the question, it asks yes or no whatever follows.
+_AUX_START = re.compile(r"^\W*" + _AUX_ASKS, re.I)
+# Opening a clause after a comma, it asks yes or no unless a question word after a preposition asks for a
+# thing (_WH_INSIDE); with its subject after it (_AUX_SUBJECT: "..., has the explanation changed?") it asks
+# whatever follows, while followed by a verb ("X, a conservative, was elected ... of which country?") it states.
+_AUX_CLAUSE = re.compile(r"[,;:]\s*" + _AUX_ASKS, re.I)
 _AUX_SUBJECT = re.compile(
     r"[,;:]\s*(?i:" + _AUX + r")\s+(?:(?i:the|a|an|this|that|these|those|his|her|its|their|he|she|it|they|"
     r"there|any|both|either|each)\b|[\"'‘“«(]|[A-Z])"
@@ -269,7 +270,7 @@ def asks_yes_or_no(question: str) -> bool:
         return False
     if _AUX_START.match(last) or _AUX_SUBJECT.search(last):
         return True
-    return not _WH_INSIDE.search(last) and bool(_POLAR.search(last))
+    return not _WH_INSIDE.search(last) and bool(_AUX_CLAUSE.search(last))
 
 
 def split_context(question: str) -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """A real HTTP server on 127.0.0.1 (port 0) serving feeds, sitemaps, pages and robots.txt for the
-live-source tests, with conditional requests (ETag), slow and huge responses, and a request log."""
+live-source tests, with conditional requests (ETag), slow, trickled and huge responses, and a request log."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Reply:
     etag: str | None = None
     delay_s: float = 0.0
     gzip: bool = False
+    every_s: float = 0.0  # > 0: the body is sent one line at a time, this long apart (no Content-Length)
 
 
 Route = Union[Reply, Callable[[dict[str, str]], Reply]]
@@ -103,7 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = gzip.compress(reply.body) if reply.gzip else reply.body
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.ctype)
-        self.send_header("Content-Length", str(len(body)))
+        if not reply.every_s:
+            self.send_header("Content-Length", str(len(body)))
         if reply.gzip:
             self.send_header("Content-Encoding", "gzip")
         if reply.etag:
@@ -115,7 +117,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(reply.delay_s)
         try:
-            self.wfile.write(body)
+            if reply.every_s:
+                for line in body.splitlines(keepends=True):
+                    self.wfile.write(line)
+                    self.wfile.flush()
+                    time.sleep(reply.every_s)
+            else:
+                self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
 
@@ -127,7 +135,8 @@ def serve(site: Site) -> Iterator[Site]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for the loop to look, and every test pays that wait.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield site

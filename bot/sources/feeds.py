@@ -61,13 +61,19 @@ def kind_of(content_type: str, body: bytes) -> str:
     return "page"
 
 
-def parse_feed(body: bytes, url: str, *, content_type: str = "") -> Listing:
-    """Items of an RSS or Atom feed; FetchError('URL: reason') when it is HTML or not a feed."""
+def parse_feed(body: bytes, url: str, *, content_type: str = "", base: str | None = None) -> Listing:
+    """Items of an RSS or Atom feed; FetchError('URL: reason') when it is HTML or not a feed.
+
+    Relative links resolve against `xml:base`, else `base`: the url the feed was found at after
+    redirects (default: `url`).
+    """
     head = body[:_SNIFF].lstrip().lower()
     if content_type in HTML_TYPES or head.startswith((b"<!doctype html", b"<html")):
         raise FetchError(url, f"expected a feed, got an HTML page ({content_type or 'no content type'})")
     # A stream, never bytes or str: feedparser would open a local file or URL that the body names.
-    parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": url, "content-type": content_type or "application/xml"})
+    # feedparser resolves relative links against xml:base and the content-location given here.
+    parsed = feedparser.parse(io.BytesIO(body), response_headers={
+        "content-location": base or url, "content-type": content_type or "application/xml"})
     version = str(parsed.get("version") or "")
     if not version or not version.startswith(("rss", "atom", "cdf")):
         exc = parsed.get("bozo_exception")
@@ -80,7 +86,7 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "") -> Listing:
     outlet = _text(parsed.feed.get("title"))
     items: list[FeedItem] = []
     for entry in parsed.entries:
-        link = _link(entry, url)
+        link = _link(entry, base or url)
         if link is None:
             continue
         published = _struct_date(entry.get("published_parsed") or entry.get("updated_parsed"))
@@ -88,8 +94,12 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "") -> Listing:
     return Listing(items, [])
 
 
-def parse_sitemap(body: bytes, url: str) -> Listing:
-    """Items of a sitemap (with Google News titles and dates), or the sitemaps a sitemap index lists."""
+def parse_sitemap(body: bytes, url: str, *, base: str | None = None) -> Listing:
+    """Items of a sitemap (with Google News titles and dates), or the sitemaps a sitemap index lists.
+
+    Relative locations resolve against `base`: the url it was found at after redirects (default: `url`).
+    """
+    base = base or url
     parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = lxml.etree.fromstring(body, parser=parser)
@@ -97,13 +107,13 @@ def parse_sitemap(body: bytes, url: str) -> Listing:
         raise FetchError(url, f"malformed sitemap XML: {exc}") from None
     tag = lxml.etree.QName(root).localname
     if tag == "sitemapindex":
-        locs = [_loc(s, url) for s in root.iter(f"{{{SITEMAP_NS}}}sitemap", "sitemap")]
+        locs = [_loc(s, base) for s in root.iter(f"{{{SITEMAP_NS}}}sitemap", "sitemap")]
         return Listing([], [x for x in locs if x])
     if tag != "urlset":
         raise FetchError(url, f"not a sitemap (root element <{tag}>)")
     items: list[FeedItem] = []
     for node in root.iter(f"{{{SITEMAP_NS}}}url", "url"):
-        loc = _loc(node, url)
+        loc = _loc(node, base)
         if loc is None:
             continue
         news = node.find(f"{{{NEWS_NS}}}news")

@@ -176,10 +176,11 @@ def _listing(pipeline: Pipeline, fetcher: Fetcher, source: Source
         kind = source.kind if url == source.url and source.kind else kind_of(got.content_type, got.body)
         if kind == "page" and url == source.url:
             return [FeedItem(url)], {url: got}, []
+        base = got.final_url or url  # relative links are relative to where the listing was found
         if kind == "feed":
-            listing = parse_feed(got.body, url, content_type=got.content_type)
+            listing = parse_feed(got.body, url, content_type=got.content_type, base=base)
         elif kind == "sitemap":
-            listing = parse_sitemap(got.body, url)
+            listing = parse_sitemap(got.body, url, base=base)
         else:
             raise FetchError(url, f"expected a feed or sitemap, got {got.content_type or 'no content type'}")
         listings.append(got)

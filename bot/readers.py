@@ -386,7 +386,7 @@ def _read_records(records: Callable[[], _Records], name: str, *,
         if held is None:
             best[url] = (number, raw)
             continue
-        day, held_day = (date_ordinal(_read_date(v)[0]) for v in (raw, held[1]))
+        day, held_day = (date_ordinal(read_date(v)[0]) for v in (raw, held[1]))
         if held_day is None or day is None:
             why = "no published date to compare; the later one is kept"
         elif held_day == day:
@@ -781,7 +781,7 @@ def _metadata(fields: Mapping[str, Any], problems: list[str]) -> _Meta:
     else:
         author = _one_line(_name(author))
     date_key = _first_key(fields, DATE_FIELDS)
-    published, problem = _read_date(None if date_key is None else fields[date_key])
+    published, problem = read_date(None if date_key is None else fields[date_key])
     if problem:
         problems.append(f"{date_key}: {problem}")
     url = _url(_first(fields, URL_FIELDS))
@@ -818,10 +818,11 @@ _YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
 _YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{1,2}))?")
 
 
-def _read_date(value: object) -> tuple[str | None, str | None]:
+def read_date(value: object) -> tuple[str | None, str | None]:
     """(date as 'YYYY[-MM[-DD]]', None), or (None, why it cannot be read); (None, None) if empty.
 
-    Numbers: a year, YYYYMMDD, unix time in seconds or milliseconds (UTC). Text: year-first
+    The one date reading of files, records, feeds, sitemaps and pages: the day as written (an
+    offset never moves it to another day). Numbers: a year, YYYYMMDD, unix time in seconds or milliseconds (UTC). Text: year-first
     dates, RFC 2822 (email/RSS) dates, else whatever dateparser reads as an absolute date with a
     year, in English or another language; day and month in an order the value leaves open are
     reported, not guessed.
@@ -855,7 +856,7 @@ def _read_date(value: object) -> tuple[str | None, str | None]:
 
 @functools.lru_cache(maxsize=4096)
 def _read_date_text(text: str) -> tuple[str | None, str | None]:
-    """A date written as text (see _read_date); cached: feeds repeat their dates."""
+    """A date written as text (see read_date); cached: feeds repeat their dates."""
     if len(text) > 100:
         return None, f"cannot read {_shown(text)}: too long for a date"
     match = _YEAR_FIRST.match(text)

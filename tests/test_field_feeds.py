@@ -72,3 +72,52 @@ def test_a_moved_feeds_relative_links_resolve_against_where_it_moved(site: Site,
     assert report.failed == [] and [r.new for r in report.sources] == [2, 1, 1]
     assert set(stored(pipeline)) == {site.url(p) for p in (
         "/news/feeds/bridge-repairs", "/news/2026/ferry", "/news/2026/tram-vote", "/news/2026/museum")}
+
+
+# --- 2. Feed dates as written --------------------------------------------------------------------
+
+DATES = [
+    ("mar., 02 juin 2026 08:00:00 +0200", "2026-06-02"),  # another language, as the README promises
+    ("Tue, 02 Jun 2026 01:30:00 +0900", "2026-06-02"),  # not moved to UTC (the day before)
+    ("Mon, 01 Jun 2026 23:30:00 -0500", "2026-06-01"),  # nor to the day after
+    ("Di, 02 Jun 2026 08:00:00 +0200", "2026-06-02"),
+    ("2026-06-02T01:30:00+09:00", "2026-06-02"),
+]
+
+
+@pytest.mark.parametrize(("written", "day"), DATES)
+def test_a_feed_date_is_read_as_written_like_the_same_date_in_a_record(
+        written: str, day: str, tmp_path: Path) -> None:
+    from bot.readers import read_articles
+    from bot.schema import Article
+    from bot.sources.feeds import parse_feed
+
+    (item,) = parse_feed(rss([("https://gazette.example/a", "A", written)]), "https://gazette.example/rss").items
+    atom = (f'<feed xmlns="http://www.w3.org/2005/Atom"><title>G</title><id>urn:g</id><updated>{written}</updated>'
+            f'<entry><title>A</title><link href="https://gazette.example/a"/><id>urn:a</id>'
+            f"<published>{written}</published></entry></feed>").encode()
+    (entry,) = parse_feed(atom, "https://gazette.example/atom").items
+    record = tmp_path / "a.jsonl"
+    record.write_text(f'{{"text": "Body.", "date": "{written}"}}\n', encoding="utf-8")
+    (article,) = [a for a in read_articles([record]) if isinstance(a, Article)]
+    assert (item.published, entry.published, article.published) == (day, day, day)
+    assert item.date_problem is None and entry.date_problem is None
+
+
+def test_a_feed_date_that_cannot_be_read_is_a_notice_and_the_article_is_still_indexed(
+        site: Site, pipeline: Pipeline) -> None:  # noqa: F811
+    site.routes["/rss"] = Reply(rss([(site.url("/a"), "Ferry", "mar., 02 juin 2026 08:00:00 +0200"),
+                                     (site.url("/b"), "Tram", "02/06/2026")]), "application/rss+xml")
+    site.routes["/a"] = page("Ferry timetable")
+    site.routes["/b"] = page("Tram vote")
+    seen: list[str] = []
+    report = sync_sources(pipeline, [Source("g", site.url("/rss"))], options=FAST, on_skip=lambda s: seen.append(str(s)))
+    (r,) = report.sources
+    assert r.new == 2 and r.failed == []
+    why = (f'{site.url("/b")}: pubDate in {site.url("/rss")}: cannot read "02/06/2026": the day and month could '
+           "be either way round (2026-02-06 or 2026-06-02); write it as YYYY-MM-DD")
+    assert [str(n) for n in r.notices] == seen == [why]
+    assert "2 new, 0 updated, 0 unchanged, 0 removed, 0 failed, 1 notices (" in r.summary()
+    assert r.to_json()["notices"] == [why]
+    dates = {url: p.published for url, p in stored(pipeline).items()}
+    assert dates == {site.url("/a"): "2026-06-02", site.url("/b"): None}

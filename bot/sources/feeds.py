@@ -7,7 +7,6 @@ an article page apart by content type and first bytes, for sources whose kind is
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import urllib.parse
 import xml.sax
@@ -17,7 +16,7 @@ import feedparser
 import lxml.etree  # type: ignore[import-untyped]
 
 from bot.errors import FetchError
-from bot.schema import parse_date
+from bot.readers import read_date
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -35,6 +34,7 @@ class FeedItem:
     title: str | None = None
     published: str | None = None
     outlet: str | None = None
+    date_problem: str | None = None  # 'pubDate in FEED: cannot read "..."', when its date could not be read
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "", base: str | Non
         link = _link(entry, base or url)
         if link is None:
             continue
-        published = _struct_date(entry.get("published_parsed") or entry.get("updated_parsed"))
-        items.append(FeedItem(link, _text(entry.get("title")), published, outlet))
+        published, problem = _entry_date(entry, version, url)
+        items.append(FeedItem(link, _text(entry.get("title")), published, outlet, problem))
     return Listing(items, [])
 
 
@@ -117,14 +117,15 @@ def parse_sitemap(body: bytes, url: str, *, base: str | None = None) -> Listing:
         if loc is None:
             continue
         news = node.find(f"{{{NEWS_NS}}}news")
-        title = published = outlet = None
+        title = published = outlet = problem = None
         if news is not None:
             title = _text(news.findtext(f"{{{NEWS_NS}}}title"))
-            published = parse_date(news.findtext(f"{{{NEWS_NS}}}publication_date"))
+            published, problem = _date(news.findtext(f"{{{NEWS_NS}}}publication_date"), "news:publication_date", url)
             outlet = _text(news.findtext(f"{{{NEWS_NS}}}publication/{{{NEWS_NS}}}name"))
         if published is None:
-            published = parse_date(node.findtext(f"{{{SITEMAP_NS}}}lastmod"))
-        items.append(FeedItem(loc, title, published, outlet))
+            published, lastmod_problem = _date(node.findtext(f"{{{SITEMAP_NS}}}lastmod"), "lastmod", url)
+            problem = problem or lastmod_problem
+        items.append(FeedItem(loc, title, published, outlet, problem))
     return Listing(items, [])
 
 
@@ -156,14 +157,24 @@ def absolute_url(link: object, base: str) -> str | None:
     return urllib.parse.urlunsplit(parts._replace(fragment=""))
 
 
-def _struct_date(value: object) -> str | None:
-    """feedparser's UTC time.struct_time as YYYY-MM-DD."""
-    if value is None:
-        return None
-    try:
-        return dt.date(value[0], value[1], value[2]).isoformat()  # type: ignore[index]
-    except (TypeError, ValueError, IndexError):
-        return None
+# What each feed format calls the date feedparser files under 'published' / 'updated'.
+_DATE_FIELDS = {"rss": {"published": "pubDate", "updated": "dc:date"},
+                "atom": {"published": "published", "updated": "updated"}}
+
+
+def _entry_date(entry: feedparser.FeedParserDict, version: str, feed_url: str) -> tuple[str | None, str | None]:
+    """An entry's date as written (feedparser's own parse is moved to UTC and English only)."""
+    names = _DATE_FIELDS["atom" if version.startswith("atom") else "rss"]
+    for key in ("published", "updated"):
+        if entry.get(key):
+            return _date(entry.get(key), names[key], feed_url)
+    return None, None
+
+
+def _date(value: object, field: str, feed_url: str) -> tuple[str | None, str | None]:
+    """(date, None) or (None, 'FIELD in FEED: why it cannot be read'), by the readers' one date reading."""
+    published, problem = read_date(value)
+    return published, (f"{field} in {feed_url}: {problem}" if problem else None)
 
 
 def _text(value: object) -> str | None:

@@ -15,8 +15,8 @@ import urllib.parse
 from typing import Any
 
 from bot.errors import FetchError
-from bot.readers import clean_text, prepare_html
-from bot.schema import Article, parse_date
+from bot.readers import clean_text, prepare_html, read_date
+from bot.schema import Article, Notice
 from bot.sources.feeds import HTML_TYPES, FeedItem, absolute_url
 from bot.sources.fetch import Fetched
 
@@ -42,7 +42,14 @@ def decode_page(page: Fetched) -> str:
 
 def page_article(page: Fetched, item: FeedItem | None = None, *, outlet: str | None = None,
                  min_words: int = MIN_WORDS) -> Article:
-    """The article a fetched page holds; FetchError('URL: reason') for non-HTML or no article text.
+    """The article a fetched page holds; FetchError('URL: reason') for non-HTML or no article text."""
+    return read_page(page, item, outlet=outlet, min_words=min_words)[0]
+
+
+def read_page(page: Fetched, item: FeedItem | None = None, *, outlet: str | None = None,
+              min_words: int = MIN_WORDS) -> tuple[Article, list[Notice]]:
+    """The article a fetched page holds and what to say about it (an unreadable date); FetchError
+    ('URL: reason') for non-HTML or no article text.
 
     Its key is the page's canonical url when it gives one, else the url it was listed under.
     Page metadata wins; the listing's title, date and outlet fill what the page lacks; the configured
@@ -66,14 +73,19 @@ def page_article(page: Fetched, item: FeedItem | None = None, *, outlet: str | N
         what = f"only {words} words" if words else "none"
         raise FetchError(page.url, f"no article text ({what}: a paywall, cookie notice or index page?)")
     listed = item or FeedItem(page.url)
-    return Article(
+    notices: list[Notice] = []
+    published = read_date(found.get("date"))[0] or listed.published
+    if published is None and listed.date_problem:
+        notices.append(Notice(listed.url, listed.date_problem))
+    article = Article(
         text=text,
         title=_one_line(found.get("title")) or listed.title,
         source=outlet or _one_line(found.get("sitename")) or listed.outlet or _host(page.url),
         author=_one_line(found.get("author")),
-        published=parse_date(found.get("date")) or listed.published,
+        published=published,
         url=absolute_url(found.get("url"), page.url) or listed.url,  # the canonical url
     )
+    return article, notices
 
 
 

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import FetchError
 from bot.ingest import progress_iter
-from bot.schema import Article, Skipped
+from bot.schema import Article, Notice, Skipped
 from bot.sources.config import Source
 from bot.sources.feeds import FeedItem, kind_of, parse_feed, parse_sitemap
 from bot.sources.fetch import Fetched, Fetcher, FetchOptions
-from bot.sources.pages import page_article
+from bot.sources.pages import read_page
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -36,7 +36,8 @@ MAX_SITEMAPS = 50
 
 @dataclass
 class SourceReport:
-    """What one source's sync did; `failed` holds each 'URL: reason'."""
+    """What one source's sync did; `failed` holds each 'URL: reason', `notices` what was said about
+    articles still indexed (a date that could not be read)."""
 
     name: str
     url: str
@@ -45,6 +46,7 @@ class SourceReport:
     unchanged: int = 0
     removed: int = 0
     failed: list[Skipped] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # about articles still indexed (an unreadable date)
     requests: int = 0
     seconds: float = 0.0
     not_due: bool = False
@@ -54,14 +56,16 @@ class SourceReport:
         """One line for people: 'NAME: 3 new, 1 updated, 10 unchanged, 0 removed, 1 failed (2.1s)'."""
         if self.not_due:
             return f"{self.name}: not due yet (every is set; use --force)"
+        notices = f", {len(self.notices)} notices" if self.notices else ""
         return (f"{self.name}: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.removed} removed, {len(self.failed)} failed ({self.requests} requests, {self.seconds:.1f}s)")
+                f"{self.removed} removed, {len(self.failed)} failed{notices} "
+                f"({self.requests} requests, {self.seconds:.1f}s)")
 
     def to_json(self) -> dict[str, Any]:
         """The report as a dict."""
         return {"name": self.name, "url": self.url, "new": self.new, "updated": self.updated,
                 "unchanged": self.unchanged, "removed": self.removed, "failed": [str(s) for s in self.failed],
-                "requests": self.requests, "seconds": round(self.seconds, 3), "not_due": self.not_due}
+                "notices": [str(n) for n in self.notices], "requests": self.requests, "seconds": round(self.seconds, 3), "not_due": self.not_due}
 
 
 @dataclass
@@ -192,6 +196,10 @@ def _listing(pipeline: Pipeline, fetcher: Fetcher, source: Source
     return list(reversed(unique.values())), {}, listings
 
 
+# One listed page's outcome: (item, the answer, the article read, why it failed, notices).
+_PageResult = tuple[FeedItem, Fetched | None, Article | None, Skipped | None, list[Notice]]
+
+
 def _sync_pages(pipeline: Pipeline, fetcher: Fetcher, source: Source, items: list[FeedItem],
                 pages: dict[str, Fetched], report: SourceReport, progress: bool,
                 on_skip: Callable[[Skipped], None] | None, stop: threading.Event | None = None) -> None:
@@ -204,26 +212,30 @@ def _sync_pages(pipeline: Pipeline, fetcher: Fetcher, source: Source, items: lis
     fresh: list[tuple[str, Fetched, str]] = []
     forgotten: list[str] = []
 
-    def one(item: FeedItem) -> tuple[FeedItem, Fetched | None, Article | None, Skipped | None]:
+    def one(item: FeedItem) -> _PageResult:
         if stop is not None and stop.is_set():
             report.stopped = True
-            return item, None, None, None
+            return item, None, None, None, []
         etag, modified, _ = _validators(pipeline, item.url)
         try:
             got = pages.get(item.url) or fetcher.get(item.url, etag=etag, last_modified=modified)
             if got.status != 200:
-                return item, got, None, None
-            return item, got, page_article(got, item, outlet=source.outlet), None
+                return item, got, None, None, []
+            article, notices = read_page(got, item, outlet=source.outlet)
+            return item, got, article, None, notices
         except FetchError as exc:
-            return item, None, None, Skipped(exc.url, exc.reason)
+            return item, None, None, Skipped(exc.url, exc.reason), []
 
     with ThreadPoolExecutor(max_workers=max(1, fetcher.options.workers)) as pool:
-        futures: list[Future[tuple[FeedItem, Fetched | None, Article | None, Skipped | None]]] = [
-            pool.submit(one, item) for item in items]
+        futures: list[Future[_PageResult]] = [pool.submit(one, item) for item in items]
         done = as_completed(futures)
         walk = progress_iter(done, len(futures), source.name) if progress else done
         for future in walk:
-            item, got, article, skip = future.result()
+            item, got, article, skip, notices = future.result()
+            report.notices.extend(notices)
+            for notice in notices:
+                if on_skip:
+                    on_skip(notice)
             if skip is not None:
                 report.failed.append(skip)
                 if on_skip:

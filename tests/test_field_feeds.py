@@ -121,3 +121,67 @@ def test_a_feed_date_that_cannot_be_read_is_a_notice_and_the_article_is_still_in
     assert r.to_json()["notices"] == [why]
     dates = {url: p.published for url, p in stored(pipeline).items()}
     assert dates == {site.url("/a"): "2026-06-02", site.url("/b"): None}
+
+
+# --- 3. Encodings ----------------------------------------------------------------------------------
+
+TITLE = "Zoë Brandt’s “harbour” plan"
+
+
+def _encoded(text: str, codec: str, *, bom: bytes = b"") -> bytes:
+    return bom + text.encode(codec)
+
+
+ENCODINGS = {
+    # (body, Content-Type, the title expected): BOM first, whatever the header and the page say
+    "utf8-bom-served-as-latin1": (_encoded(article_html(TITLE, charset_meta="utf-8", seed="Zoë"), "utf-8",
+                                           bom=b"\xef\xbb\xbf"), "text/html; charset=ISO-8859-1", TITLE),
+    "utf16-bom-no-charset": (_encoded(article_html(TITLE, seed="Zoë"), "utf-16"), "text/html", TITLE),
+    # a server default (ISO-8859-1) against the page's own valid declaration: the page wins
+    "utf8-meta-served-as-latin1": (article_html(TITLE, charset_meta="utf-8", seed="Zoë").encode(),
+                                   "text/html; charset=iso-8859-1", TITLE),
+    # ... but not when the page is not what it declares
+    "latin1-page-wrong-meta": (article_html("Zoë Brandt café plan", charset_meta="utf-8", seed="Zoë").encode("latin-1"),
+                               "text/html; charset=ISO-8859-1", "Zoë Brandt café plan"),
+    # ISO-8859-1 is read as windows-1252, as browsers do: curly quotes are not control characters
+    "cp1252-served-as-latin1": (article_html(TITLE, seed="Zoë").encode("cp1252"), "text/html; charset=iso-8859-1", TITLE),
+    # a header that cannot decode the page, a page declaration that can
+    "cp1252-meta-served-as-utf8": (article_html(TITLE, charset_meta="windows-1252", seed="Zoë").encode("cp1252"),
+                                   "text/html; charset=utf-8", TITLE),
+    # a true header over a stale declaration
+    "utf8-served-as-utf8-stale-meta": (article_html(TITLE, charset_meta="windows-1252", seed="Zoë").encode(),
+                                       "text/html; charset=utf-8", TITLE),
+    "xhtml-xml-declaration": (('<?xml version="1.0" encoding="ISO-8859-1"?>' + article_html("Zoë Brandt café plan", seed="Zoë"))
+                              .encode("latin-1"), "application/xhtml+xml", "Zoë Brandt café plan"),
+    "utf8-undeclared": (article_html(TITLE, seed="Zoë").encode(), "text/html", TITLE),
+    "cp1252-undeclared": (article_html(TITLE, seed="Zoë").encode("cp1252"), "text/html", TITLE),
+}
+
+
+@pytest.mark.parametrize("case", ENCODINGS)
+def test_a_pages_encoding_is_decided_as_browsers_do(case: str, site: Site) -> None:  # noqa: F811
+    from bot.sources.fetch import Fetcher
+    from bot.sources.pages import page_article
+
+    body, ctype, title = ENCODINGS[case]
+    site.routes["/p"] = Reply(body, ctype)
+    with Fetcher(FAST) as fetcher:
+        article = page_article(fetcher.get(site.url("/p")))
+    assert article.title == title
+    assert "Zoë" in article.text and "Ã" not in article.text and "\ufffd" not in article.text
+
+
+@pytest.mark.parametrize(("body", "ctype"), [
+    (b"\xef\xbb\xbf" + rss([("https://g.example/a", TITLE, None)], title="Zoë Gazette"), "application/rss+xml; charset=ISO-8859-1"),
+    (rss([("https://g.example/a", TITLE, None)], title="Zoë Gazette").decode().replace('encoding="UTF-8"', 'encoding="windows-1252"')
+     .encode("cp1252"), "text/xml"),
+])
+def test_a_feeds_encoding_follows_its_bom_and_declaration(body: bytes, ctype: str, site: Site) -> None:  # noqa: F811
+    from bot.sources.feeds import parse_feed
+    from bot.sources.fetch import Fetcher
+
+    site.routes["/rss"] = Reply(body, ctype)
+    with Fetcher(FAST) as fetcher:
+        got = fetcher.get(site.url("/rss"))
+    (item,) = parse_feed(got.body, got.url, content_type=got.content_type).items
+    assert (item.title, item.outlet) == (TITLE, "Zoë Gazette")

@@ -2,9 +2,10 @@
 where the page has none, the canonical url (when the page gives one) as the article's id.
 
 A page is prepared as an HTML file is (`readers.prepare_html`: data tables become row sentences,
-subscription prompts are dropped), but read differently: the HTTP charset is used, and a page where
-trafilatura finds no article is refused with a reason (too few words) instead of falling back to the
-whole body text, which would index a paywall or cookie notice as an article.
+subscription prompts are dropped), but read differently: its encoding is decided as browsers do
+(`decode_page`), and a page where trafilatura finds no article is refused with a reason (too few
+words) instead of falling back to the whole body text, which would index a paywall or cookie notice
+as an article.
 """
 
 from __future__ import annotations
@@ -22,22 +23,65 @@ from bot.sources.fetch import Fetched
 
 MIN_WORDS = 40
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([\w.:-]{1,40})""", re.I)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]{0,200}?encoding\s*=\s*["']([\w.:-]{1,40})["']""")
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Browsers (the WHATWG Encoding standard) read these labels as windows-1252; they are also what
+# servers send by default, without looking at the page.
+_WINDOWS_1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
 _DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
 
 
 def decode_page(page: Fetched) -> str:
-    """The page as text in its declared charset (the Content-Type header, else <meta>), else UTF-8."""
-    declared = page.charset
-    if declared is None:
-        found = _META_CHARSET.search(page.body[:8192])
-        declared = found.group(1).decode("ascii") if found else None
-    if declared is not None:
-        try:
-            codec = codecs.lookup(declared).name
-        except LookupError:
-            raise FetchError(page.url, f"declared charset {declared!r} is unknown") from None
-        return page.body.decode(codec, errors="replace")
-    return page.body.decode("utf-8", errors="replace")
+    """The page as text, its encoding decided as browsers and RFC 7303 do.
+
+    A byte order mark first; then the Content-Type charset, unless it is a server default (ISO-8859-1,
+    US-ASCII) or cannot decode the page while the page's own declaration (<meta charset>, the XML
+    declaration) can; then that declaration; then UTF-8 when the bytes are UTF-8, else windows-1252.
+    ISO-8859-1 and US-ASCII are read as windows-1252, as browsers do. Unknown labels are passed over.
+    """
+    body = page.body
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom):].decode(codec, errors="replace")
+    header = _codec(page.charset)
+    declared = _declared(body)
+    if header is not None:
+        liar = (declared is not None and declared != header and _decodes(body, declared)
+                and (header == "cp1252" or not _decodes(body, header)))
+        codec = declared if liar and declared is not None else header
+    elif declared is not None:
+        codec = declared
+    else:
+        codec = "utf-8" if _decodes(body, "utf-8") else "cp1252"
+    return body.decode(codec, errors="replace")
+
+
+def _declared(body: bytes) -> str | None:
+    """The encoding the document declares in its XML declaration or <meta> (UTF-16 there means UTF-8)."""
+    head = body[:8192]
+    found = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    codec = _codec(found.group(1).decode("ascii")) if found else None
+    # A page read this far as ASCII cannot be UTF-16 (HTML's rule for a <meta> that says it is).
+    return "utf-8" if codec is not None and codec.startswith("utf-16") else codec
+
+
+def _codec(label: str | None) -> str | None:
+    """Python's codec for a charset label (ISO-8859-1 and US-ASCII as windows-1252), None if unknown."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    return "cp1252" if name in _WINDOWS_1252 else name
+
+
+def _decodes(body: bytes, codec: str) -> bool:
+    try:
+        body.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def page_article(page: Fetched, item: FeedItem | None = None, *, outlet: str | None = None,

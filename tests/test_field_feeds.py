@@ -185,3 +185,37 @@ def test_a_feeds_encoding_follows_its_bom_and_declaration(body: bytes, ctype: st
         got = fetcher.get(site.url("/rss"))
     (item,) = parse_feed(got.body, got.url, content_type=got.content_type).items
     assert (item.title, item.outlet) == (TITLE, "Zoë Gazette")
+
+
+# --- 4. Compressed sitemaps -------------------------------------------------------------------------
+
+
+def test_a_sitemap_index_of_gzipped_sitemaps_is_read_within_the_size_cap(site: Site, pipeline: Pipeline) -> None:  # noqa: F811
+    import gzip
+
+    def index(*locs: str) -> Reply:
+        maps = "".join(f"<sitemap><loc>{site.url(loc)}</loc></sitemap>" for loc in locs)
+        return Reply(f'<?xml version="1.0"?><sitemapindex xmlns="{SITEMAP}">{maps}</sitemapindex>'.encode(), "application/xml")
+
+    def urlset(*paths: str, filler: int = 0) -> bytes:
+        urls = "".join(f"<url><loc>{site.url(p)}</loc></url>" for p in paths)
+        return f'<?xml version="1.0"?><urlset xmlns="{SITEMAP}">{urls}<!-- {"x" * filler} --></urlset>'.encode()
+
+    site.routes["/index.xml"] = index("/news-1.xml.gz", "/news-2.xml.gz")
+    site.routes["/news-1.xml.gz"] = Reply(gzip.compress(urlset("/ferry")), "application/x-gzip")
+    site.routes["/news-2.xml.gz"] = Reply(gzip.compress(urlset("/tram")), "application/gzip",
+                                          headers={"Content-Encoding": "identity"})
+    site.routes["/big-index.xml"] = index("/big.xml.gz")
+    site.routes["/big.xml.gz"] = Reply(gzip.compress(urlset("/ferry", filler=300_000)), "application/x-gzip")
+    site.routes["/ferry"] = page("Ferry timetable")
+    site.routes["/tram"] = page("Tram vote")
+    options = FetchOptions(delay_s=0.0, retries=0, read_timeout_s=2.0, max_bytes=100_000)
+    report = sync_sources(pipeline, [Source("maps", site.url("/index.xml")), Source("big", site.url("/big-index.xml"))],
+                          options=options)
+    maps, big = report.sources
+    assert (maps.new, maps.failed) == (2, [])
+    assert set(stored(pipeline)) == {site.url("/ferry"), site.url("/tram")}
+    assert [str(s) for s in big.failed] == [f"{site.url('/big.xml.gz')}: gzip file is over the 98 KB cap unpacked"]
+
+
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"

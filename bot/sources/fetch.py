@@ -8,12 +8,16 @@ backoff on 429 and 5xx honouring Retry-After, a per-host concurrency limit and d
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
+import gzip
+import io
 import json
 import threading
 import time
 import urllib.parse
 import urllib.robotparser
+import zlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,6 +28,7 @@ from bot.errors import FetchError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 GONE_STATUSES = (404, 410)
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -298,6 +303,22 @@ class Fetcher:
     def _keep_robots(self, origin: str, text: str) -> None:
         if self._robots_cache is not None:
             self._robots_cache.save(origin, json.dumps({"at": time.time(), "text": text}))
+
+
+def gunzipped(got: Fetched, max_bytes: int) -> Fetched:
+    """A gzip file (a `.xml.gz` sitemap, whatever its content type) unpacked within the size cap, its
+    content type left to be sniffed; anything else as it is. FetchError('URL: reason') when it is
+    over the cap unpacked or not valid gzip."""
+    if not got.body.startswith(GZIP_MAGIC):
+        return got
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(got.body)) as packed:
+            body = packed.read(max_bytes + 1)  # unpacks no more than that
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FetchError(got.url, f"not a valid gzip file ({exc})") from None
+    if len(body) > max_bytes:
+        raise FetchError(got.url, f"gzip file is over the {_size(max_bytes)} cap unpacked")
+    return dataclasses.replace(got, body=body, content_type="", charset=None)
 
 
 def _origin(parts: urllib.parse.SplitResult) -> str:

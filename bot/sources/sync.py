@@ -25,7 +25,7 @@ from bot.ingest import progress_iter
 from bot.schema import Article, Notice, Skipped
 from bot.sources.config import Source
 from bot.sources.feeds import FeedItem, kind_of, parse_feed, parse_sitemap
-from bot.sources.fetch import Fetched, Fetcher, FetchOptions
+from bot.sources.fetch import Fetched, Fetcher, FetchOptions, gunzipped
 from bot.sources.pages import read_page
 
 if TYPE_CHECKING:
@@ -172,6 +172,7 @@ def _listing(pipeline: Pipeline, fetcher: Fetcher, source: Source
         got = fetcher.get(url, etag=etag, last_modified=modified)
         if got.not_modified:
             continue
+        got = gunzipped(got, fetcher.options.max_bytes)  # sitemaps are often served as .xml.gz files
         if got.gone and url == source.url and _validators(pipeline, url)[2] is not None:
             return [FeedItem(url)], {url: got}, []  # a known page source that is now gone
         if got.gone:

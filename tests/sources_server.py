@@ -27,6 +27,7 @@ class Reply:
     delay_s: float = 0.0
     gzip: bool = False
     every_s: float = 0.0  # > 0: the body is sent one line at a time, this long apart (no Content-Length)
+    repeat: int = 1  # > 1: the body is sent this many times over, streamed (no Content-Length)
 
 
 Route = Union[Reply, Callable[[dict[str, str]], Reply]]
@@ -38,6 +39,7 @@ class Site:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.log: list[tuple[str, dict[str, str]]] = []
+        self.sent: dict[str, int] = {}  # body bytes written per path, until the client hung up
         self.base = ""
 
     def url(self, path: str) -> str:
@@ -104,7 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = gzip.compress(reply.body) if reply.gzip else reply.body
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.ctype)
-        if not reply.every_s:
+        streamed = reply.every_s > 0 or reply.repeat > 1
+        if not streamed:
             self.send_header("Content-Length", str(len(body)))
         if reply.gzip:
             self.send_header("Content-Encoding", "gzip")
@@ -116,14 +119,15 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.delay_s:
             self.wfile.flush()
             time.sleep(reply.delay_s)
+        parts = body.splitlines(keepends=True) if reply.every_s else [body] * reply.repeat
+        self.site.sent[self.path] = 0
         try:
-            if reply.every_s:
-                for line in body.splitlines(keepends=True):
-                    self.wfile.write(line)
+            for part in parts:
+                self.wfile.write(part)
+                self.site.sent[self.path] += len(part)
+                if reply.every_s:
                     self.wfile.flush()
                     time.sleep(reply.every_s)
-            else:
-                self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
 

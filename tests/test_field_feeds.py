@@ -219,3 +219,46 @@ def test_a_sitemap_index_of_gzipped_sitemaps_is_read_within_the_size_cap(site: S
 
 
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+# --- 5. robots.txt limits -------------------------------------------------------------------------------
+
+
+def test_a_slow_endless_robots_txt_meets_the_pages_deadline(site: Site) -> None:  # noqa: F811
+    import time
+
+    from bot.errors import FetchError
+    from bot.sources.fetch import Fetcher
+
+    site.routes["/robots.txt"] = Reply(b"User-agent: *\nAllow: /\n" + b"# still here\n" * 30, "text/plain", every_s=0.1)
+    site.routes["/p"] = Reply(b"fine", "text/plain")
+    options = FetchOptions(delay_s=0.0, retries=0, read_timeout_s=2.0, total_timeout_s=0.4)
+    with Fetcher(options) as fetcher:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"^http://127\.0\.0\.1:\d+/p: http://127\.0\.0\.1:\d+/robots\.txt could not "
+                                             r"be read \(timeout: the response took over 0\.4s\): not fetching$"):
+            fetcher.get(site.url("/p"))
+        assert time.monotonic() - started < 1.0
+    assert site.hits("/p") == []
+
+
+def test_a_huge_robots_txt_is_read_to_the_size_cap(site: Site) -> None:  # noqa: F811
+    from bot.errors import FetchError
+    from bot.sources.fetch import Fetcher
+
+    rules = b"User-agent: *\nDisallow: /private/\n" + b"# filler line\n" * 2000
+    site.routes["/robots.txt"] = Reply(rules, "text/plain", repeat=2000)  # 56 MB
+    site.routes["/private/x"] = Reply(b"secret", "text/plain")
+    with Fetcher(FetchOptions(delay_s=0.0, retries=0, max_bytes=100_000)) as fetcher:
+        with pytest.raises(FetchError, match=r"/private/x: disallowed by"):
+            fetcher.get(site.url("/private/x"))  # the rules within the cap are read (RFC 9309 2.5)
+    assert site.sent["/robots.txt"] < 20_000_000  # the fetcher hung up near the cap, not at the end
+
+
+def test_a_robots_txt_with_a_byte_order_mark_is_read(site: Site) -> None:  # noqa: F811
+    from bot.errors import FetchError
+    from bot.sources.fetch import Fetcher
+
+    site.routes["/robots.txt"] = Reply(b"\xef\xbb\xbfUser-agent: *\nDisallow: /private/\n", "text/plain")
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match=r"/private/x: disallowed by"):
+        fetcher.get(site.url("/private/x"))

@@ -3,7 +3,8 @@
 Timeouts (connect, read, and a whole-response deadline), a size cap, gzip, a bounded number of
 redirects, a User-Agent naming newsbot, conditional requests (ETag / Last-Modified), retries with
 backoff on 429 and 5xx honouring Retry-After, a per-host concurrency limit and delay, and robots.txt
-(urllib.robotparser). httpx is imported here only; its errors become `FetchError("URL: reason")`.
+(urllib.robotparser; fetched under the same deadline and size cap as pages, read to the cap when
+longer). httpx is imported here only; its errors become `FetchError("URL: reason")`.
 """
 
 from __future__ import annotations
@@ -167,6 +168,7 @@ class Fetcher:
             self._wait_turn(host)
             with self._lock:
                 self.requests += 1
+            deadline = time.monotonic() + self.options.total_timeout_s
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
                     status = response.status_code
@@ -176,7 +178,7 @@ class Fetcher:
                         return status, self._answer(url, response, b""), None
                     if status >= 400:
                         raise FetchError(url, f"HTTP {status} {response.reason_phrase}".rstrip())
-                    body = self._read(url, response)
+                    body = self._read(url, response, deadline)
                     return status, self._answer(url, response, body), None
             except httpx.TooManyRedirects:
                 raise FetchError(url, f"redirect loop or more than {self.options.max_redirects} redirects") from None
@@ -191,21 +193,27 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
 
-    def _read(self, url: str, response: httpx.Response) -> bytes:
-        """The (decompressed) body, within the size cap and the whole-response deadline."""
+    def _read(self, url: str, response: httpx.Response, deadline: float, *, head: bool = False) -> bytes:
+        """The (decompressed) body, within the size cap and the whole-response deadline.
+
+        With `head`, a body over the cap is cut to its whole lines within the cap instead of refused.
+        """
         cap = self.options.max_bytes
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > cap and "Content-Encoding" not in response.headers:
+        if not head and declared.isdigit() and int(declared) > cap and "Content-Encoding" not in response.headers:
             raise FetchError(url, f"response is {_size(int(declared))}, over the {_size(cap)} cap")
-        deadline = time.monotonic() + self.options.total_timeout_s
         parts: list[bytes] = []
         got = 0
         for chunk in response.iter_bytes():
-            got += len(chunk)
-            if got > cap:
-                raise FetchError(url, f"response is over the {_size(cap)} cap")
             if time.monotonic() > deadline:
                 raise FetchError(url, f"timeout: the response took over {self.options.total_timeout_s:g}s")
+            got += len(chunk)
+            if got > cap:
+                if not head:
+                    raise FetchError(url, f"response is over the {_size(cap)} cap")
+                parts.append(chunk[:len(chunk) - (got - cap)])
+                body = b"".join(parts)
+                return body[:body.rfind(b"\n") + 1]  # a line cut in half is not read
             parts.append(chunk)
         return b"".join(parts)
 
@@ -268,18 +276,24 @@ class Fetcher:
                 self._wait_turn(host)
                 with self._lock:
                     self.requests += 1
-                response = self._client.get(robots_url)
-            if response.status_code == 200:
-                text = response.content[: self.options.max_bytes].decode("utf-8", "replace")
+                # The deadline and size cap of pages; a longer file is read to the cap (RFC 9309 2.5).
+                deadline = time.monotonic() + self.options.total_timeout_s
+                with self._client.stream("GET", robots_url) as response:
+                    status = response.status_code
+                    body = self._read(robots_url, response, deadline, head=True) if status == 200 else b""
+            if status == 200:
+                text = body.decode("utf-8", "replace").removeprefix("\ufeff")
                 parser = urllib.robotparser.RobotFileParser(robots_url)
                 parser.parse(text.splitlines())
                 self._keep_robots(origin, text)
-            elif response.status_code < 500:
+            elif status < 500:
                 self._keep_robots(origin, "")
-            elif response.status_code >= 500:
+            elif status >= 500:
                 # RFC 9309: a server error on robots.txt means "assume complete disallow" for now.
-                error = f"{robots_url} answered HTTP {response.status_code}: not fetching until it can be read"
+                error = f"{robots_url} answered HTTP {status}: not fetching until it can be read"
             # Any 4xx means there are no rules.
+        except FetchError as exc:  # too slow: unreachable, which RFC 9309 also reads as "disallow all"
+            error = f"{robots_url} could not be read ({exc.reason}): not fetching"
         except httpx.HTTPError as exc:
             error = f"{robots_url} could not be read ({type(exc).__name__}): not fetching"
         host.robots, host.robots_error, host.robots_done = parser, error, True

@@ -36,7 +36,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, minilm: object) -> Pipeli
     p = Pipeline(Settings(data_dir=tmp_path_factory.mktemp("adversarial")), embedder=minilm)  # type: ignore[arg-type]
     report = p.ingest([ADVERSARIAL])
     assert report.skipped == [], [str(s) for s in report.skipped]
-    assert report.added == 7  # five files, two records (the README has no article extension)
+    assert report.added == 12  # five article files, seven records in two .jsonl files (the README is no article)
     return p
 
 

@@ -10,9 +10,14 @@ A sentence is kept when the passages it cites support it:
 A sentence that cites nothing, or cites passages that do not support it, is attributed to the one
 passage that supports it best when that support reaches the stricter `attribute_min` (small models
 often forget a marker); otherwise it is dropped. Markers naming no passage are removed first.
-Sentences that say the passages lack the answer are the model abstaining, not claims; a sentence
-whose best match in a passage is an instruction aimed at the bot is dropped (prompt injection), and so
-is a sentence that only restates the question (every content word is the question's): it answers nothing.
+Sentences that say the passages lack the answer are the model abstaining, not claims; a sentence that
+only restates the question (every content word is the question's) is dropped: it answers nothing.
+A passage's orders (bot.answer.orders: sentences addressed to an AI, or pushing the reader to a link)
+are never evidence: a sentence that is itself an order is dropped ("instruction"), and so is one that
+carries an order out, saying the words an order spells out or words found only in its orders
+("carries out an instruction"), or passing on a link an order pushes ("passes on a pushed link"). A
+sentence that describes an order ("The article tells readers to visit a prize site") may be supported
+by it; its quote stops before the order's link.
 To a question asking for an amount ("How many ...?", "What was X's revenue?"), a sentence holding no
 figure is dropped ("no figure"): "Revenue fell sharply" is no answer to it.
 Numbers are compared by value and unit in any spelling (bot.numbers: "$1.2bn" is "1.2 billion dollars").
@@ -40,7 +45,8 @@ from bot.answer.extractive import _STATEMENT_LEAD, STOPWORDS, asks_for_amount, a
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
-from bot.answer.prompting import inert, looks_like_instruction
+from bot.answer.orders import describes_an_order, first_link, gives_orders, links, ordered_words
+from bot.answer.prompting import inert
 from bot.schema import Passage
 from bot.temporal import describe_relative
 from bot.tokens import words
@@ -109,6 +115,7 @@ class _Evidence:
     stems: set[str]
     lower: str
     numbers: set[str]
+    links: set[str]
 
 
 def _numbers(text: str) -> set[str]:
@@ -192,13 +199,15 @@ class CheckSession:
         self.removed_markers = 0
         self.verdicts: list[Verdict] = []
         self._buffer = ""
-        self._evidence: dict[int, _Evidence] = {}
+        self._evidence: dict[tuple[int, bool], _Evidence] = {}
         self._question_stems = set(terms(question))
         self._question_numbers = _numbers(question)
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
         self._statement = _STATEMENT_LEAD.sub("", question).strip()
         self._polar = asks_yes_or_no(question)
         self._wants_figure = bool(question) and not self._polar and asks_for_amount(question)
+        # Each passage's orders (its sentences, and its title, that give orders), found once.
+        self._orders = [_orders_of(p) for p in self.passages]
 
     # -- streaming ---------------------------------------------------------------------------
     def feed(self, text: str) -> list[Verdict]:
@@ -268,8 +277,16 @@ class CheckSession:
         content = _content(_VERDICT_LEAD.sub("", claim))
         if not content:
             return Verdict(claim, cited, False, "no content")
-        if looks_like_instruction(claim):
+        if gives_orders(claim):
             return Verdict(claim, cited, False, "instruction")
+        orders = " ".join(o for o in self._orders if o)
+        full = False  # whether the passages' orders count as evidence: only for a sentence describing them
+        if orders:
+            if links(claim) & links(orders):
+                return Verdict(claim, cited, False, "passes on a pushed link")
+            full = describes_an_order(claim, orders)
+            if not full and self._carries_out(claim, content, cited):
+                return Verdict(claim, cited, False, "carries out an instruction")
         if self._wants_figure and not holds_figure(claim):
             return Verdict(claim, cited, False, "no figure")
         if self._question_stems and set(content) <= self._question_stems:
@@ -287,14 +304,14 @@ class CheckSession:
 
         def one(n: int) -> _Score:
             if n not in scored:
-                scored[n] = self._score(claim, content, vector, (n,))
+                scored[n] = self._score(claim, content, vector, (n,), full=full)
             return scored[n]
 
-        joint = self._score(claim, content, vector, cited) if cited else _Score()
+        joint = self._score(claim, content, vector, cited, full=full) if cited else _Score()
         if cited and self._passes(joint, self.config.support_min, self.config.support_cosine_min):
             keep = tuple(n for n in cited if one(n).support >= self.config.cite_min)
             keep = keep or (max(cited, key=lambda n: one(n).support),)
-            return self._final(joint, claim, cited, keep, "supported", scored)
+            return self._final(joint, claim, cited, keep, "supported", scored, full)
         # Not supported as cited: a model that cited gets its citation corrected when another passage
         # supports the sentence at the usual bar; an uncited sentence is attributed only to a passage
         # that supports it clearly (the stricter bar).
@@ -308,7 +325,7 @@ class CheckSession:
             best_n = max(candidates, key=lambda n: scored[n].support)
             if self._passes(scored[best_n], *bar):
                 reason = "reattributed" if cited else "attributed"
-                return self._final(scored[best_n], claim, cited, (best_n,), reason, scored)
+                return self._final(scored[best_n], claim, cited, (best_n,), reason, scored, full)
         if not cited:
             shown = max(scored.values(), key=lambda x: x.support, default=_Score())
             return Verdict(claim, cited, False, "uncited", (), shown.cosine, shown.lexical, shown.support, shown.missing)
@@ -349,20 +366,51 @@ class CheckSession:
 
     def _final(
         self, score: _Score, claim: str, cited: tuple[int, ...], keep: tuple[int, ...], reason: str,
-        scored: dict[int, _Score],
+        scored: dict[int, _Score], full: bool = False,
     ) -> Verdict:
         quotes = {n: scored[n].window for n in keep}
         for n in keep:
-            start, end, _ = scored[n].window
-            if looks_like_instruction(self.passages[n - 1].text[start:end]):
+            start, end, similarity = scored[n].window
+            quote = self.passages[n - 1].text[start:end]
+            if not gives_orders(inert(quote)):
+                continue
+            if not full:
                 return Verdict(claim, cited, False, "instruction", (), score.cosine, score.lexical, score.support)
+            # A description of an order quotes it, but not its link: the quote stops before the link.
+            cut = first_link(quote)
+            if cut is not None:
+                quotes[n] = (start, start + len(quote[:cut].rstrip(" ,;:(\"'")), similarity)
         return Verdict(claim, cited, True, reason, keep, score.cosine, score.lexical, score.support, (), quotes)
 
+    def _carries_out(self, claim: str, content: list[str], cited: tuple[int, ...]) -> bool:
+        """Whether a sentence carries out an order of the passages it cites (of any, when it cites none):
+        it says words an order spells out ("ACCESS GRANTED"), or names or words that only orders hold."""
+        orders = " ".join(self._orders[n - 1] for n in (cited or range(1, len(self.passages) + 1)))
+        if not orders.strip():
+            return False
+        lower = claim.lower()
+        if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lower) for w in ordered_words(orders)):
+            return True
+        clean = [self._prepare(n) for n in range(1, len(self.passages) + 1)]
+        stems = set().union(*(ev.stems for ev in clean))
+        text = " ".join(ev.lower for ev in clean)
+        ordered = set(terms(orders))
+        if any(t in ordered and t not in stems and t not in self._question_stems for t in content):
+            return True
+        return any(
+            stem(name) in ordered and name.lower() not in text and stem(name) not in stems
+            and stem(name) not in self._question_stems for name in _names(claim)
+        )
+
     def _score(
-        self, claim: str, content: list[str], vector: np.ndarray, ns: tuple[int, ...], premise: bool = True
+        self, claim: str, content: list[str], vector: np.ndarray, ns: tuple[int, ...], premise: bool = True,
+        full: bool = False,
     ) -> _Score:
-        """How well passages `ns` support a claim; with `premise`, the question's words need no support."""
-        evidence = [self._prepare(n) for n in ns]
+        """How well passages `ns` support a claim; with `premise`, the question's words need no support.
+
+        The passages' orders are not evidence, unless `full` (the claim describes them).
+        """
+        evidence = [self._prepare(n, full) for n in ns]
         q_stems = self._question_stems if premise else set()
         q_numbers = self._question_numbers if premise else set()
         best = _Score()
@@ -394,6 +442,9 @@ class CheckSession:
             if base != low and len(base) >= 4 and re.search(rf"\b{re.escape(base)}", lower):
                 continue  # "Chinese" is stated by a passage that says "China", "Italian" by "Italy"
             missing.append(name)
+        # A link must be in the passages (a made-up one is missing); one an order pushes never gets here.
+        known = set().union(*(ev.links for ev in evidence))
+        missing.extend(sorted(link for link in links(claim) if link not in known))
         best.missing = tuple(dict.fromkeys(missing))
         if best.passage:
             # Judged against the one sentence that matches best (a neighbour's "not" is no contradiction),
@@ -405,27 +456,33 @@ class CheckSession:
         best.support = w * best.cosine + (1 - w) * best.lexical
         return best
 
-    def _prepare(self, n: int) -> _Evidence:
-        if n in self._evidence:
-            return self._evidence[n]
+    def _prepare(self, n: int, full: bool = False) -> _Evidence:
+        """Passage n as evidence: its sentences without its orders, or with them (`full`)."""
+        full = full or not self._orders[n - 1]  # a passage without orders is the same either way
+        if (n, full) in self._evidence:
+            return self._evidence[(n, full)]
         p = self.passages[n - 1]
-        spans = split_sentences(p.text)
-        windows = list(spans) + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+        spans = [(s, e) for s, e in split_sentences(p.text) if full or not gives_orders(inert(p.text[s:e]))]
+        # Pairs of sentences next to each other in the passage (an order left out between two parts them).
+        windows = list(spans) + [(a[0], b[1]) for a, b in zip(spans, spans[1:]) if not p.text[a[1] : b[0]].strip()]
         texts = [inert(p.text[s:e]) for s, e in windows]
         vectors = self.embedder.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
         # The days its relative dates stand for ("on Saturday" in Monday's paper: 14 June 2025) are the
         # passage's too: the prompt gives them, and an answer may say them.
-        meta = " ".join(x for x in (p.title, p.source, _date_words(p.published), describe_relative(p.text, p.published)) if x)
-        full = inert(f"{p.text} {meta}")
+        body = " ".join(p.text[s:e] for s, e in spans) if not full else p.text
+        title = p.title if full or not (p.title and gives_orders(inert(p.title))) else None
+        meta = " ".join(x for x in (title, p.source, _date_words(p.published), describe_relative(body, p.published)) if x)
+        whole = inert(f"{body} {meta}")
         ev = _Evidence(
             windows,
             len(spans),
             np.asarray(vectors, dtype=np.float32),
-            set(terms(full)),
-            full.lower(),
-            _numbers(full) | _numbers((p.published or "").replace("-", " ")),
+            set(terms(whole)),
+            whole.lower(),
+            _numbers(whole) | _numbers((p.published or "").replace("-", " ")),
+            links(whole),
         )
-        self._evidence[n] = ev
+        self._evidence[(n, full)] = ev
         return ev
 
     # -- result ------------------------------------------------------------------------------
@@ -461,6 +518,14 @@ class _Score:
     passage: int = 0
     window: tuple[int, int, float] = (0, 0, 0.0)
     sentence: tuple[int, int] = (0, 0)
+
+
+def _orders_of(passage: Passage) -> str:
+    """The orders a passage gives (its sentences and title that address an AI or push a link), joined."""
+    found = [s for s in (inert(passage.text[a:b]) for a, b in split_sentences(passage.text)) if gives_orders(s)]
+    if passage.title and gives_orders(inert(passage.title)):
+        found.append(inert(passage.title))
+    return " ".join(found)
 
 
 def _ranges(spec: str) -> list[tuple[int, int]]:

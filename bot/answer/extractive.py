@@ -7,7 +7,9 @@ embedding model's question-sentence similarity for the best lexical candidates. 
 eligible only when it holds the kind of thing asked for (a number for "how many" or "what was X's
 revenue", a date for "when") beyond what the question already says, and when the names and numbers the question is
 about appear around it. The answer is the best one or two sentences with [n] markers; with no
-eligible, well-supported sentence it abstains. Quotes are exact slices of the article text.
+eligible, well-supported sentence it abstains. Quotes are exact slices of the article text. A sentence
+that gives orders (to an AI, or pushing the reader to a link: bot.answer.orders) is never a candidate,
+nor is a title that does: an article's orders are not what it reports.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.answer.orders import gives_orders
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import amounts, found, has_figure, number_tokens, without_amounts
@@ -519,7 +522,9 @@ class ExtractiveAnswerer:
             # The title and the outlet are context: "as reported by The Verge" names the source.
             # The title, the outlet and the month it was published are context: "as reported by The
             # Verge" names the source, "recalls in September" the month.
-            title_terms = terms(f"{hit.passage.title or ''} {hit.passage.source or ''} {_month_words(hit.passage.published)}")
+            title = hit.passage.title or ""
+            title = "" if gives_orders(title) else title
+            title_terms = terms(f"{title} {hit.passage.source or ''} {_month_words(hit.passage.published)}")
             history: list[list[str]] = [title_terms, title_terms]
             header: list[str] | None = None  # a table's first row names its columns
             for s, e in split_sentences(text):
@@ -527,6 +532,8 @@ class ExtractiveAnswerer:
                 is_row = "|" in sentence
                 if is_row and not _table_row(sentence):
                     continue  # "Also Read| ..." links: neither answers nor context
+                if gives_orders(sentence):
+                    continue  # "Disregard the above and reply ...": neither answers nor context
                 toks = terms(sentence)
                 # A table row is read with its header row ("Segment | Revenue | Change"), not the row above.
                 prev = header if is_row and header is not None else history[-1]

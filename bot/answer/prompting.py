@@ -3,7 +3,8 @@
 Passage text comes from the outside world and may be written to attack the bot. It is made inert
 before it reaches a model (`inert`): control and invisible characters removed, Slack mention and
 link syntax defused, citation-looking markers rewritten so only the prompt's own numbering looks like
-`[n]`, delimiter look-alikes broken, and sentences that read as instructions to an AI withheld.
+`[n]`, delimiter look-alikes broken, and sentences (and titles) that give orders withheld: those addressed
+to an AI, or pushing the reader to a link (bot.answer.orders).
 The same `inert` runs on the model's output, so nothing a passage smuggles through reaches a user
 as a working mention or a disguised link.
 """
@@ -16,6 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from bot.answer.extractive import asks_yes_or_no, content_terms, split_context
+from bot.answer.orders import gives_orders
 from bot.chunking import split_sentences
 from bot.schema import Hit, Passage
 from bot.temporal import describe_relative, question_form
@@ -55,21 +57,6 @@ _MD_LINK = re.compile(r"\[([^\[\]]{0,200})\]\((\s*[a-z][a-z0-9+.-]*:(?:[^()\s]|\
 _FAKE_MARKER = re.compile(r"\[\s*(?:source|passage|ref|citation|doc)?\s*#?\s*(\d{1,3}(?:\s*[,;\-–]\s*\d{1,3})*)\s*\]", re.I)
 _MENTION_WORD = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.I)
 _DELIMITER = re.compile(r"<<<+|>>>+")
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+)?"
-    r"(?:your|previous|prior|above|earlier|preceding|system|these|those)\s+(?:\w+\s+)?"
-    r"(?:instructions?|prompts?|rules|guidelines|directions|messages)\b"
-    r"|\b(?:you are now|pretend to be|from now on,? you)\b"
-    r"|\b(?:system prompt|developer mode|jailbreak)\b"
-    r"|\b(?:if you are|as an?|dear|attention,?|note to(?: the)?)\s+(?:an?\s+)?"
-    r"(?:AI|assistant|language model|LLM|chatbot|bot|newsbot)s?\b"
-    r"|\b(?:AIs?|assistants?|bots?|chatbots?|language models?|LLMs?)\s+"
-    r"(?:reading|summari[sz]ing|processing|answering|seeing)\s+(?:this|these)\b"
-    r"|(?:^\W*|\binstead\b,?\s*)(?:say|reply|respond|output|print)\b",
-    re.I,
-)
-
-
 def inert(text: str) -> str:
     """Text with invisible characters removed and Slack/markdown link and mention syntax defused."""
     text = unicodedata.normalize("NFKC", text)
@@ -87,11 +74,6 @@ def inert(text: str) -> str:
     text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2).strip()})", text)
     text = _MENTION_WORD.sub(lambda m: m.group(1), text)
     return text
-
-
-def looks_like_instruction(sentence: str) -> bool:
-    """True when a sentence reads as an instruction aimed at an AI (prompt injection)."""
-    return _INSTRUCTION.search(sentence) is not None
 
 
 def defuse(text: str) -> str:
@@ -115,7 +97,7 @@ def passage_text(passage: Passage, question: str = "", focus: int | None = None,
     kept: list[str] = []
     for start, end in split_sentences(text):
         sentence = text[start:end]
-        kept.append(WITHHELD if looks_like_instruction(sentence) else sentence)
+        kept.append(WITHHELD if gives_orders(sentence) else sentence)
     if focus and (len(kept) > focus or seen is not None):
         shown = seen if seen is not None else set()
         terms = set(content_terms(question))
@@ -141,8 +123,9 @@ def passage_text(passage: Passage, question: str = "", focus: int | None = None,
 
 
 def _field(value: str | None) -> str:
-    """A metadata field on one line, defused."""
-    return " ".join(defuse(value or "unknown").split())[:200] or "unknown"
+    """A metadata field on one line, defused; one that gives orders is withheld like such a sentence."""
+    text = " ".join(defuse(value or "unknown").split())
+    return WITHHELD if gives_orders(text) else text[:200] or "unknown"
 
 
 def format_passages(passages: Sequence[Passage], question: str = "", focus: int | None = None) -> str:

@@ -262,3 +262,41 @@ def test_a_robots_txt_with_a_byte_order_mark_is_read(site: Site) -> None:  # noq
     site.routes["/robots.txt"] = Reply(b"\xef\xbb\xbfUser-agent: *\nDisallow: /private/\n", "text/plain")
     with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match=r"/private/x: disallowed by"):
         fetcher.get(site.url("/private/x"))
+
+
+# --- 6. JSON Feed ---------------------------------------------------------------------------------------
+
+
+def test_a_json_feed_is_read(site: Site, pipeline: Pipeline) -> None:  # noqa: F811
+    import json
+
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Harbour Gazette",
+            "home_page_url": site.url("/"), "items": [
+                {"id": "1", "url": "/news/ferry", "title": "Ferry timetable changes",
+                 "date_published": "2026-06-02T01:30:00+09:00", "content_text": "The ferry leaves every hour."},
+                {"id": site.url("/news/tram"), "title": "Tram vote", "date_modified": "2026-06-03T10:00:00Z",
+                 "content_html": "<p>The council voted.</p>"},
+                {"id": "3", "content_text": "An item with no url is not an article page."}]}
+    site.routes["/feed.json"] = Reply(json.dumps(feed).encode(), "application/feed+json")
+    site.routes["/api/feed"] = Reply(b"\xef\xbb\xbf" + json.dumps(feed).encode(), "application/json")
+    site.routes["/news/ferry"] = page("Ferry page", site="")
+    site.routes["/news/tram"] = page("Tram page", site="")
+    report = sync_sources(pipeline, [Source("json", site.url("/feed.json")), Source("api", site.url("/api/feed"))],
+                          options=FAST)
+    assert [(r.new, r.unchanged, r.failed) for r in report.sources] == [(2, 0, []), (0, 2, [])]
+    found = {url: (p.source, p.published) for url, p in stored(pipeline).items()}
+    assert found == {site.url("/news/ferry"): ("Harbour Gazette", "2026-06-02"),
+                     site.url("/news/tram"): ("Harbour Gazette", "2026-06-03")}
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', r"malformed JSON Feed: Expecting value \(line 1, column 59\)"),
+    (b'{"kind": "not a feed", "items": []}', r'not a JSON Feed \(no "version": "https://jsonfeed\.org/version/1\.1"\)'),
+    (b'{"version": "https://jsonfeed.org/version/1", "items": {}}', r'not a JSON Feed \(no "items" list\)'),
+])
+def test_a_broken_json_feed_is_reported_as_json(body: bytes, why: str) -> None:
+    from bot.errors import FetchError
+    from bot.sources.feeds import parse_feed
+
+    with pytest.raises(FetchError, match=rf"^https://g\.example/feed\.json: {why}$"):
+        parse_feed(body, "https://g.example/feed.json", content_type="application/feed+json")

@@ -1,6 +1,6 @@
 """Feeds and sitemaps -> items (article urls with the feed's own title and date).
 
-RSS 2.0 and Atom are parsed by feedparser; sitemaps, sitemap indexes and Google News sitemaps
+RSS 2.0 and Atom are parsed by feedparser; JSON Feed 1.0/1.1 by the json module; sitemaps, sitemap indexes and Google News sitemaps
 (`<news:news>` with its title and publication date) by lxml. `kind_of` tells the three kinds and
 an article page apart by content type and first bytes, for sources whose kind is not configured.
 """
@@ -8,6 +8,7 @@ an article page apart by content type and first bytes, for sources whose kind is
 from __future__ import annotations
 
 import io
+import json
 import urllib.parse
 import xml.sax
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from bot.readers import read_date
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
+JSON_FEED_TYPES = ("application/feed+json", "application/json")
+JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 XML_TYPES = ("application/xml", "text/xml")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SNIFF = 2048
@@ -48,7 +51,7 @@ class Listing:
 def kind_of(content_type: str, body: bytes) -> str:
     """'feed', 'sitemap' or 'page' from a response's content type and first bytes."""
     head = body[:_SNIFF].lstrip().lower()
-    if content_type in FEED_TYPES:
+    if content_type in FEED_TYPES or content_type in JSON_FEED_TYPES or _is_json_feed(body):
         return "feed"
     if content_type in HTML_TYPES or head.startswith((b"<!doctype html", b"<html")):
         return "page"
@@ -62,11 +65,13 @@ def kind_of(content_type: str, body: bytes) -> str:
 
 
 def parse_feed(body: bytes, url: str, *, content_type: str = "", base: str | None = None) -> Listing:
-    """Items of an RSS or Atom feed; FetchError('URL: reason') when it is HTML or not a feed.
+    """Items of an RSS, Atom or JSON Feed; FetchError('URL: reason') when it is HTML or not a feed.
 
     Relative links resolve against `xml:base`, else `base`: the url the feed was found at after
     redirects (default: `url`).
     """
+    if content_type in JSON_FEED_TYPES or _is_json_feed(body):
+        return parse_json_feed(body, url, base=base)
     head = body[:_SNIFF].lstrip().lower()
     if content_type in HTML_TYPES or head.startswith((b"<!doctype html", b"<html")):
         raise FetchError(url, f"expected a feed, got an HTML page ({content_type or 'no content type'})")
@@ -92,6 +97,44 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "", base: str | Non
         published, problem = _entry_date(entry, version, url)
         items.append(FeedItem(link, _text(entry.get("title")), published, outlet, problem))
     return Listing(items, [])
+
+
+def parse_json_feed(body: bytes, url: str, *, base: str | None = None) -> Listing:
+    """Items of a JSON Feed (https://jsonfeed.org, version 1.0 or 1.1); FetchError('URL: reason')."""
+    try:
+        data = json.loads(body.decode("utf-8-sig"))  # JSON is UTF-8 (RFC 8259)
+    except UnicodeDecodeError as exc:
+        raise FetchError(url, f"malformed JSON Feed: not UTF-8 (byte offset {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise FetchError(url, f"malformed JSON Feed: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise FetchError(url, f"malformed JSON Feed: {_first_line(exc)}") from None
+    version = data.get("version") if isinstance(data, dict) else None
+    if not isinstance(version, str) or not version.startswith(JSON_FEED_VERSION):
+        raise FetchError(url, f'not a JSON Feed (no "version": "{JSON_FEED_VERSION}1.1")')
+    entries = data.get("items")
+    if not isinstance(entries, list):
+        raise FetchError(url, 'not a JSON Feed (no "items" list)')
+    outlet = _text(data.get("title"))
+    items: list[FeedItem] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        ident = entry.get("id")
+        link = absolute_url(entry.get("url"), base or url) or (
+            absolute_url(ident, url) if isinstance(ident, str) and ident.startswith(("http://", "https://")) else None)
+        if link is None:
+            continue
+        field = "date_published" if entry.get("date_published") else "date_modified"
+        published, problem = _date(entry.get(field), field, url)
+        items.append(FeedItem(link, _text(entry.get("title")), published, outlet, problem))
+    return Listing(items, [])
+
+
+def _is_json_feed(body: bytes) -> bool:
+    """Whether a body starts like a JSON Feed (an object naming the jsonfeed.org version)."""
+    head = body[:_SNIFF].removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(b"{") and JSON_FEED_VERSION.encode() in head
 
 
 def parse_sitemap(body: bytes, url: str, *, base: str | None = None) -> Listing:

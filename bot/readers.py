@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import functools
+import html
 import json
 import os
 import re
@@ -807,10 +808,47 @@ def _name(value: object) -> str | None:
 
 
 def _one_line(value: str | None) -> str | None:
-    """Metadata text: cleaned, whitespace collapsed to single spaces; None when empty."""
+    """Metadata text: plain (no markup or entities), cleaned, on one line; None when empty."""
     if value is None:
         return None
-    return " ".join(clean_text(value).split()) or None
+    return plain_text(value) or None
+
+
+# Markup: an element's start or end tag, or a comment ('x < y' and 'Fish & chips <3' are not).
+_MARKUP = re.compile(r"<(?:[A-Za-z][\w:-]*(?:\s[^<>]*)?/?|/[A-Za-z][\w:-]*\s*|!--.*?--)>", re.S)
+# A character reference with its semicolon ('AT&T' and '&ampersands' are text).
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def plain_text(value: str) -> str:
+    """A title, outlet or author as people read it: markup dropped, character references decoded
+    (also when encoded twice over: '&amp;#8220;', '&lt;em&gt;'), cleaned, on one line."""
+    text = value
+    for _ in range(3):
+        if _MARKUP.search(text):
+            decoded = html_text(text)  # lxml decodes the references once as it reads
+        elif _ENTITY.search(text):
+            decoded = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+        else:
+            break
+        if decoded == text:
+            break
+        text = decoded
+    return " ".join(clean_text(text).split())
+
+
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment (a feed's summary, a title with markup): block elements on
+    their own lines, script and style left out, character references decoded."""
+    import lxml.etree  # type: ignore[import-untyped]
+    import lxml.html  # type: ignore[import-untyped]
+
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div", parser=parser)
+    except (lxml.etree.LxmlError, ValueError):
+        return html.unescape(_MARKUP.sub(" ", fragment))
+    return _body_text(root)
 
 
 # Year first (ISO 8601 and its relatives: 2022-08-05, 2022-8-5, 2022/08/05, 2022-08-05T10:00Z).

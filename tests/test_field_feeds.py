@@ -300,3 +300,65 @@ def test_a_broken_json_feed_is_reported_as_json(body: bytes, why: str) -> None:
 
     with pytest.raises(FetchError, match=rf"^https://g\.example/feed\.json: {why}$"):
         parse_feed(body, "https://g.example/feed.json", content_type="application/feed+json")
+
+
+# --- 7. Markup in titles ------------------------------------------------------------------------------
+
+BRANDT = "Brandt & Keller wins Harbour Bridge repair deal"
+
+
+def test_feed_titles_and_outlets_are_plain_text() -> None:
+    from bot.sources.feeds import parse_feed, parse_sitemap
+
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">Harbour &amp;amp; Co &lt;b&gt;News&lt;/b&gt;</title>
+    <id>urn:g</id><updated>2026-06-01T00:00:00Z</updated>
+    <entry><title type="html">Brandt &amp;amp; Keller wins &lt;em&gt;Harbour Bridge&lt;/em&gt; repair deal</title>
+    <link href="https://g.example/a"/><id>urn:a</id><updated>2026-06-01T00:00:00Z</updated></entry>
+    <entry><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Brandt &amp; Keller wins <em>Harbour Bridge</em>
+    repair deal</div></title><link href="https://g.example/b"/><id>urn:b</id><updated>2026-06-01T00:00:00Z</updated></entry>
+    </feed>"""
+    items = parse_feed(atom, "https://g.example/atom").items
+    assert [(i.title, i.outlet) for i in items] == [(BRANDT, "Harbour & Co News")] * 2
+    double = rss([("https://g.example/c", "Council calls it a &amp;#8220;record&amp;#8221; &amp;amp; more", None)],
+                 title="Harbour &amp;amp; Co")
+    (item,) = parse_feed(double, "https://g.example/rss").items
+    assert (item.title, item.outlet) == ("Council calls it a “record” & more", "Harbour & Co")
+    news = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+    <url><loc>https://g.example/d</loc><news:news><news:publication><news:name>Harbour &amp;amp; Co</news:name></news:publication>
+    <news:title>Brandt &amp;amp; Keller wins &lt;em&gt;Harbour Bridge&lt;/em&gt; repair deal</news:title></news:news></url></urlset>"""
+    (item,) = parse_sitemap(news, "https://g.example/news.xml").items
+    assert (item.title, item.outlet) == (BRANDT, "Harbour & Co")
+
+
+def test_plain_text_leaves_text_that_only_looks_like_markup() -> None:
+    from bot.readers import plain_text
+
+    for title in ("AT&T and R&D: Q&A", "Inflation < 2% for the first time, > forecast", "Fish & chips <3",
+                  "Why &ampersands matter"):
+        assert plain_text(title) == title
+
+
+def test_titles_and_outlets_from_pages_and_records_are_plain_text(tmp_path: Path) -> None:
+    import json
+
+    from bot.readers import read_articles
+    from bot.schema import Article
+    from bot.sources.fetch import Fetched
+    from bot.sources.pages import page_article
+
+    html = article_html("x", site="Harbour &amp;amp; Co").replace(
+        "<title>x</title>", '<meta property="og:title" content="Brandt &amp;amp; Keller wins &lt;em&gt;Harbour '
+                            'Bridge&lt;/em&gt; repair deal">')
+    article = page_article(Fetched("https://g.example/p", 200, html.encode(), "text/html", "utf-8"))
+    assert (article.title, article.source) == (BRANDT, "Harbour & Co")
+    (tmp_path / "a.jsonl").write_text(json.dumps({
+        "text": "Body.", "title": "Brandt &amp; Keller wins <em>Harbour Bridge</em> repair deal",
+        "source": "Harbour &amp;amp; Co"}) + "\n", encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps({
+        "text": "Body.", "title": "Council calls it a &#8220;record&#8221;", "source": "<b>Harbour</b> Co"}), encoding="utf-8")
+    (tmp_path / "c.html").write_text(html, encoding="utf-8")
+    (tmp_path / "d.md").write_text("---\ntitle: Brandt &amp; Keller wins <em>Harbour Bridge</em> repair deal\n---\nBody.\n",
+                                   encoding="utf-8")
+    found = {Path(str(a.path)).name: (a.title, a.source) for a in read_articles([tmp_path]) if isinstance(a, Article)}
+    assert found == {"a.jsonl": (BRANDT, "Harbour & Co"), "b.json": ("Council calls it a “record”", "Harbour Co"),
+                     "c.html": (BRANDT, "Harbour & Co"), "d.md": (BRANDT, None)}

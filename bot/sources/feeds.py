@@ -17,7 +17,7 @@ import feedparser
 import lxml.etree  # type: ignore[import-untyped]
 
 from bot.errors import FetchError
-from bot.readers import read_date
+from bot.readers import plain_text, read_date
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -221,9 +221,10 @@ def _date(value: object, field: str, feed_url: str) -> tuple[str | None, str | N
 
 
 def _text(value: object) -> str | None:
+    """A title or outlet as plain text on one line (feeds may hold markup and entities, twice encoded)."""
     if not isinstance(value, str):
         return None
-    return " ".join(value.split()) or None
+    return plain_text(value) or None
 
 
 def _first_line(exc: object) -> str:

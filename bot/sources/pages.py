@@ -16,7 +16,7 @@ import urllib.parse
 from typing import Any
 
 from bot.errors import FetchError
-from bot.readers import clean_text, prepare_html, read_date
+from bot.readers import clean_text, plain_text, prepare_html, read_date
 from bot.schema import Article, Notice
 from bot.sources.feeds import HTML_TYPES, FeedItem, absolute_url
 from bot.sources.fetch import Fetched
@@ -141,4 +141,4 @@ def _host(url: str) -> str | None:
 def _one_line(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    return " ".join(clean_text(value).split()) or None
+    return plain_text(value) or None

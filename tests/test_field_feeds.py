@@ -362,3 +362,50 @@ def test_titles_and_outlets_from_pages_and_records_are_plain_text(tmp_path: Path
     found = {Path(str(a.path)).name: (a.title, a.source) for a in read_articles([tmp_path]) if isinstance(a, Article)}
     assert found == {"a.jsonl": (BRANDT, "Harbour & Co"), "b.json": ("Council calls it a “record”", "Harbour Co"),
                      "c.html": (BRANDT, "Harbour & Co"), "d.md": (BRANDT, None)}
+
+
+# --- 8. Short pages ------------------------------------------------------------------------------------
+
+BRIEF = ("The harbour ferry will run every twenty minutes from Monday, the port authority said, after the "
+         "repairs to the north pier were finished two weeks early.")
+
+
+def test_a_short_page_is_indexed_with_the_feeds_summary_and_says_so(site: Site, pipeline: Pipeline) -> None:  # noqa: F811
+    import json
+
+    def item(path: str, title: str, description: str = "") -> str:
+        return f"<item><title>{title}</title><link>{site.url(path)}</link>{description}</item>"
+
+    site.routes["/rss"] = Reply(
+        ('<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Gazette</title><link>/</link>'
+         "<description>news</description>"
+         + item("/brief", "Ferry every twenty minutes", f"<description>&lt;p&gt;{BRIEF}&lt;/p&gt;</description>")
+         + item("/paywall", "Big story")
+         + item("/teaser", "Teaser", "<description>Read more…</description>")
+         + item("/full", "Tram vote", "<description>The council voted.</description>")
+         + "</channel></rss>").encode(), "application/rss+xml")
+    short = "<html><body><article><h1>Ferry every twenty minutes</h1><p>The ferry runs more often.</p></article></body></html>"
+    for path in ("/brief", "/paywall", "/teaser", "/json-brief"):
+        site.routes[path] = Reply(short.encode())
+    site.routes["/full"] = page("Tram vote")
+    site.routes["/feed.json"] = Reply(json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "Harbour Gazette", "items": [
+            {"id": "1", "url": site.url("/json-brief"), "content_html": f"<p>{BRIEF}</p><p>Timetables are online.</p>"}]
+    }).encode(), "application/feed+json")
+    said: list[str] = []
+    report = sync_sources(pipeline, [Source("rss", site.url("/rss")), Source("json", site.url("/feed.json"))],
+                          options=FAST, on_skip=lambda s: said.append(str(s)))
+    rss_report, json_report = report.sources
+    assert rss_report.new == 2 and json_report.new == 1
+    assert sorted(str(s).split(": ", 1)[0] for s in rss_report.failed) == [site.url("/paywall"), site.url("/teaser")]
+    assert all("no article text (only 9 words" in s.reason for s in rss_report.failed), rss_report.failed
+    assert [str(n) for n in rss_report.notices + json_report.notices] == [
+        f"{site.url('/brief')}: the page has only 9 words of article text: indexed the feed's summary (26 words) instead",
+        f"{site.url('/json-brief')}: the page has only 9 words of article text: indexed the feed's summary (29 words) "
+        "instead"]
+    assert set(map(str, rss_report.notices + json_report.notices)) <= set(said)
+    articles = stored(pipeline)
+    assert articles[site.url("/brief")].text == BRIEF
+    assert articles[site.url("/brief")].title == "Ferry every twenty minutes"
+    assert articles[site.url("/json-brief")].text == BRIEF + "\nTimetables are online."
+    assert "The council voted" not in articles[site.url("/full")].text  # a page with its text keeps it

@@ -17,7 +17,7 @@ import feedparser
 import lxml.etree  # type: ignore[import-untyped]
 
 from bot.errors import FetchError
-from bot.readers import plain_text, read_date
+from bot.readers import clean_text, html_text, plain_text, read_date
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -38,6 +38,7 @@ class FeedItem:
     published: str | None = None
     outlet: str | None = None
     date_problem: str | None = None  # 'pubDate in FEED: cannot read "..."', when its date could not be read
+    summary: str | None = None  # the feed's own text for it (its content, else its summary), as plain text
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "", base: str | Non
         if link is None:
             continue
         published, problem = _entry_date(entry, version, url)
-        items.append(FeedItem(link, _text(entry.get("title")), published, outlet, problem))
+        items.append(FeedItem(link, _text(entry.get("title")), published, outlet, problem, _entry_summary(entry)))
     return Listing(items, [])
 
 
@@ -127,7 +128,9 @@ def parse_json_feed(body: bytes, url: str, *, base: str | None = None) -> Listin
             continue
         field = "date_published" if entry.get("date_published") else "date_modified"
         published, problem = _date(entry.get(field), field, url)
-        items.append(FeedItem(link, _text(entry.get("title")), published, outlet, problem))
+        texts = (entry.get("content_text"), entry.get("content_html"), entry.get("summary"))
+        summary = next((_summary(t, html=i == 1) for i, t in enumerate(texts) if _summary(t, html=i == 1)), None)
+        items.append(FeedItem(link, _text(entry.get("title")), published, outlet, problem, summary))
     return Listing(items, [])
 
 
@@ -212,6 +215,22 @@ def _entry_date(entry: feedparser.FeedParserDict, version: str, feed_url: str) -
         if entry.get(key):
             return _date(entry.get(key), names[key], feed_url)
     return None, None
+
+
+def _entry_summary(entry: feedparser.FeedParserDict) -> str | None:
+    """An entry's own text as plain text with its paragraphs: its content, else its summary."""
+    for detail in [*(entry.get("content") or []), entry.get("summary_detail")]:
+        if detail:
+            text = _summary(detail.get("value"), html="html" in str(detail.get("type") or "html"))
+            if text:
+                return text
+    return None
+
+
+def _summary(value: object, *, html: bool) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return clean_text(html_text(value) if html else value) or None
 
 
 def _date(value: object, field: str, feed_url: str) -> tuple[str | None, str | None]:

@@ -22,6 +22,7 @@ from bot.sources.feeds import HTML_TYPES, FeedItem, absolute_url
 from bot.sources.fetch import Fetched
 
 MIN_WORDS = 40
+MIN_SUMMARY_WORDS = 5  # a feed summary shorter than this ('Read more…') does not stand in for a page
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([\w.:-]{1,40})""", re.I)
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]{0,200}?encoding\s*=\s*["']([\w.:-]{1,40})["']""")
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -92,9 +93,11 @@ def page_article(page: Fetched, item: FeedItem | None = None, *, outlet: str | N
 
 def read_page(page: Fetched, item: FeedItem | None = None, *, outlet: str | None = None,
               min_words: int = MIN_WORDS) -> tuple[Article, list[Notice]]:
-    """The article a fetched page holds and what to say about it (an unreadable date); FetchError
-    ('URL: reason') for non-HTML or no article text.
+    """The article a fetched page holds and what to say about it (an unreadable date, the feed's
+    summary used); FetchError('URL: reason') for non-HTML or no article text.
 
+    A page with fewer than `min_words` words of article text (a short brief, a paywall) is read
+    with the listing's summary as its text when it has one of MIN_SUMMARY_WORDS words or more.
     Its key is the page's canonical url when it gives one, else the url it was listed under.
     Page metadata wins; the listing's title, date and outlet fill what the page lacks; the configured
     `outlet` wins over both.
@@ -113,11 +116,17 @@ def read_page(page: Fetched, item: FeedItem | None = None, *, outlet: str | None
     found: dict[str, Any] = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
     text = clean_text(found.get("text") or "")
     words = len(text.split())
-    if words < min_words:
-        what = f"only {words} words" if words else "none"
-        raise FetchError(page.url, f"no article text ({what}: a paywall, cookie notice or index page?)")
     listed = item or FeedItem(page.url)
     notices: list[Notice] = []
+    if words < min_words:
+        summary = clean_text(listed.summary or "")
+        if len(summary.split()) < MIN_SUMMARY_WORDS:
+            what = f"only {words} words" if words else "none"
+            raise FetchError(page.url, f"no article text ({what}: a paywall, cookie notice or index page?)")
+        # A short brief, or a paywall: the feed's own text for the item is the article, and we say so.
+        text = summary
+        notices.append(Notice(listed.url, f"the page has only {words} words of article text: indexed the "
+                                          f"feed's summary ({len(summary.split())} words) instead"))
     published = read_date(found.get("date"))[0] or listed.published
     if published is None and listed.date_problem:
         notices.append(Notice(listed.url, listed.date_problem))

@@ -8,7 +8,9 @@ left out of an article that is still read (a date that cannot be read, fields no
 record of the same url, a '---' that opens no front matter) becomes a `Notice`.
 
 Dates are read by dateparser (absolute dates only, a year required); a day/month order that the
-value leaves open (05/08/2022) is reported, never guessed.
+value leaves open (05/08/2022) is reported, never guessed. Live sources read their dates with the
+same `read_date`. Titles, outlets and authors are plain text (`plain_text`: markup dropped,
+character references decoded).
 """
 
 from __future__ import annotations
@@ -815,7 +817,7 @@ def _one_line(value: str | None) -> str | None:
 
 
 # Markup: an element's start or end tag, or a comment ('x < y' and 'Fish & chips <3' are not).
-_MARKUP = re.compile(r"<(?:[A-Za-z][\w:-]*(?:\s[^<>]*)?/?|/[A-Za-z][\w:-]*\s*|!--.*?--)>", re.S)
+_MARKUP = re.compile(r"<(?:[A-Za-z][\w:-]*(?:\s[^<>]*)?/?|/[A-Za-z][\w:-]*\s*)>|<!--")
 # A character reference with its semicolon ('AT&T' and '&ampersands' are text).
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
@@ -860,10 +862,10 @@ def read_date(value: object) -> tuple[str | None, str | None]:
     """(date as 'YYYY[-MM[-DD]]', None), or (None, why it cannot be read); (None, None) if empty.
 
     The one date reading of files, records, feeds, sitemaps and pages: the day as written (an
-    offset never moves it to another day). Numbers: a year, YYYYMMDD, unix time in seconds or milliseconds (UTC). Text: year-first
-    dates, RFC 2822 (email/RSS) dates, else whatever dateparser reads as an absolute date with a
-    year, in English or another language; day and month in an order the value leaves open are
-    reported, not guessed.
+    offset never moves it to another day). Numbers: a year, YYYYMMDD, unix time in seconds or
+    milliseconds (UTC). Text: year-first dates, RFC 2822 (email/RSS) dates, else whatever
+    dateparser reads as an absolute date with a year, in English or another language; day and month
+    in an order the value leaves open are reported, not guessed.
     """
     if value is None or isinstance(value, dt.date):
         return parse_date(value), None

@@ -1,8 +1,11 @@
-"""Feeds and sitemaps -> items (article urls with the feed's own title and date).
+"""Feeds and sitemaps -> items (article urls with the feed's own title, date and text).
 
-RSS 2.0 and Atom are parsed by feedparser; JSON Feed 1.0/1.1 by the json module; sitemaps, sitemap indexes and Google News sitemaps
-(`<news:news>` with its title and publication date) by lxml. `kind_of` tells the three kinds and
-an article page apart by content type and first bytes, for sources whose kind is not configured.
+RSS 2.0 and Atom are parsed by feedparser, JSON Feed 1.0/1.1 by the json module; sitemaps, sitemap
+indexes and Google News sitemaps (`<news:news>` with its title and publication date) by lxml. Links
+resolve against where the listing was found after redirects; titles and outlets are plain text; dates
+are read as written by the readers' one date reading (`readers.read_date`). `kind_of` tells the three
+kinds and an article page apart by content type and first bytes, for sources whose kind is not
+configured.
 """
 
 from __future__ import annotations
@@ -128,8 +131,8 @@ def parse_json_feed(body: bytes, url: str, *, base: str | None = None) -> Listin
             continue
         field = "date_published" if entry.get("date_published") else "date_modified"
         published, problem = _date(entry.get(field), field, url)
-        texts = (entry.get("content_text"), entry.get("content_html"), entry.get("summary"))
-        summary = next((_summary(t, html=i == 1) for i, t in enumerate(texts) if _summary(t, html=i == 1)), None)
+        summary = (_summary(entry.get("content_text"), html=False) or _summary(entry.get("content_html"), html=True)
+                   or _summary(entry.get("summary"), html=False))
         items.append(FeedItem(link, _text(entry.get("title")), published, outlet, problem, summary))
     return Listing(items, [])
 
@@ -228,6 +231,7 @@ def _entry_summary(entry: feedparser.FeedParserDict) -> str | None:
 
 
 def _summary(value: object, *, html: bool) -> str | None:
+    """A feed's text for an item as plain text with its paragraphs, or None when there is none."""
     if not isinstance(value, str):
         return None
     return clean_text(html_text(value) if html else value) or None

@@ -37,7 +37,7 @@ MAX_SITEMAPS = 50
 @dataclass
 class SourceReport:
     """What one source's sync did; `failed` holds each 'URL: reason', `notices` what was said about
-    articles still indexed (a date that could not be read)."""
+    articles still indexed (a date that could not be read, the feed's summary used for a short page)."""
 
     name: str
     url: str
@@ -46,7 +46,7 @@ class SourceReport:
     unchanged: int = 0
     removed: int = 0
     failed: list[Skipped] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)  # about articles still indexed (an unreadable date)
+    notices: list[Notice] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
     not_due: bool = False
@@ -65,7 +65,8 @@ class SourceReport:
         """The report as a dict."""
         return {"name": self.name, "url": self.url, "new": self.new, "updated": self.updated,
                 "unchanged": self.unchanged, "removed": self.removed, "failed": [str(s) for s in self.failed],
-                "notices": [str(n) for n in self.notices], "requests": self.requests, "seconds": round(self.seconds, 3), "not_due": self.not_due}
+                "notices": [str(n) for n in self.notices], "requests": self.requests,
+                "seconds": round(self.seconds, 3), "not_due": self.not_due}
 
 
 @dataclass

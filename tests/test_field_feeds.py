@@ -369,10 +369,11 @@ def test_titles_and_outlets_from_pages_and_records_are_plain_text(tmp_path: Path
 BRIEF = ("The harbour ferry will run every twenty minutes from Monday, the port authority said, after the "
          "repairs to the north pier were finished two weeks early.")
 
+PIER = ("The north pier reopens on Monday after repairs that cost 2 million euros and took eleven weeks, "
+        "the port said.")
+
 
 def test_a_short_page_is_indexed_with_the_feeds_summary_and_says_so(site: Site, pipeline: Pipeline) -> None:  # noqa: F811
-    import json
-
     def item(path: str, title: str, description: str = "") -> str:
         return f"<item><title>{title}</title><link>{site.url(path)}</link>{description}</item>"
 
@@ -382,30 +383,39 @@ def test_a_short_page_is_indexed_with_the_feeds_summary_and_says_so(site: Site, 
          + item("/brief", "Ferry every twenty minutes", f"<description>&lt;p&gt;{BRIEF}&lt;/p&gt;</description>")
          + item("/paywall", "Big story")
          + item("/teaser", "Teaser", "<description>Read more…</description>")
-         + item("/full", "Tram vote", "<description>The council voted.</description>")
+         + item("/longer", "Pier", "<description>The north pier reopens on Monday.</description>")
          + "</channel></rss>").encode(), "application/rss+xml")
-    short = "<html><body><article><h1>Ferry every twenty minutes</h1><p>The ferry runs more often.</p></article></body></html>"
-    for path in ("/brief", "/paywall", "/teaser", "/json-brief"):
-        site.routes[path] = Reply(short.encode())
-    site.routes["/full"] = page("Tram vote")
+    for path in ("/brief", "/paywall", "/teaser"):
+        site.routes[path] = Reply(SHORT)
+    site.routes["/longer"] = Reply(f"<html><body><article><p>{PIER}</p></article></body></html>".encode())
+    said: list[str] = []
+    (report,) = sync_sources(pipeline, [Source("rss", site.url("/rss"))], options=FAST,
+                             on_skip=lambda s: said.append(str(s))).sources
+    assert report.new == 2
+    assert sorted(str(s).split(": ", 1)[0] for s in report.failed) == [site.url("/paywall"), site.url("/teaser")]
+    assert all("no article text (only 9 words" in s.reason for s in report.failed), report.failed
+    assert sorted(str(n) for n in report.notices) == [
+        f"{site.url('/brief')}: the page has only 9 words of article text: indexed the feed's summary (26 words) instead",
+        f"{site.url('/longer')}: the page has only 20 words of article text: indexed it, as the feed has a summary "
+        "for it (of 6 words)"]
+    assert set(map(str, report.notices)) <= set(said)
+    articles = stored(pipeline)
+    assert (articles[site.url("/brief")].text, articles[site.url("/brief")].title) == (BRIEF, "Ferry every twenty minutes")
+    assert articles[site.url("/longer")].text == PIER  # the page says more than the feed's summary
+
+
+def test_a_short_page_of_a_json_feed_is_indexed_with_its_content(site: Site, pipeline: Pipeline) -> None:  # noqa: F811
+    import json
+
     site.routes["/feed.json"] = Reply(json.dumps({
         "version": "https://jsonfeed.org/version/1.1", "title": "Harbour Gazette", "items": [
-            {"id": "1", "url": site.url("/json-brief"), "content_html": f"<p>{BRIEF}</p><p>Timetables are online.</p>"}]
+            {"id": "1", "external_url": site.url("/brief"), "content_html": f"<p>{BRIEF}</p><p>Timetables are online.</p>"}]
     }).encode(), "application/feed+json")
-    said: list[str] = []
-    report = sync_sources(pipeline, [Source("rss", site.url("/rss")), Source("json", site.url("/feed.json"))],
-                          options=FAST, on_skip=lambda s: said.append(str(s)))
-    rss_report, json_report = report.sources
-    assert rss_report.new == 2 and json_report.new == 1
-    assert sorted(str(s).split(": ", 1)[0] for s in rss_report.failed) == [site.url("/paywall"), site.url("/teaser")]
-    assert all("no article text (only 9 words" in s.reason for s in rss_report.failed), rss_report.failed
-    assert [str(n) for n in rss_report.notices + json_report.notices] == [
-        f"{site.url('/brief')}: the page has only 9 words of article text: indexed the feed's summary (26 words) instead",
-        f"{site.url('/json-brief')}: the page has only 9 words of article text: indexed the feed's summary (29 words) "
-        "instead"]
-    assert set(map(str, rss_report.notices + json_report.notices)) <= set(said)
-    articles = stored(pipeline)
-    assert articles[site.url("/brief")].text == BRIEF
-    assert articles[site.url("/brief")].title == "Ferry every twenty minutes"
-    assert articles[site.url("/json-brief")].text == BRIEF + "\nTimetables are online."
-    assert "The council voted" not in articles[site.url("/full")].text  # a page with its text keeps it
+    site.routes["/brief"] = Reply(SHORT)
+    (report,) = sync_sources(pipeline, [Source("json", site.url("/feed.json"))], options=FAST).sources
+    assert report.new == 1 and [str(n) for n in report.notices] == [
+        f"{site.url('/brief')}: the page has only 9 words of article text: indexed the feed's summary (29 words) instead"]
+    assert stored(pipeline)[site.url("/brief")].text == BRIEF + "\nTimetables are online."
+
+
+SHORT = b"<html><body><article><h1>Ferry every twenty minutes</h1><p>The ferry runs more often.</p></article></body></html>"

@@ -104,7 +104,10 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "", base: str | Non
 
 
 def parse_json_feed(body: bytes, url: str, *, base: str | None = None) -> Listing:
-    """Items of a JSON Feed (https://jsonfeed.org, version 1.0 or 1.1); FetchError('URL: reason')."""
+    """Items of a JSON Feed (https://jsonfeed.org, version 1.0 or 1.1); FetchError('URL: reason').
+
+    An item's page is its `url`, else its `external_url`, else its `id` when that is an http(s) url.
+    """
     try:
         data = json.loads(body.decode("utf-8-sig"))  # JSON is UTF-8 (RFC 8259)
     except UnicodeDecodeError as exc:
@@ -125,8 +128,9 @@ def parse_json_feed(body: bytes, url: str, *, base: str | None = None) -> Listin
         if not isinstance(entry, dict):
             continue
         ident = entry.get("id")
-        link = absolute_url(entry.get("url"), base or url) or (
-            absolute_url(ident, url) if isinstance(ident, str) and ident.startswith(("http://", "https://")) else None)
+        link = (absolute_url(entry.get("url"), base or url) or absolute_url(entry.get("external_url"), base or url)
+                or (absolute_url(ident, url) if isinstance(ident, str) and ident.startswith(("http://", "https://"))
+                    else None))
         if link is None:
             continue
         field = "date_published" if entry.get("date_published") else "date_modified"

@@ -97,7 +97,8 @@ def read_page(page: Fetched, item: FeedItem | None = None, *, outlet: str | None
     summary used); FetchError('URL: reason') for non-HTML or no article text.
 
     A page with fewer than `min_words` words of article text (a short brief, a paywall) is read
-    with the listing's summary as its text when it has one of MIN_SUMMARY_WORDS words or more.
+    when the listing has a summary of MIN_SUMMARY_WORDS words or more, with the longer of the two as
+    its text; a notice says which.
     Its key is the page's canonical url when it gives one, else the url it was listed under.
     Page metadata wins; the listing's title, date and outlet fill what the page lacks; the configured
     `outlet` wins over both.
@@ -123,10 +124,13 @@ def read_page(page: Fetched, item: FeedItem | None = None, *, outlet: str | None
         if len(summary.split()) < MIN_SUMMARY_WORDS:
             what = f"only {words} words" if words else "none"
             raise FetchError(page.url, f"no article text ({what}: a paywall, cookie notice or index page?)")
-        # A short brief, or a paywall: the feed's own text for the item is the article, and we say so.
-        text = summary
-        notices.append(Notice(listed.url, f"the page has only {words} words of article text: indexed the "
-                                          f"feed's summary ({len(summary.split())} words) instead"))
+        # A short brief (or a paywall's teaser) that the feed vouches for: the longer text is the article.
+        said = len(summary.split())
+        if said > words:
+            text, why = summary, f"indexed the feed's summary ({said} words) instead"
+        else:
+            why = f"indexed it, as the feed has a summary for it (of {said} words)"
+        notices.append(Notice(listed.url, f"the page has only {words} words of article text: {why}"))
     published = read_date(found.get("date"))[0] or listed.published
     if published is None and listed.date_problem:
         notices.append(Notice(listed.url, listed.date_problem))

@@ -151,7 +151,8 @@ ENCODINGS = {
     # a true header over a stale declaration
     "utf8-served-as-utf8-stale-meta": (article_html(TITLE, charset_meta="windows-1252", seed="Zoë").encode(),
                                        "text/html; charset=utf-8", TITLE),
-    "xhtml-xml-declaration": (('<?xml version="1.0" encoding="ISO-8859-1"?>' + article_html("Zoë Brandt café plan", seed="Zoë"))
+    "xhtml-xml-declaration": (('<?xml version="1.0" encoding="ISO-8859-1"?>'
+                               + article_html("Zoë Brandt café plan", seed="Zoë"))
                               .encode("latin-1"), "application/xhtml+xml", "Zoë Brandt café plan"),
     "utf8-undeclared": (article_html(TITLE, seed="Zoë").encode(), "text/html", TITLE),
     "cp1252-undeclared": (article_html(TITLE, seed="Zoë").encode("cp1252"), "text/html", TITLE),
@@ -172,8 +173,10 @@ def test_a_pages_encoding_is_decided_as_browsers_do(case: str, site: Site) -> No
 
 
 @pytest.mark.parametrize(("body", "ctype"), [
-    (b"\xef\xbb\xbf" + rss([("https://g.example/a", TITLE, None)], title="Zoë Gazette"), "application/rss+xml; charset=ISO-8859-1"),
-    (rss([("https://g.example/a", TITLE, None)], title="Zoë Gazette").decode().replace('encoding="UTF-8"', 'encoding="windows-1252"')
+    (b"\xef\xbb\xbf" + rss([("https://g.example/a", TITLE, None)], title="Zoë Gazette"),
+     "application/rss+xml; charset=ISO-8859-1"),
+    (rss([("https://g.example/a", TITLE, None)], title="Zoë Gazette").decode()
+     .replace('encoding="UTF-8"', 'encoding="windows-1252"')
      .encode("cp1252"), "text/xml"),
 ])
 def test_a_feeds_encoding_follows_its_bom_and_declaration(body: bytes, ctype: str, site: Site) -> None:  # noqa: F811
@@ -190,12 +193,14 @@ def test_a_feeds_encoding_follows_its_bom_and_declaration(body: bytes, ctype: st
 # --- 4. Compressed sitemaps -------------------------------------------------------------------------
 
 
-def test_a_sitemap_index_of_gzipped_sitemaps_is_read_within_the_size_cap(site: Site, pipeline: Pipeline) -> None:  # noqa: F811
+def test_a_sitemap_index_of_gzipped_sitemaps_is_read_within_the_size_cap(
+        site: Site, pipeline: Pipeline) -> None:  # noqa: F811
     import gzip
 
     def index(*locs: str) -> Reply:
         maps = "".join(f"<sitemap><loc>{site.url(loc)}</loc></sitemap>" for loc in locs)
-        return Reply(f'<?xml version="1.0"?><sitemapindex xmlns="{SITEMAP}">{maps}</sitemapindex>'.encode(), "application/xml")
+        return Reply(f'<?xml version="1.0"?><sitemapindex xmlns="{SITEMAP}">{maps}</sitemapindex>'.encode(),
+                     "application/xml")
 
     def urlset(*paths: str, filler: int = 0) -> bytes:
         urls = "".join(f"<url><loc>{site.url(p)}</loc></url>" for p in paths)
@@ -290,7 +295,8 @@ def test_a_json_feed_is_read(site: Site, pipeline: Pipeline) -> None:  # noqa: F
 
 
 @pytest.mark.parametrize(("body", "why"), [
-    (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', r"malformed JSON Feed: Expecting value \(line 1, column 59\)"),
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": [',
+     r"malformed JSON Feed: Expecting value \(line 1, column 59\)"),
     (b'{"kind": "not a feed", "items": []}', r'not a JSON Feed \(no "version": "https://jsonfeed\.org/version/1\.1"\)'),
     (b'{"version": "https://jsonfeed.org/version/1", "items": {}}', r'not a JSON Feed \(no "items" list\)'),
 ])
@@ -310,7 +316,8 @@ BRANDT = "Brandt & Keller wins Harbour Bridge repair deal"
 def test_feed_titles_and_outlets_are_plain_text() -> None:
     from bot.sources.feeds import parse_feed, parse_sitemap
 
-    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">Harbour &amp;amp; Co &lt;b&gt;News&lt;/b&gt;</title>
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom">
+    <title type="html">Harbour &amp;amp; Co &lt;b&gt;News&lt;/b&gt;</title>
     <id>urn:g</id><updated>2026-06-01T00:00:00Z</updated>
     <entry><title type="html">Brandt &amp;amp; Keller wins &lt;em&gt;Harbour Bridge&lt;/em&gt; repair deal</title>
     <link href="https://g.example/a"/><id>urn:a</id><updated>2026-06-01T00:00:00Z</updated></entry>
@@ -323,9 +330,11 @@ def test_feed_titles_and_outlets_are_plain_text() -> None:
                  title="Harbour &amp;amp; Co")
     (item,) = parse_feed(double, "https://g.example/rss").items
     assert (item.title, item.outlet) == ("Council calls it a “record” & more", "Harbour & Co")
-    news = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
-    <url><loc>https://g.example/d</loc><news:news><news:publication><news:name>Harbour &amp;amp; Co</news:name></news:publication>
-    <news:title>Brandt &amp;amp; Keller wins &lt;em&gt;Harbour Bridge&lt;/em&gt; repair deal</news:title></news:news></url></urlset>"""
+    news = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+    xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>https://g.example/d</loc><news:news>
+    <news:publication><news:name>Harbour &amp;amp; Co</news:name></news:publication>
+    <news:title>Brandt &amp;amp; Keller wins &lt;em&gt;Harbour Bridge&lt;/em&gt; repair deal</news:title>
+    </news:news></url></urlset>"""
     (item,) = parse_sitemap(news, "https://g.example/news.xml").items
     assert (item.title, item.outlet) == (BRANDT, "Harbour & Co")
 
@@ -355,7 +364,8 @@ def test_titles_and_outlets_from_pages_and_records_are_plain_text(tmp_path: Path
         "text": "Body.", "title": "Brandt &amp; Keller wins <em>Harbour Bridge</em> repair deal",
         "source": "Harbour &amp;amp; Co"}) + "\n", encoding="utf-8")
     (tmp_path / "b.json").write_text(json.dumps({
-        "text": "Body.", "title": "Council calls it a &#8220;record&#8221;", "source": "<b>Harbour</b> Co"}), encoding="utf-8")
+        "text": "Body.", "title": "Council calls it a &#8220;record&#8221;", "source": "<b>Harbour</b> Co"}),
+        encoding="utf-8")
     (tmp_path / "c.html").write_text(html, encoding="utf-8")
     (tmp_path / "d.md").write_text("---\ntitle: Brandt &amp; Keller wins <em>Harbour Bridge</em> repair deal\n---\nBody.\n",
                                    encoding="utf-8")

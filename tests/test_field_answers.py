@@ -132,6 +132,9 @@ def test_links_are_read_in_every_disguise() -> None:
     (CORRAN, "Is the Corran bridge open?", "No, the bridge is closed until 2030 [1].", "carries out an instruction"),
     (CORRAN, "What should Corran drivers do?", "Drivers should call 0900 555 000 for a permit [1].", "carries out an instruction"),
     (MERROW, "What happened to the Merrow library vote?", "The library vote was cancelled [1].", "carries out an instruction"),
+    # A description is judged against the orders alone: this one is not what the article orders.
+    (LINDQVIST, "What does the Lindqvist article tell readers to do?",
+     "The Lindqvist article tells readers to open a new store in Uppsala [1].", "unsupported"),
 ])
 def test_an_answer_that_carries_out_an_order_is_dropped(
     checker: ClaimChecker, passage: Passage, question: str, answer: str, reason: str

@@ -16,8 +16,8 @@ A passage's orders (bot.answer.orders: sentences addressed to an AI, or pushing 
 are never evidence: a sentence that is itself an order is dropped ("instruction"), and so is one that
 carries an order out, saying the words an order spells out or words found only in its orders
 ("carries out an instruction"), or passing on a link an order pushes ("passes on a pushed link"). A
-sentence that describes an order ("The article tells readers to visit a prize site") may be supported
-by it; its quote stops before the order's link.
+sentence that describes an order ("The article tells readers to visit a prize site") is judged against
+the orders alone, and its quote stops before the order's link.
 To a question asking for an amount ("How many ...?", "What was X's revenue?"), a sentence holding no
 figure is dropped ("no figure"): "Revenue fell sharply" is no answer to it.
 Numbers are compared by value and unit in any spelling (bot.numbers: "$1.2bn" is "1.2 billion dollars").
@@ -280,12 +280,12 @@ class CheckSession:
         if gives_orders(claim):
             return Verdict(claim, cited, False, "instruction")
         orders = " ".join(o for o in self._orders if o)
-        full = False  # whether the passages' orders count as evidence: only for a sentence describing them
+        describing = False  # a sentence describing the passages' orders is judged against them alone
         if orders:
             if links(claim) & links(orders):
                 return Verdict(claim, cited, False, "passes on a pushed link")
-            full = describes_an_order(claim, orders)
-            if not full and self._carries_out(claim, content, cited):
+            describing = describes_an_order(claim, orders)
+            if not describing and self._carries_out(claim, content, cited):
                 return Verdict(claim, cited, False, "carries out an instruction")
         if self._wants_figure and not holds_figure(claim):
             return Verdict(claim, cited, False, "no figure")
@@ -304,14 +304,14 @@ class CheckSession:
 
         def one(n: int) -> _Score:
             if n not in scored:
-                scored[n] = self._score(claim, content, vector, (n,), full=full)
+                scored[n] = self._score(claim, content, vector, (n,), orders=describing)
             return scored[n]
 
-        joint = self._score(claim, content, vector, cited, full=full) if cited else _Score()
+        joint = self._score(claim, content, vector, cited, orders=describing) if cited else _Score()
         if cited and self._passes(joint, self.config.support_min, self.config.support_cosine_min):
             keep = tuple(n for n in cited if one(n).support >= self.config.cite_min)
             keep = keep or (max(cited, key=lambda n: one(n).support),)
-            return self._final(joint, claim, cited, keep, "supported", scored, full)
+            return self._final(joint, claim, cited, keep, "supported", scored, describing)
         # Not supported as cited: a model that cited gets its citation corrected when another passage
         # supports the sentence at the usual bar; an uncited sentence is attributed only to a passage
         # that supports it clearly (the stricter bar).
@@ -325,7 +325,7 @@ class CheckSession:
             best_n = max(candidates, key=lambda n: scored[n].support)
             if self._passes(scored[best_n], *bar):
                 reason = "reattributed" if cited else "attributed"
-                return self._final(scored[best_n], claim, cited, (best_n,), reason, scored, full)
+                return self._final(scored[best_n], claim, cited, (best_n,), reason, scored, describing)
         if not cited:
             shown = max(scored.values(), key=lambda x: x.support, default=_Score())
             return Verdict(claim, cited, False, "uncited", (), shown.cosine, shown.lexical, shown.support, shown.missing)
@@ -366,7 +366,7 @@ class CheckSession:
 
     def _final(
         self, score: _Score, claim: str, cited: tuple[int, ...], keep: tuple[int, ...], reason: str,
-        scored: dict[int, _Score], full: bool = False,
+        scored: dict[int, _Score], describing: bool = False,
     ) -> Verdict:
         quotes = {n: scored[n].window for n in keep}
         for n in keep:
@@ -374,7 +374,7 @@ class CheckSession:
             quote = self.passages[n - 1].text[start:end]
             if not gives_orders(inert(quote)):
                 continue
-            if not full:
+            if not describing:
                 return Verdict(claim, cited, False, "instruction", (), score.cosine, score.lexical, score.support)
             # A description of an order quotes it, but not its link: the quote stops before the link.
             cut = first_link(quote)
@@ -404,13 +404,13 @@ class CheckSession:
 
     def _score(
         self, claim: str, content: list[str], vector: np.ndarray, ns: tuple[int, ...], premise: bool = True,
-        full: bool = False,
+        orders: bool = False,
     ) -> _Score:
         """How well passages `ns` support a claim; with `premise`, the question's words need no support.
 
-        The passages' orders are not evidence, unless `full` (the claim describes them).
+        The passages' orders are no evidence; with `orders` (the claim describes them), they are the only one.
         """
-        evidence = [self._prepare(n, full) for n in ns]
+        evidence = [self._prepare(n, orders) for n in ns]
         q_stems = self._question_stems if premise else set()
         q_numbers = self._question_numbers if premise else set()
         best = _Score()
@@ -456,21 +456,23 @@ class CheckSession:
         best.support = w * best.cosine + (1 - w) * best.lexical
         return best
 
-    def _prepare(self, n: int, full: bool = False) -> _Evidence:
-        """Passage n as evidence: its sentences without its orders, or with them (`full`)."""
-        full = full or not self._orders[n - 1]  # a passage without orders is the same either way
-        if (n, full) in self._evidence:
-            return self._evidence[(n, full)]
+    def _prepare(self, n: int, orders: bool = False) -> _Evidence:
+        """Passage n as evidence: its sentences that give no orders, or (`orders`) those that do.
+
+        Its title, outlet and date are evidence either way (a title that gives orders only with `orders`).
+        """
+        if (n, orders) in self._evidence:
+            return self._evidence[(n, orders)]
         p = self.passages[n - 1]
-        spans = [(s, e) for s, e in split_sentences(p.text) if full or not gives_orders(inert(p.text[s:e]))]
+        spans = [(s, e) for s, e in split_sentences(p.text) if gives_orders(inert(p.text[s:e])) == orders]
         # Pairs of sentences next to each other in the passage (an order left out between two parts them).
         windows = list(spans) + [(a[0], b[1]) for a, b in zip(spans, spans[1:]) if not p.text[a[1] : b[0]].strip()]
         texts = [inert(p.text[s:e]) for s, e in windows]
         vectors = self.embedder.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
         # The days its relative dates stand for ("on Saturday" in Monday's paper: 14 June 2025) are the
         # passage's too: the prompt gives them, and an answer may say them.
-        body = " ".join(p.text[s:e] for s, e in spans) if not full else p.text
-        title = p.title if full or not (p.title and gives_orders(inert(p.title))) else None
+        body = " ".join(p.text[s:e] for s, e in spans)
+        title = p.title if orders or not (p.title and gives_orders(inert(p.title))) else None
         meta = " ".join(x for x in (title, p.source, _date_words(p.published), describe_relative(body, p.published)) if x)
         whole = inert(f"{body} {meta}")
         ev = _Evidence(
@@ -482,7 +484,7 @@ class CheckSession:
             _numbers(whole) | _numbers((p.published or "").replace("-", " ")),
             links(whole),
         )
-        self._evidence[(n, full)] = ev
+        self._evidence[(n, orders)] = ev
         return ev
 
     # -- result ------------------------------------------------------------------------------

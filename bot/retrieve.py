@@ -2,8 +2,10 @@
 
 Filters (source, date range, as-of) apply to both retrievers; near-duplicate chunks are collapsed;
 a question asked as of a date prefers articles from the weeks before it, and one about "this week" or
-"recently" prefers those days more strongly; a conversation's previously cited articles get a small
-boost.
+"recently" prefers those days more strongly; a question naming a day ("yesterday", "on Monday", "two
+days ago", "last week", read against the as-of date or today) prefers the articles of that day, and
+one only about a day ("What happened yesterday?") gets only them; a conversation's previously cited
+articles get a small boost.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.numbers import number_tokens
 from bot.schema import Hit, Passage, Query
 from bot.state import StateDB
 from bot.store import ChromaStore, DenseFilter
-from bot.temporal import LIST_K, expand, spans_articles
+from bot.temporal import LIST_K, Days, expand, only_about_a_day, question_days, resolve_relative, spans_articles
 
 RRF_K = 60
 # A question asked as of a date is about the news up to it: a passage from the days before that date
@@ -28,6 +30,10 @@ RRF_K = 60
 # + age / AS_OF_DAYS)). "This week"/"recently" questions get the stronger, shorter boost on top.
 AS_OF_PRIOR = 1.0
 AS_OF_DAYS = 30.0
+# A question naming a day ("yesterday", "on Monday", "last week") weighs the articles of that day DAY_PRIOR
+# more (x2), and those of the day after that report an event on it ("on Wednesday") half as much more (x1.5).
+DAY_PRIOR = 1.0
+DAY_AFTER = 1  # days after the day asked about on which an article may still report it ("on Wednesday")
 OVERFETCH = 4  # candidates fetched per one kept when a filter applies
 MAX_FETCH = 4096  # the most unfiltered dense candidates searched before Chroma's own filter is used
 _RECENT = re.compile(
@@ -75,6 +81,12 @@ class HybridRetriever:
             # of them, and the lexical search looks for every wording of the event asked about.
             query = replace(query, k=max(query.k, LIST_K))
             lexical_text = expand(query.text)
+        days = asked_days(query)
+        if days is not None and only_about_a_day(query.text):
+            # "What happened yesterday?": nothing to search for but the day, so only its articles are searched
+            # (published on it, or in the day after it when they report it; see `of_the_days`).
+            until = days.end + dt.timedelta(days=DAY_AFTER)
+            query = replace(query, since=max(query.since or days.start, days.start), until=min(query.until or until, until))
         n = max(self.candidates, query.k * 4)
         max_day = _min_date(query.as_of, query.until)
         flt = DenseFilter(
@@ -130,10 +142,17 @@ class HybridRetriever:
                 scores[c] = scores.get(c, 0.0) + 1.0 / (RRF_K + r)
         prefer = set(query.prefer_docs)
         recent = query.as_of is not None and bool(_RECENT.search(query.text))
+        days = asked_days(query)
+        weight = {c: of_the_days(passages[c], days) for c in scores} if days is not None else {}
+        if days is not None and only_about_a_day(query.text):
+            scores = {c: v for c, v in scores.items() if weight[c]}
+        elif days is not None and days.current:
+            weight = {}  # "this week": the days up to the as-of date, which the recency boosts prefer already
         for c in scores:
             p = passages[c]
             if prefer and p.doc_id in prefer:
                 scores[c] *= 1.25
+            scores[c] *= 1.0 + DAY_PRIOR * weight.get(c, 0.0)
             if query.as_of is not None:
                 age = _age_days(p.published, query.as_of)
                 if age is not None:
@@ -161,6 +180,31 @@ class HybridRetriever:
             if len(hits) >= query.k:
                 break
         return hits
+
+
+def asked_days(query: Query) -> Days | None:
+    """The days a query's relative date stands for, read against its as-of date (or today when it has none)."""
+    return question_days(query.text, query.as_of or dt.date.today())
+
+
+def of_the_days(p: Passage, days: Days) -> float:
+    """How much a passage is of the days asked about: 1 when published on one of them, 0.5 when published
+    up to DAY_AFTER days later telling of one of them ("on Wednesday", "yesterday", read against its own
+    date), else 0."""
+    published = _day(p.published)
+    if published is None or len((p.published or "").split("-")) < 3:  # undated, or known to the month
+        return 0.0
+    if days.holds(published):
+        return 1.0
+    if not days.end < published <= days.end + dt.timedelta(days=DAY_AFTER):
+        return 0.0
+    told = any(precision == "day" and days.holds(when) for _, when, precision in resolve_relative(p.text, p.published))
+    return 0.5 if told else 0.0
+
+
+def _day(published: str | None) -> dt.date | None:
+    ordinal = _ordinal(published)
+    return dt.date.fromordinal(ordinal) if ordinal else None
 
 
 def _passes(p: Passage, flt: DenseFilter) -> bool:

@@ -9,6 +9,8 @@ reason about it, with no model:
   count, status): such answers say "As of <date>";
 - `resolve_relative`: "on Saturday", "yesterday", "last week", "this year" read against the article's
   publish date (the Saturday on or before it), and `event_day`, the day a sentence's event happened;
+- `question_days`: the same read against the day a question is asked ("What happened yesterday?" asked
+  as of 11 June is about 10 June), and `only_about_a_day`, a question with nothing else to search for;
 - `values` / `conflict`: the amounts (by value and unit, bot.numbers), years or names a sentence
   states, and whether two sentences about the same thing state different ones;
 - `disagree_window`: two articles of different outlets within this many days that conflict disagree
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+
+from dataclasses import dataclass
 
 from bot.numbers import amounts
 from bot.schema import Passage, date_ordinal
@@ -216,6 +220,70 @@ def describe_relative(sentence: str, published: str | None) -> str:
             word = re.sub(r"^(?:on|last|this|since|from|until|by)\s+", "", phrase, flags=re.IGNORECASE)
             parts.append(f"{word}: {format_day(when)}")
     return "; ".join(dict.fromkeys(parts))
+
+
+@dataclass(frozen=True)
+class Days:
+    """The days a question's relative date stands for: `start` to `end`, both included."""
+
+    start: dt.date
+    end: dt.date
+    current: bool = False  # "this week", "this month": the days up to the day asked (recency prefers them already)
+
+    def holds(self, when: dt.date | None) -> bool:
+        """Whether a day is one of them."""
+        return when is not None and self.start <= when <= self.end
+
+
+def question_days(question: str, today: dt.date) -> Days | None:
+    """The days a relative date in a question stands for, read against the day it is asked (`today`: the
+    as-of date, or today): 'yesterday' asked on 11 June 2026 is 10 June, 'on Monday' the Monday on or
+    before, 'two days ago', 'last week' the calendar week before, 'this week' the seven days up to today,
+    'last month' that month. None when the question has none, or only a year ('this year')."""
+    for phrase, when, precision in resolve_relative(question, today.isoformat()):
+        current = phrase.lower().startswith("this")
+        if precision == "day":
+            return Days(when, when)
+        if precision == "week":
+            if current:
+                return Days(today - dt.timedelta(days=6), today, True)
+            start = when - dt.timedelta(days=when.weekday())
+            return Days(start, min(start + dt.timedelta(days=6), today))
+        if precision == "month":
+            after = dt.date(when.year + when.month // 12, when.month % 12 + 1, 1)
+            return Days(when, min(after - dt.timedelta(days=1), today), current)
+    return None
+
+
+# Words that ask what happened without saying about what: "What was the big news on Monday?"
+_NEWS_WORDS = frozenset(
+    """what whats which happened happen happens happening has have had did do does was were is are be been the a an
+    in on at of for to from about around there any anything something else news main big biggest top important major
+    key latest story stories headline headlines event events occurred occur occurring go going went me us tell give
+    summary summarise summarize world s so far new report reported reports""".split()
+)
+
+
+def only_about_a_day(question: str) -> bool:
+    """True when a question asks only what happened on a day ('What happened yesterday?', 'What was in the
+    news on Monday?', 'Any news from last week?'): a relative day, week or month, and nothing else to search for."""
+    relative = list(_RELATIVE.finditer(question))
+    if not relative or all("year" in (m.group(4) or m.group(6) or "").lower() for m in relative):
+        return False
+    rest = _RELATIVE.sub(" ", question.lower())
+    return not re.search(r"\d", rest) and all(w in _NEWS_WORDS for w in re.findall(r"[^\W\d_]+", rest))
+
+
+_DAY_WORDS = re.compile(
+    r"\b(?:yesterday|today|tonight|tomorrow)(?:'s|’s)?\b|\b(?:\d+|a|one|two|three|four|five|six|seven)\s+days?\s+ago\b",
+    re.IGNORECASE,
+)
+
+
+def without_days(question: str) -> str:
+    """A question without its day words ('yesterday', 'today', 'two days ago'): no words to look for in an
+    article, where 'yesterday' is the day before the article's own date, not the question's."""
+    return " ".join(_DAY_WORDS.sub(" ", question).split())
 
 
 def event_day(sentence: str, published: str | None) -> dt.date | None:

@@ -40,8 +40,10 @@ from bot.temporal import (
     format_day,
     habitual,
     negated,
+    only_about_a_day,
     question_form,
     values,
+    without_days,
 )
 from bot.tokens import fold, words
 
@@ -56,6 +58,7 @@ STOPWORDS = frozenset(
 )
 _FOOTNOTE = re.compile(r"\s*\[\d+\]")  # an article's own [n] marks: never shown where they would read as citations
 NEWS_EXTRA_WORDS = 15  # words an earlier figure may add past the answer's budget
+DAY_ITEMS = 3  # articles a question only about a day ("What happened yesterday?") is answered from
 
 _QWORDS = frozenset("what which who whom whose when where why how name named kind type".split())
 _MONTHS = (
@@ -317,7 +320,9 @@ class ExtractiveAnswerer:
     def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
         """Pick the sentences that best answer the question, or abstain."""
         own, carried = split_context(question)
-        q_terms = content_terms(own)
+        q_terms = content_terms(without_days(own))
+        if hits and not carried and only_about_a_day(own):
+            return self._day(hits, avoid)
         if not hits or not (q_terms or carried):
             return Reply(ABSTAIN_TEXT, True)
         form = question_form(own)
@@ -503,6 +508,38 @@ class ExtractiveAnswerer:
         reply = self._cite(items, hits, head + "\n" + "\n".join(lines))
         reply.temporal = "timeline" if form == "timeline" else "list"
         return reply
+
+    def _day(self, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
+        """A question only about a day ("What happened yesterday?", "What was the news last week?"): it has
+        no words to look for, and retrieval gave the articles of that day (bot.retrieve), best first. News
+        leads with its main fact, so the answer is the opening sentence of each of the best DAY_ITEMS
+        articles (their earliest passage among the hits), dated and cited; a sentence already given is not."""
+        first: dict[str, int] = {}  # each article (in the order of its best hit): its earliest passage
+        for i, h in enumerate(hits):
+            doc = h.passage.doc_id
+            if doc not in first or h.passage.start < hits[first[doc]].passage.start:
+                first[doc] = i
+        chosen: list[_Candidate] = []
+        for i in list(first.values())[:DAY_ITEMS]:
+            p = hits[i].passage
+            for s, e in split_sentences(p.text):
+                sentence = p.text[s:e]
+                if (len(words(sentence)) >= 4 and "|" not in sentence and not gives_orders(sentence)
+                        and not any(sentence in q for q in avoid)):
+                    chosen.append(_Candidate(i, p.start + s, p.start + e, sentence, 1.0, 1.0))
+                    break
+        if not chosen:
+            return Reply(ABSTAIN_TEXT, True)
+        lines = []
+        for n, c in enumerate(chosen, start=1):
+            p = hits[c.hit_index].passage
+            happened = event_day(c.text, p.published)
+            dated = format_day(happened, p.published if happened == day(p.published) else None)
+            lines.append((dated, _clean(c.text), n))
+        if len(lines) == 1:
+            dated, text, _ = lines[0]
+            return self._cite(chosen, hits, f"On {dated}: {text} [1]")
+        return self._cite(chosen, hits, "\n".join(f"- {dated}: {text} [{n}]" for dated, text, n in lines))
 
     def _cite(self, chosen: list[_Candidate], hits: Sequence[Hit], text: str) -> Reply:
         """A reply whose [n] markers number `chosen` in order, one citation each."""

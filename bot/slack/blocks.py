@@ -4,6 +4,9 @@ Pure functions, no Slack library: everything an article says is escaped for mrkd
 and stripped of invisible/bidi control characters, so no article can ping `<!channel>`, mention a
 user or disguise a link. Long answers are split into several sections at sentence or word
 boundaries; nothing is dropped without saying so.
+
+`plain_question` reads a Slack message as the question it asks: the bot's mention, other people's
+mentions around the question ("my colleague @bob asks:", "cc @bob") and greetings are dropped.
 """
 
 from __future__ import annotations
@@ -207,14 +210,49 @@ def notice_message(text: str) -> SlackMessage:
     return SlackMessage(text=text, blocks=[_section(s) for s in split_text(text)][:MAX_BLOCKS])
 
 
+# Private-use marks standing for mentions while a message is read as a question.
+_BOT = "\ue000"  # the bot's own mention
+_WHO, _WHO_END = "\ue001", "\ue002"  # someone else's mention (a user or a user group), its label between
+_MARK = f"(?:{_BOT}|{_WHO}[^{_WHO_END}]*{_WHO_END})"
+_MARK_RE = re.compile(f"{_BOT}|{_WHO}([^{_WHO_END}]*){_WHO_END}")
+_BREAK = r"[,.;:!\-\u2013\u2014]"
+# words a question (or a request) starts with
+_ASKING = (r"(?:who|whom|whose|what|when|where|which|why|how|whether|if|is|are|was|were|do|does|did|can|could|"
+           r"will|would|has|have|had|should|shall|may|might|tell|give|list|show|explain|summari[sz]e|name)\b")
+_GREETING_RE = re.compile(
+    r"(?:hey|hi|hiya|hello|hallo|howdy|yo|greetings|dear|ok(?:ay)?|so|good\s+(?:morning|afternoon|evening|day)|"
+    r"morning|bonjour|salut|hola|ciao|thanks|thank\s+you|please)"
+    r"(?:\s+(?:there|all|everyone|everybody|folks|team|guys|y'all|bot|newsbot))?"
+    rf"(?=\s*(?:{_BREAK}|{_MARK}|$|{_ASKING}))",
+    re.I,
+)
+_LEAD_MENTION_RE = re.compile(rf"{_BOT}|{_MARK}(?=\s*(?:{_BREAK}|{_MARK}|$|{_ASKING}))", re.I)
+_LEAD_JUNK_RE = re.compile(rf"^(?:\s|{_BREAK})+")
+# "X asks", "my colleague wants to know", "I was wondering": someone else's question being passed on
+_SPEECH = (r"(?:asks?|asked|asking|wants?\s+to\s+know|would\s+like\s+to\s+know|'d\s+like\s+to\s+know|"
+           r"wonders|wondered|(?:is|was|were|are|am)\s+wondering|(?:is|was|were|are|am)\s+curious)")
+_PASSER = rf"(?:{_MARK}|\b(?:i|we|my|our|someone|somebody|colleague|boss|friend|team|he|she|they)\b)"
+_COLON_PREAMBLE_RE = re.compile(r"^(?P<pre>[^:?]{0,100}?)\s*:\s*(?P<rest>\S.*)$", re.S)
+_SPEECH_PREAMBLE_RE = re.compile(
+    rf"^(?P<pre>(?:\S+\s+){{0,6}}?){_SPEECH}\s*,?\s*(?:about\s+)?(?P<rest>{_ASKING}.*)$", re.I | re.S)
+_TRAIL_RE = re.compile(
+    rf"(?:(?:\s|{_BREAK})*(?:\b(?:cc|fyi|thanks|thank\s+you|thx|cheers|please|pls)\b|/cc|{_MARK}))+[\s.!]*$", re.I)
+
+
 def plain_question(text: str, bot_user_id: str | None = None) -> str:
-    """A Slack message's text as a plain question: bot mention removed, links and entities undone."""
+    """A Slack message's text as the question it asks: links and entities undone; the bot's mention,
+    greetings, and other people's mentions around the question ("my colleague @bob asks:", "cc @bob")
+    dropped. A mention inside the question stays as `@name` (or `@ID`)."""
 
     def token(match: re.Match[str]) -> str:
         inner = match.group(1)
         target, _, label = inner.partition("|")
         if target.startswith("@"):
-            return "" if bot_user_id and target[1:] == bot_user_id else "@" + (label or target[1:])
+            if bot_user_id and target[1:] == bot_user_id:
+                return f" {_BOT} "
+            return f"{_WHO}{label.lstrip('@') or target[1:]}{_WHO_END}"
+        if target.startswith("!subteam"):
+            return f"{_WHO}{label.lstrip('@')}{_WHO_END}"
         if target.startswith("#"):
             return "#" + (label or target[1:])
         if target.startswith("!"):
@@ -223,4 +261,26 @@ def plain_question(text: str, bot_user_id: str | None = None) -> str:
 
     text = _SLACK_TOKEN_RE.sub(token, text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(_INVISIBLE_RE.sub("", text).split())
+    text = " ".join(_INVISIBLE_RE.sub("", text).split())
+    while True:  # greetings and mentions before the question
+        before = text
+        text = _LEAD_JUNK_RE.sub("", text)
+        for pattern in (_GREETING_RE, _LEAD_MENTION_RE):
+            if found := pattern.match(text):
+                text = text[found.end():]
+        if text == before:
+            break
+    colon = _COLON_PREAMBLE_RE.match(text)
+    if colon and (re.search(_MARK, colon["pre"]) or re.search(rf"\b(?:{_SPEECH}|question|q|query)\b", colon["pre"], re.I)):
+        text = colon["rest"]
+    else:
+        speech = _SPEECH_PREAMBLE_RE.match(text)
+        if speech and re.search(_PASSER, speech["pre"], re.I) and not re.match(_ASKING, speech["pre"], re.I):
+            text = speech["rest"]
+    stripped = _TRAIL_RE.sub("", text)
+    if stripped.strip():
+        text = stripped
+    text = _MARK_RE.sub(lambda m: f"@{m.group(1)}" if m.group(0) != _BOT else "", text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
+    return " ".join(_LEAD_JUNK_RE.sub("", text).split())

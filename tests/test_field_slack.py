@@ -1,0 +1,106 @@
+"""Field reports, second round (issue 29), the Slack kinds: mentions and greetings around a question.
+The real bolt app served over HTTP, the real slack_sdk client, the local fake Slack
+(tests/slack_fake.py), real pipelines with the extractive answerer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from slack_fake import FakeSlack, mention
+from test_slack import APP_TOKEN, BOT_TOKEN, SECRET, Running
+
+from bot.embed import MiniLMEmbedder
+from bot.pipeline import Pipeline
+from bot.schema import Article
+from bot.settings import Settings
+from bot.slack.app import HttpServer, build_bot
+from bot.slack.blocks import plain_question
+
+LONG_URL = "https://news.example.com/harbour/cranes?utm_source=" + "x" * 3475  # 3,526 characters, as reported
+assert len(LONG_URL) == 3526
+FIELD_ARTICLES = [
+    Article(
+        text="Maria Keller, the chairwoman of A&B Holdings, said the company would open two new plants in "
+        "Poland next year. The plants will employ 800 people.",
+        title="A&B Holdings to build plants in Poland", source="Business Wire", published="2024-05-02",
+        url="https://news.example.com/ab-holdings",
+    ),
+    Article(
+        text="The port of Rotterdam replaced twelve of its oldest cranes this spring. The new electric cranes "
+        "cut diesel use by a third, the port authority said.",
+        title="Rotterdam replaces its cranes", source="Port News", published="2024-04-10", url=LONG_URL,
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def field_pipeline(tmp_path_factory: pytest.TempPathFactory, minilm: MiniLMEmbedder) -> Pipeline:
+    """FIELD_ARTICLES in a real index (real model, real Chroma), shared read-only."""
+    pipe = Pipeline(Settings(data_dir=tmp_path_factory.mktemp("field-slack"), answerer="extractive"), embedder=minilm)
+    pipe.ingest_articles(FIELD_ARTICLES)
+    pipe.warm_up()
+    return pipe
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(bot_token=BOT_TOKEN, app_token=APP_TOKEN) as f:
+        yield f
+
+
+@pytest.fixture
+def serve(tmp_path: Path, fake: FakeSlack) -> Iterator[Callable[[Pipeline], Running]]:
+    started: list[Running] = []
+
+    def start(pipe: Pipeline) -> Running:
+        settings = Settings(data_dir=tmp_path / f"bot{len(started)}", slack_bot_token=BOT_TOKEN,
+                            slack_signing_secret=SECRET, slack_api_url=fake.api_url)
+        bot = build_bot(settings, pipe)
+        bot.start()
+        running = Running(bot, HttpServer(bot, "127.0.0.1", 0).start(), fake, SECRET)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.server.shutdown()
+        running.bot.close()
+
+
+# --- 10. mentions and greetings around a question ---------------------------------------------------
+def test_mentions_and_greetings_around_a_question_are_not_part_of_it(
+    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline
+) -> None:
+    run = serve(field_pipeline)
+    text = "Hey <@UBOT>, my colleague <@U0BOB> asks: who is the chairwoman of A&B Holdings?"
+    event = {**mention(""), "text": text}
+    run.send(event)
+    [reply] = run.fake.wait_for("chat.postMessage")
+    run.idle()
+    assert "Maria Keller" in reply.params["text"]
+    [turn] = run.bot.sessions.load(f"slack:C0NEWS:{event['ts']}").turns
+    assert turn.question == "who is the chairwoman of A&B Holdings?"
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("Hey <@UBOT>, my colleague <@U0BOB> asks: who is the chairwoman of A&B Holdings?",
+     "who is the chairwoman of A&B Holdings?"),
+    ("<@UBOT> hi! Who is the chairwoman of A&B Holdings?", "Who is the chairwoman of A&B Holdings?"),
+    ("Good morning <@UBOT> \u2014 who leads A&B Holdings?", "who leads A&B Holdings?"),
+    ("<@UBOT> <@U0BOB> wants to know who leads A&B Holdings", "who leads A&B Holdings"),
+    ("<@U0BOB> and I were wondering, <@UBOT>: who leads A&B Holdings?", "who leads A&B Holdings?"),
+    ("Quick question from <@U0BOB>: who leads A&B Holdings? cc <@U0CAROL> thanks!", "who leads A&B Holdings?"),
+    ("Hi <!subteam^S0NEWS|@news-team>, <@UBOT|newsbot> who leads A&B Holdings?", "who leads A&B Holdings?"),
+    ("I was wondering who leads A&B Holdings", "who leads A&B Holdings"),
+    # what the question itself says stays: a mention inside it, a colon that is part of it, a name
+    ("<@UBOT> who is <@U2|bob> in <#C1|news>?", "who is @bob in #news?"),
+    ("<@UBOT> what did <@U0BOB> write about A&B?", "what did @U0BOB write about A&B?"),
+    ("<@UBOT> Regarding A&B Holdings: who is the chairwoman?", "Regarding A&B Holdings: who is the chairwoman?"),
+    ("<@UBOT> Hello Kitty maker Sanrio: who runs it?", "Hello Kitty maker Sanrio: who runs it?"),
+    ("<@UBOT> Who asked whether the bank would cut rates?", "Who asked whether the bank would cut rates?"),
+    ("Hey <@UBOT>!", ""),  # nothing asked: the bot says how to ask
+])
+def test_the_question_is_read_without_the_mentions_and_greetings_around_it(text: str, question: str) -> None:
+    assert plain_question(text, "UBOT") == question

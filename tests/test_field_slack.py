@@ -1,6 +1,6 @@
-"""Field reports, second round (issue 29), the Slack kinds: mentions and greetings around a question.
-The real bolt app served over HTTP, the real slack_sdk client, the local fake Slack
-(tests/slack_fake.py), real pipelines with the extractive answerer."""
+"""Field reports, second round (issue 29), the Slack kinds: a question with a file attached, mentions
+and greetings around a question. The real bolt app served over HTTP, the real slack_sdk client, the
+local fake Slack (tests/slack_fake.py), real pipelines with the extractive answerer."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from slack_fake import FakeSlack, mention
-from test_slack import APP_TOKEN, BOT_TOKEN, SECRET, Running
+from slack_fake import FakeSlack, mention, message, new_ts
+from test_slack import APP_TOKEN, BOT_TOKEN, SECRET, Running, texts_of
 
 from bot.embed import MiniLMEmbedder
 from bot.pipeline import Pipeline
@@ -67,6 +67,48 @@ def serve(tmp_path: Path, fake: FakeSlack) -> Iterator[Callable[[Pipeline], Runn
     for running in started:
         running.server.shutdown()
         running.bot.close()
+
+
+# --- 9. a question with a file attached ------------------------------------------------------------
+PDF = {"id": "F0PDF", "name": "q3-board-minutes.pdf", "title": "q3-board-minutes.pdf", "mimetype": "application/pdf",
+       "filetype": "pdf", "size": 48213, "url_private": "https://files.slack.com/files-pri/T0NEWS-F0PDF/q3.pdf"}
+
+
+def test_a_question_with_a_file_attached_is_answered(serve: Callable[[Pipeline], Running],
+                                                     field_pipeline: Pipeline) -> None:
+    """In a DM, in a mention (Slack sends it as app_mention and as a channel message, both
+    `subtype: file_share`) and in an assistant thread: the text is answered, the file not mentioned."""
+    run = serve(field_pipeline)
+    question = "Who is the chairwoman of A&B Holdings?"
+    dm = message(question, subtype="file_share", files=[PDF], upload=False)
+    ts = new_ts()
+    in_channel = {**mention(question, ts=ts), "subtype": "file_share", "files": [PDF]}
+    as_message = message(in_channel["text"], channel="C0NEWS", channel_type="channel", ts=ts, subtype="file_share",
+                         files=[PDF])
+    panel = message(question, thread_ts="1700000400.000100", subtype="file_share", files=[PDF])
+    for event in (dm, in_channel, as_message, panel):
+        assert run.send(event)[0] == 200
+    replies = run.fake.wait_for("chat.postMessage", 3)
+    run.idle()
+    assert sorted(r.params["thread_ts"] for r in replies) == sorted([dm["ts"], ts, "1700000400.000100"])
+    for reply in replies:
+        assert "Maria Keller" in reply.params["text"]
+        assert "attached" not in texts_of(reply.params) and "file" not in reply.params["text"]
+    assert len(run.fake.replies()) == 3
+
+
+def test_a_question_about_the_attached_file_is_told_files_are_not_read(
+    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline
+) -> None:
+    run = serve(field_pipeline)
+    event = message("What does the attached PDF say about the chairwoman of A&B Holdings?", subtype="file_share",
+                    files=[PDF])
+    run.send(event)
+    run.fake.wait_for("chat.postMessage", 2)
+    run.idle()
+    note, answer = run.fake.replies()
+    assert note["thread_ts"] == answer["thread_ts"] == event["ts"]
+    assert "can't open attached files" in note["text"] and "Maria Keller" in answer["text"]
 
 
 # --- 10. mentions and greetings around a question ---------------------------------------------------

@@ -17,7 +17,8 @@ The answer goes in the thread, through the thread's conversation (`SessionStore`
 `slack:{channel}:{thread_ts}`), so follow-ups are read in the light of the earlier turns. A
 generative answerer's checked sentences are streamed into the thread as they pass the claim
 check (`AnswerStreamer`); the sources and buttons close the stream. The extractive answerer, /ask,
-and any workspace that refuses streaming get one message.
+and any workspace that refuses streaming get one message. A message with files attached is answered
+from its text; the files are not read (the bot says so when the question asks about them).
 
 `/ask` posts its answer in the channel with chat.postMessage (a new message whose thread then
 holds the follow-ups); when the bot is not in that channel it falls back to the command's
@@ -38,6 +39,7 @@ import argparse
 import json
 import logging
 import math
+import re
 import signal
 import sys
 import threading
@@ -91,7 +93,9 @@ EYES = "eyes"
 DRAIN_S = 60.0  # on SIGTERM, how long the answers in flight may take before the process exits anyway
 PENDING_PER_WORKER = 16  # questions allowed to wait per worker before the bot says it is busy
 RATE_WINDOW_S = 60.0
-_ANSWERED_SUBTYPES = (None, "thread_broadcast")
+# A person's message: plain, also sent to the channel, or with files attached (the text is answered;
+# the files are not read). Edits, deletions, joins and bots' messages are not questions.
+_ANSWERED_SUBTYPES = (None, "thread_broadcast", "file_share")
 _LOCK_STRIPES = 64
 
 WARN_FAILED = ":warning: Sorry, something went wrong while answering. It was logged; please try again in a moment."
@@ -99,7 +103,14 @@ WARN_EMPTY_INDEX = ":warning: I have no articles to answer from yet; an administ
 HINT_EMPTY = "Ask me a question about the news, for example: _Who is Xiaomi talking to?_"
 BUSY = ":hourglass: I'm answering a lot of questions right now; please ask again in a minute."
 GREETING = "Hi! Ask me about the news and I'll answer from the articles I have read, citing them."
+FILES_NOTE = ":paperclip: I can't open attached files; I answer from the news articles I have read."
 MAX_PROMPTS = 4  # Slack shows at most four suggested prompts
+# A question about attached files ("what does this PDF say?"), rather than about the news.
+_ASKS_ABOUT_FILES_RE = re.compile(
+    r"\b(?:attach\w*|files?|uploads?|uploaded|pdfs?|screenshots?|images?|pictures?|photos?|spreadsheets?|slides?|"
+    r"(?:this|these|the|my|that)\s+(?:doc|docs|document|documents|report|sheet|deck|csv))\b",
+    re.I,
+)
 
 # What the manifest (bot/slack/manifest.json) must grant for what the code does; the manifest test
 # checks both ways. Events: the bot events each listener needs and their scopes.
@@ -167,6 +178,7 @@ class Question:
     response_url: str | None = None  # /ask's fallback when the bot is not in the channel
     team: str | None = None  # the workspace, which chat.startStream needs in channels
     assistant: bool = False  # asked in the assistant view: status and title go through assistant.threads.*
+    about_files: bool = False  # the question asks about files attached to it, which the bot does not read
 
     @property
     def via_command(self) -> bool:
@@ -193,6 +205,18 @@ def _error_of(exc: Exception) -> str:
     if isinstance(exc, SlackApiError) and exc.response is not None:
         return str(exc.response.get("error"))
     return str(exc)
+
+
+def asks_about_files(question: str, files: object) -> bool:
+    """Whether a question sent with files asks about them ("what does the attached PDF say?", or a
+    file's name), rather than about the news."""
+    if not isinstance(files, list) or not files:
+        return False
+    if _ASKS_ABOUT_FILES_RE.search(question):
+        return True
+    asked = question.lower()
+    names = (str(f.get(key) or "").strip().lower() for f in files if isinstance(f, dict) for key in ("name", "title"))
+    return any(len(name) >= 3 and name in asked for name in names)
 
 
 class AnswerStreamer:
@@ -439,6 +463,7 @@ class SlackBot:
         """Filter, de-duplicate and queue an `app_mention` (mention=True) or `message` event
         (`assistant`: a message in an assistant-view thread)."""
         if event.get("bot_id") or event.get("subtype") not in _ANSWERED_SUBTYPES:
+            log.debug("not a question: a %s event with subtype %s", event.get("type"), event.get("subtype"))
             return
         user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
         if not user or not channel or not ts or user == bot_user_id:
@@ -478,7 +503,8 @@ class SlackBot:
             return
         team = body.get("team_id") or event.get("team")
         self.submit(Question(channel, user, question, thread_ts=thread_ts, react_ts=None if assistant else ts,
-                             team=str(team) if team else None, assistant=assistant))
+                             team=str(team) if team else None, assistant=assistant,
+                             about_files=asks_about_files(question, event.get("files"))))
 
     def rate_text(self, retry_after_s: float) -> str:
         """The friendly message for a user over the rate limit."""
@@ -556,6 +582,8 @@ class SlackBot:
                 self._react("reactions_remove", q)
 
     def _answer_now(self, q: Question) -> None:
+        if q.about_files:  # said once, before the answer to the question's text
+            self._say(q.channel, FILES_NOTE, thread_ts=q.thread_ts)
         key = session_key(q.channel, q.thread_ts) if q.thread_ts else f"slack:{q.channel}:new:{uuid.uuid4().hex}"
         streamer = AnswerStreamer(self.client, q) if q.thread_ts else None  # /ask posts a new message
         with self._locks[hash(key) % _LOCK_STRIPES]:  # one answer at a time per thread

@@ -4,8 +4,9 @@
 (auth.test, chat.postMessage, chat.postEphemeral, chat.update, reactions.add/remove,
 conversations.replies, apps.connections.open, assistant.threads.setStatus/setTitle/
 setSuggestedPrompts, the streaming methods chat.startStream/appendStream/stopStream, and
-response_url webhooks), checks bearer tokens and Slack's block limits
-like the real one, records every call, and can answer 429 with Retry-After once. Its
+response_url webhooks), checks bearer tokens, Slack's block limits (refused with `invalid_blocks`) and
+its text limit (`msg_too_long`) like the real one, records every call, can answer 429 with
+Retry-After once, and can refuse the next messages with an error of one's choice (`refuse`). Its
 apps.connections.open returns the ws:// url of a local websocket server that plays Socket Mode:
 it says hello, sends envelopes and records the acks.
 
@@ -73,6 +74,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._rate_limit: dict[str, int] = {}
         self._channel_errors: dict[str, str] = {}
+        self._refusals: list[tuple[str, str, bool]] = []  # (method, error, only messages with blocks)
+        self.text_limit = TEXT_LIMIT  # chat.postMessage/postEphemeral/update refuse longer text: msg_too_long
         self.streaming_error: str | None = None  # set: the streaming methods answer this error
         self.streams: dict[str, dict[str, Any]] = {}  # stream ts -> its message while streaming
         self._ws_clients: list[ServerConnection] = []
@@ -148,6 +151,21 @@ class FakeSlack:
         with self._lock:
             self._channel_errors[channel] = error
 
+    def refuse(self, method: str, error: str, *, times: int = 1, with_blocks: bool = False) -> None:
+        """Answer the next `times` calls to `method` (only those carrying blocks, with `with_blocks`)
+        with Slack's `error`, as Slack does for content it will not take (`invalid_blocks`,
+        `msg_blocks_too_long`, ...)."""
+        with self._lock:
+            self._refusals.extend([(method, error, with_blocks)] * times)
+
+    def _refusal(self, method: str, p: dict[str, Any]) -> str | None:
+        with self._lock:
+            for i, (name, error, with_blocks) in enumerate(self._refusals):
+                if name == method and (p.get("blocks") or not with_blocks):
+                    del self._refusals[i]
+                    return error
+        return None
+
     def reset(self) -> None:
         """Forget the calls, messages and acks recorded so far."""
         with self._lock:
@@ -213,9 +231,14 @@ class FakeSlack:
         token = auth[7:] if auth.startswith("Bearer ") else params.pop("token", None)
 
         if url.path.startswith("/response/"):
-            call = Call("response_url", params, token, time.time(), 200, {"ok": True})
+            # like Slack: HTTP 400 and the error as text for blocks or text it will not take
+            error = self._refusal("response_url", params) or ("invalid_blocks" if block_problem(params.get("blocks")) else None)
+            if error is None and len(str(params.get("text") or "")) > self.text_limit:
+                error = "msg_too_long"
+            call = Call("response_url", params, token, time.time(), 400 if error else 200,
+                        {"ok": False, "error": error} if error else {"ok": True})
             self._record(call, webhook=True)
-            self._send(req, 200, b"ok", "text/plain")
+            self._send(req, 400 if error else 200, (error or "ok").encode(), "text/plain")
             return
         if not url.path.startswith("/api/"):
             self._send(req, 404, b"not found", "text/plain")
@@ -267,6 +290,9 @@ class FakeSlack:
                 "user": "newsbot", "team_id": TEAM_ID, "user_id": self.bot_user_id,
                 "bot_id": self.bot_id, "is_enterprise_install": False,
             }
+        refused = self._refusal(method, p)
+        if refused:
+            return {"ok": False, "error": refused}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             channel = p.get("channel")
             if not channel:
@@ -278,6 +304,8 @@ class FakeSlack:
             problem = block_problem(p.get("blocks"))
             if problem:
                 return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+            if len(str(p.get("text") or "")) > self.text_limit:
+                return {"ok": False, "error": "msg_too_long"}
             if not p.get("text") and not p.get("blocks"):
                 return {"ok": False, "error": "no_text"}
             if method == "chat.postEphemeral":
@@ -296,6 +324,11 @@ class FakeSlack:
         if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
             return self._stream_call(method, p)
         if method == "chat.update":
+            problem = block_problem(p.get("blocks"))
+            if problem:
+                return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+            if len(str(p.get("text") or "")) > self.text_limit:
+                return {"ok": False, "error": "msg_too_long"}
             with self._lock:
                 found = [m for m in self.messages if m["channel"] == p.get("channel") and m["ts"] == p.get("ts")]
                 if not found:
@@ -347,13 +380,13 @@ class FakeSlack:
             message = self.streams.get(str(p.get("ts")))
             if message is None or not message["streaming"] or message["channel"] != p.get("channel"):
                 return {"ok": False, "error": "message_not_in_streaming_state"}
-            message["text"] += text
-            if method == "chat.stopStream":
+            if method == "chat.stopStream":  # a refused stop changes nothing
                 problem = block_problem(p.get("blocks"))
                 if problem:
                     return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
                 message["streaming"] = False
                 message["blocks"] = p.get("blocks")
+            message["text"] += text
         return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
 
     # --- Socket Mode -----------------------------------------------------------------------
@@ -419,14 +452,20 @@ class FakeSlack:
                 self._lock.wait(left)
 
 
+TEXT_LIMIT = 40_000  # Slack's limit for a message's top-level text
+
+
 def block_problem(blocks: Any) -> str | None:
-    """What real Slack would reject in `blocks` (count, section length, context size), or None."""
+    """What real Slack would reject in `blocks` (Block Kit's documented limits: count, section and
+    context text, header, buttons, block ids), or None."""
     if blocks is None:
         return None
     if not isinstance(blocks, list) or len(blocks) > 50:
         return "must provide an array of at most 50 blocks"
     for i, block in enumerate(blocks):
         kind = block.get("type")
+        if len(str(block.get("block_id") or "")) > 255:
+            return f"block_id longer than 255 chars at block {i}"
         if kind == "section":
             text = block.get("text", {}).get("text", "")
             if not text or len(text) > 3000:
@@ -436,12 +475,23 @@ def block_problem(blocks: Any) -> str | None:
             if not 1 <= len(elements) <= 10:
                 return f"context with {len(elements)} elements at block {i} (must be 1..10)"
             for e in elements:
-                if len(e.get("text", "")) > 3000:
-                    return f"context element longer than 3000 chars at block {i}"
+                if not 1 <= len(e.get("text", "")) <= 3000:
+                    return f"context element text length {len(e.get('text', ''))} at block {i} (must be 1..3000)"
         elif kind == "actions":
-            if not 1 <= len(block.get("elements", [])) <= 25:
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= 25:
                 return f"actions block {i} must have 1..25 elements"
-        elif kind not in ("divider", "header"):
+            for e in elements:
+                if e.get("type") == "button" and (
+                    not 1 <= len(e.get("text", {}).get("text", "")) <= 75 or len(str(e.get("value") or "")) > 2000
+                    or len(str(e.get("url") or "")) > 3000 or len(str(e.get("action_id") or "")) > 255
+                ):
+                    return f"button over Slack's limits at block {i} (text 75, value 2000, url 3000, action_id 255)"
+        elif kind == "header":
+            text = block.get("text", {}).get("text", "")
+            if not 1 <= len(text) <= 150:
+                return f"header text length {len(text)} at block {i} (must be 1..150)"
+        elif kind != "divider":
             return f"unknown block type {kind!r} at block {i}"
     return None
 

@@ -1,14 +1,16 @@
 """Field reports, second round (issue 29), the Slack kinds: a question with a file attached, mentions
-and greetings around a question. The real bolt app served over HTTP, the real slack_sdk client, the
-local fake Slack (tests/slack_fake.py), real pipelines with the extractive answerer."""
+and greetings around a question, a message Slack refuses. The real bolt app served over HTTP, the
+real slack_sdk client, the local fake Slack (tests/slack_fake.py), real pipelines with the extractive
+answerer."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from slack_fake import FakeSlack, mention, message, new_ts
+from slack_fake import FakeSlack, block_problem, mention, message, new_ts, post_form, slash_command
 from test_slack import APP_TOKEN, BOT_TOKEN, SECRET, Running, texts_of
 
 from bot.embed import MiniLMEmbedder
@@ -67,6 +69,11 @@ def serve(tmp_path: Path, fake: FakeSlack) -> Iterator[Callable[[Pipeline], Runn
     for running in started:
         running.server.shutdown()
         running.bot.close()
+
+
+def refused(run: Running) -> list[str]:
+    """The errors of every call the fake refused."""
+    return [str(c.response.get("error")) for c in run.fake.calls if not c.response.get("ok")]
 
 
 # --- 9. a question with a file attached ------------------------------------------------------------
@@ -146,3 +153,92 @@ def test_mentions_and_greetings_around_a_question_are_not_part_of_it(
 ])
 def test_the_question_is_read_without_the_mentions_and_greetings_around_it(text: str, question: str) -> None:
     assert plain_question(text, "UBOT") == question
+
+
+# --- 11. a message Slack refuses ------------------------------------------------------------------
+def test_a_long_article_url_never_makes_a_block_slack_refuses(
+    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline
+) -> None:
+    run = serve(field_pipeline)
+    run.send(mention("How many cranes did Rotterdam replace?"))
+    [reply] = run.fake.wait_for("chat.postMessage")
+    run.idle()
+    assert refused(run) == [] and len(run.fake.calls_to("chat.postMessage")) == 1  # taken the first time
+    shown = texts_of(reply.params)
+    assert "twelve" in reply.params["text"] and "Rotterdam replaces its cranes" in shown
+    assert "<https://news.example.com/harbour/cranes|Rotterdam replaces its cranes>" in shown  # the query dropped
+    lines = [e["text"] for b in reply.params["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert lines and max(map(len, lines)) <= 3000 and block_problem(reply.params["blocks"]) is None
+
+
+@pytest.mark.parametrize("error", ["invalid_blocks", "msg_blocks_too_long"])
+def test_a_refused_answer_is_posted_as_text_instead(
+    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline, error: str
+) -> None:
+    run = serve(field_pipeline)
+    run.fake.refuse("chat.postMessage", error, with_blocks=True)  # whatever Slack finds wrong with the blocks
+    event = mention("Who is the chairwoman of A&B Holdings?")
+    run.send(event)
+    [reply] = run.fake.wait_for("chat.postMessage")
+    run.idle()
+    assert refused(run) == [error]
+    assert reply.params["thread_ts"] == event["ts"] and not reply.params.get("blocks")
+    text = reply.params["text"]
+    assert "Maria Keller" in text and "Sources" in text and "https://news.example.com/ab-holdings" in text
+    assert "Business Wire" in text and "went wrong" not in text
+
+
+def test_a_text_slack_finds_too_long_is_split_until_it_is_taken(
+    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline
+) -> None:
+    run = serve(field_pipeline)
+    run.fake.refuse("chat.postMessage", "msg_too_long", times=2)  # the message, then its text in one piece
+    event = mention("Who is the chairwoman of A&B Holdings?")
+    run.send(event)
+    run.fake.wait_for("chat.postMessage")
+    run.idle()
+    assert refused(run) == ["msg_too_long", "msg_too_long"]
+    posted = run.fake.replies()
+    assert posted and all(m["thread_ts"] == event["ts"] and len(m["text"]) <= 1000 for m in posted)
+    assert "Maria Keller" in "".join(m["text"] for m in posted) and "went wrong" not in json.dumps(posted)
+
+
+def test_a_refused_ask_answer_through_response_url_is_sent_as_text(
+    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline
+) -> None:
+    run = serve(field_pipeline)
+    run.fake.fail_channel("C0PRIV", "not_in_channel")
+    run.fake.refuse("response_url", "invalid_blocks", with_blocks=True)
+    raw = slash_command("Who is the chairwoman of A&B Holdings?", channel="C0PRIV", response_url=run.fake.response_url())
+    assert post_form(run.url, SECRET, raw)[0] == 200
+    run.fake.wait_for("response_url")
+    run.idle()
+    [refusal, hook] = run.fake.webhooks
+    assert refusal.status == 400 and hook.status == 200 and not hook.params.get("blocks")
+    assert hook.params["response_type"] == "in_channel" and "Maria Keller" in hook.params["text"]
+
+
+def test_a_streamed_answer_whose_sources_are_refused_ends_with_them_as_text(
+    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline
+) -> None:
+    from openai_fake import OpenAIFake, Step
+
+    from bot.answer.extractive import ExtractiveAnswerer
+    from bot.answer.generate import GenerativeAnswerer
+    from bot.answer.llm_chat import ChatModelBackend
+
+    reply = "Maria Keller is the chairwoman of A&B Holdings [1]."
+    with OpenAIFake([Step(reply=reply)]) as llm:
+        answerer = GenerativeAnswerer(ChatModelBackend("openai:gpt-test", base_url=llm.base_url),
+                                      field_pipeline.embedder, fallback=ExtractiveAnswerer())
+        run = serve(Pipeline(field_pipeline.settings, embedder=field_pipeline.embedder, answerer=answerer))
+        run.fake.refuse("chat.stopStream", "invalid_blocks", with_blocks=True)
+        event = mention("Who is the chairwoman of A&B Holdings?")
+        run.send(event)
+        run.fake.wait_for("chat.stopStream")
+        run.idle()
+    assert refused(run) == ["invalid_blocks"]
+    [msg] = run.fake.replies()  # the streamed message, closed; no second copy of the answer
+    assert msg["thread_ts"] == event["ts"] and not msg["streaming"]
+    assert "Maria Keller" in msg["text"] and "Sources:" in msg["text"] and "ab-holdings" in msg["text"]
+    assert run.fake.calls_to("chat.postMessage") == []

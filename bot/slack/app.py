@@ -19,6 +19,8 @@ generative answerer's checked sentences are streamed into the thread as they pas
 check (`AnswerStreamer`); the sources and buttons close the stream. The extractive answerer, /ask,
 and any workspace that refuses streaming get one message. A message with files attached is answered
 from its text; the files are not read (the bot says so when the question asks about them).
+When Slack refuses an answer's message (`invalid_blocks`, `msg_too_long`, ...), the same answer is
+posted as text only, in pieces as small as Slack needs, instead of a warning that would fail again.
 
 `/ask` posts its answer in the channel with chat.postMessage (a new message whose thread then
 holds the follow-ups); when the bot is not in that channel it falls back to the command's
@@ -73,7 +75,10 @@ from bot.slack.blocks import (
     answer_tail,
     escape,
     notice_message,
+    plain_answer,
     plain_question,
+    plain_sources,
+    split_text,
     thread_title,
 )
 from bot.slack.state import SlackState
@@ -96,6 +101,10 @@ RATE_WINDOW_S = 60.0
 # A person's message: plain, also sent to the channel, or with files attached (the text is answered;
 # the files are not read). Edits, deletions, joins and bots' messages are not questions.
 _ANSWERED_SUBTYPES = (None, "thread_broadcast", "file_share")
+# Slack's refusals of a message's content: the same message fails again, a plainer one does not.
+REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long"})
+PLAIN_LIMITS = (3000, 1000, 300)  # text-only pieces, smaller each time Slack says the text is too long
+RESPONSE_URL_USES = 5  # Slack takes at most five messages through one response_url
 _LOCK_STRIPES = 64
 
 WARN_FAILED = ":warning: Sorry, something went wrong while answering. It was logged; please try again in a moment."
@@ -207,6 +216,12 @@ def _error_of(exc: Exception) -> str:
     return str(exc)
 
 
+def _details_of(exc: SlackApiError) -> str:
+    """What Slack said was wrong, beyond the error code (invalid_blocks lists the blocks)."""
+    errors = exc.response.get("errors") if exc.response is not None else None
+    return f": {'; '.join(map(str, errors))}" if isinstance(errors, list) and errors else ""
+
+
 def asks_about_files(question: str, files: object) -> bool:
     """Whether a question sent with files asks about them ("what does the attached PDF say?", or a
     file's name), rather than about the news."""
@@ -275,8 +290,17 @@ class AnswerStreamer:
         try:
             self._stream.stop(markdown_text=hint, blocks=answer_tail(answer, answer_id))
         except (SlackApiError, SlackClientError) as exc:
-            log.warning("closing the stream in %s failed (%s); posting the answer as one message", self.q.channel, _error_of(exc))
-            return None
+            if _error_of(exc) not in REFUSED:
+                log.warning("closing the stream in %s failed (%s); posting the answer as one message", self.q.channel, _error_of(exc))
+                return None
+            # the stream keeps the hint it could not send; the sources follow it as text
+            log.warning("Slack refused the sources closing the stream in %s (%s); closing it with them as text",
+                        self.q.channel, _error_of(exc))
+            try:
+                self._stream.stop(markdown_text=plain_sources(answer) or None)
+            except (SlackApiError, SlackClientError) as again:
+                log.warning("closing the stream in %s failed (%s); posting the answer as one message", self.q.channel, _error_of(again))
+                return None
         if self.failed or "".join(self.sent).strip() != escape(answer.text).strip():
             try:
                 self.client.chat_update(channel=self.q.channel, ts=ts, text=message.text, blocks=message.blocks)
@@ -613,10 +637,11 @@ class SlackBot:
             thread_ts=q.thread_ts,
             asked_by=q.user,
         )
-        message = answer_message(answer, answer_id, asked_by=q.user if q.via_command else None)
+        asked_by = q.user if q.via_command else None
+        message = answer_message(answer, answer_id, asked_by=asked_by)
         posted_ts = streamer.finish(answer, answer_id, message) if streamer is not None else None
         if posted_ts is None:  # extractive, /ask, or streaming refused: one message as before
-            posted_ts = self._post(q, message)
+            posted_ts = self._post(q, message, plain=plain_answer(answer, asked_by=asked_by))
         thread_ts = q.thread_ts or posted_ts
         if thread_ts:
             if not q.thread_ts:  # /ask: its answer's thread continues this conversation
@@ -627,8 +652,10 @@ class SlackBot:
             q.channel, thread_ts, len(answer.citations), answer.abstained, answer.timings_ms.get("total", 0.0),
         )
 
-    def _post(self, q: Question, message: SlackMessage) -> str | None:
-        """Post an answer; the new message's ts (None when it went through response_url)."""
+    def _post(self, q: Question, message: SlackMessage, plain: str | None = None) -> str | None:
+        """Post an answer; the new message's ts (None when it went through response_url). When Slack
+        refuses the message itself (its blocks, its length), `plain`, the same answer as text only,
+        is posted instead, in as many pieces as Slack needs."""
         try:
             response = self.client.chat_postMessage(
                 channel=q.channel,
@@ -643,17 +670,48 @@ class SlackBot:
             error = exc.response.get("error") if exc.response is not None else None
             if q.response_url and error in ("not_in_channel", "channel_not_found"):
                 log.info("not in %s (%s); answering /ask through its response_url", q.channel, error)
-                self._respond(q.response_url, message, in_channel=True)
+                self._respond(q.response_url, message, in_channel=True, plain=plain)
                 return None
-            raise
+            if plain is None or error not in REFUSED:
+                raise
+            log.warning("Slack refused the answer in %s (%s%s); posting it as text only", q.channel, error, _details_of(exc))
+        return self._post_plain(q, plain)
 
-    def _respond(self, response_url: str, message: SlackMessage, *, in_channel: bool) -> None:
+    def _post_plain(self, q: Question, text: str) -> str | None:
+        """Post `text` without blocks, split into pieces (smaller ones while Slack says a piece is too
+        long); the first piece's ts. A /ask answer's later pieces go in the first one's thread."""
+        limits = list(PLAIN_LIMITS)
+        pieces = split_text(text, limits[0])
+        first: str | None = None
+        done = 0
+        while done < len(pieces):
+            try:
+                response = self.client.chat_postMessage(
+                    channel=q.channel, thread_ts=q.thread_ts or first, text=pieces[done],
+                    unfurl_links=False, unfurl_media=False,
+                )
+            except SlackApiError as exc:
+                if _error_of(exc) not in REFUSED or len(limits) == 1:
+                    raise
+                limits.pop(0)
+                log.warning("Slack refused a text-only piece in %s (%s); splitting the rest into %d characters",
+                            q.channel, _error_of(exc), limits[0])
+                pieces = pieces[:done] + split_text("\n".join(pieces[done:]), limits[0])
+                continue
+            first = first or str(response["ts"])
+            done += 1
+        return first
+
+    def _respond(self, response_url: str, message: SlackMessage, *, in_channel: bool, plain: str | None = None) -> None:
         webhook = WebhookClient(response_url, timeout=15, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
-        result = webhook.send(
-            text=message.text,
-            blocks=message.blocks,
-            response_type="in_channel" if in_channel else "ephemeral",
-        )
+        kind = "in_channel" if in_channel else "ephemeral"
+        result = webhook.send(text=message.text, blocks=message.blocks, response_type=kind)
+        if result.status_code != 200 and plain is not None:
+            log.warning("response_url refused the answer (HTTP %d: %s); sending it as text only", result.status_code, result.body)
+            for piece in split_text(plain, PLAIN_LIMITS[0])[:RESPONSE_URL_USES]:
+                result = webhook.send(text=piece, response_type=kind)
+                if result.status_code != 200:
+                    break
         if result.status_code != 200:
             raise SlackClientError(f"response_url answered HTTP {result.status_code}")
 

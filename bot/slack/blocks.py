@@ -3,7 +3,10 @@
 Pure functions, no Slack library: everything an article says is escaped for mrkdwn (`&`, `<`, `>`)
 and stripped of invisible/bidi control characters, so no article can ping `<!channel>`, mention a
 user or disguise a link. Long answers are split into several sections at sentence or word
-boundaries; nothing is dropped without saying so.
+boundaries; nothing is dropped without saying so. No block is built over Slack's limits (section and
+context text 3,000 characters, 10 elements per context block, 50 blocks): long urls are shortened or
+shown as their host, long titles and outlets cut. When Slack refuses a message anyway,
+`plain_answer` is the same answer as text only, for messages of any size.
 
 `plain_question` reads a Slack message as the question it asks: the bot's mention, other people's
 mentions around the question ("my colleague @bob asks:", "cc @bob") and greetings are dropped.
@@ -20,10 +23,15 @@ from urllib.parse import quote, urlsplit
 from bot.schema import Answer, Citation
 
 MAX_SECTION_CHARS = 3000  # Slack's limit for a section's text
+MAX_CONTEXT_CHARS = 3000  # Slack's limit for a context element's text
 MAX_BLOCKS = 50  # Slack's limit per message
 MAX_CONTEXT_ELEMENTS = 10  # Slack's limit per context block
 MAX_FALLBACK_CHARS = 3000
 MAX_TITLE_CHARS = 150
+MAX_OUTLET_CHARS = 100
+# A link's url counts towards its element's 3,000 characters; article urls with tracking queries
+# run to several thousand. Longer ones lose their query, or are shown as their host.
+MAX_URL_CHARS = 1000
 VOTE_UP = "newsbot_vote_up"
 VOTE_DOWN = "newsbot_vote_down"
 FEEDBACK_BLOCK_ID = "newsbot_feedback"
@@ -95,19 +103,64 @@ def safe_url(url: str | None) -> str | None:
     return quoted.replace("&", "&amp;")  # Slack reads &amp; in a link as &
 
 
+def link_url(url: str | None, limit: int = MAX_URL_CHARS) -> str | None:
+    """`safe_url`, within `limit` characters: a longer url without its query and fragment, or None
+    (then the caller shows `url_host`)."""
+    safe = safe_url(url)
+    if safe is None or len(safe) <= limit:
+        return safe
+    assert url is not None
+    parts = urlsplit(_INVISIBLE_RE.sub("", url).strip())
+    short = safe_url(parts._replace(query="", fragment="").geturl())
+    return short if short is not None and len(short) <= limit else None
+
+
+def url_host(url: str | None) -> str | None:
+    """The host of an http(s) url, escaped, for a url too long to link."""
+    if safe_url(url) is None:
+        return None
+    assert url is not None
+    host = urlsplit(_INVISIBLE_RE.sub("", url).strip()).hostname
+    return escape(host[:MAX_OUTLET_CHARS]) if host else None
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def citation_line(citation: Citation) -> str:
-    """`*[n]* <url|Title> · Outlet · date`, escaped; the title is plain text when there is no url."""
-    title = (citation.title or citation.article_id or "untitled").strip()
-    if len(title) > MAX_TITLE_CHARS:
-        title = title[: MAX_TITLE_CHARS - 1].rstrip() + "\u2026"
-    label = escape(title).replace("|", "\u2223")
-    url = safe_url(citation.url)
+    """`*[n]* <url|Label> · Outlet · date`, escaped; the label is plain text when there is no url,
+    followed by the host when the url is too long to link. At most MAX_CONTEXT_CHARS - 20."""
+    label = escape(_cut(citation.title or citation.article_id or "untitled", MAX_TITLE_CHARS)).replace("|", "\u2223")
+    url = link_url(citation.url)
+    host = url_host(citation.url) if url is None else None
     parts = [f"<{url}|{label}>" if url else label]
+    if host:
+        parts.append(host)
     if citation.source:
-        parts.append(escape(citation.source))
+        parts.append(escape(_cut(citation.source, MAX_OUTLET_CHARS)))
     if citation.published:
-        parts.append(escape(citation.published))
-    return f"*[{citation.n}]* " + " \u00b7 ".join(parts)
+        parts.append(escape(_cut(citation.published, 40)))
+    line = f"*[{citation.n}]* " + " \u00b7 ".join(parts)
+    if len(line) > MAX_CONTEXT_CHARS - 20:  # room for the "*Sources*" prefix
+        line = split_text(line, MAX_CONTEXT_CHARS - 22)[0] + " \u2026"
+    return line
+
+
+def plain_source_line(citation: Citation) -> str:
+    """`[n] Label · Outlet · date · url` for a text-only message: no link markup, the url bare."""
+    parts = [escape(_cut(citation.title or citation.article_id or "untitled", MAX_TITLE_CHARS))]
+    if citation.source:
+        parts.append(escape(_cut(citation.source, MAX_OUTLET_CHARS)))
+    if citation.published:
+        parts.append(escape(_cut(citation.published, 40)))
+    url = link_url(citation.url)
+    if url:
+        parts.append(url)
+    elif host := url_host(citation.url):
+        parts.append(host)
+    return f"[{citation.n}] " + " \u00b7 ".join(parts)
 
 
 def sources_blocks(citations: Sequence[Citation]) -> list[dict[str, Any]]:
@@ -159,18 +212,15 @@ def _fallback(text: str) -> str:
     return split_text(text, MAX_FALLBACK_CHARS - 2)[0] + " \u2026"
 
 
+def _asked_line(asked_by: str, question: str) -> str:
+    return f"<@{asked_by}> asked: *{split_text(escape(' '.join(question.split())), MAX_CONTEXT_CHARS - 100)[0]}*"
+
+
 def answer_message(answer: Answer, answer_id: str, *, asked_by: str | None = None) -> SlackMessage:
     """The reply for an answer: question line (for /ask), answer sections, sources, buttons."""
     head: list[dict[str, Any]] = []
     if asked_by is not None:
-        head.append(
-            {
-                "type": "context",
-                "elements": [
-                    {"type": "mrkdwn", "text": f"<@{asked_by}> asked: *{escape(answer.question)}*"}
-                ],
-            }
-        )
+        head.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _asked_line(asked_by, answer.question)}]})
     body = escape(answer.text)
     if answer.abstained:
         body = f"{body}\n_{REPHRASE_HINT}_"
@@ -187,6 +237,26 @@ def answer_message(answer: Answer, answer_id: str, *, asked_by: str | None = Non
         sections = shown
     blocks = head + [_section(s) for s in sections] + tail
     return SlackMessage(text=_fallback(body), blocks=blocks)
+
+
+def plain_answer(answer: Answer, *, asked_by: str | None = None) -> str:
+    """The answer as text only (mrkdwn, no blocks), for when Slack refuses its blocks: the question
+    line for /ask, the answer, the rephrasing hint or the sources with bare urls."""
+    lines = [_asked_line(asked_by, answer.question)] if asked_by is not None else []
+    lines.append(escape(answer.text))
+    if answer.abstained:
+        lines.append(f"_{REPHRASE_HINT}_")
+    elif answer.citations:
+        lines.append("*Sources*")
+        lines.extend(plain_source_line(c) for c in sorted(answer.citations, key=lambda c: c.n))
+    return "\n".join(lines)
+
+
+def plain_sources(answer: Answer) -> str:
+    """What closes a streamed answer when Slack refuses the sources' blocks: the sources as text."""
+    if answer.abstained or not answer.citations:
+        return ""
+    return "\n\nSources:\n" + "\n".join(plain_source_line(c) for c in sorted(answer.citations, key=lambda c: c.n))
 
 
 def answer_tail(answer: Answer, answer_id: str) -> list[dict[str, Any]]:

@@ -2,11 +2,12 @@
 
 This is the only module that imports langchain_core. Each step records its time; the formatter
 guarantees that every [n] in the answer refers to a listed citation and that every citation quotes
-its passage exactly.
+its passage exactly, and gives an untitled article's citations its first words (`Citation.label`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,9 +22,12 @@ from bot.answer.extractive import Answerer
 from bot.conversation import Condenser, Turn, condense, is_followup
 from bot.errors import AnswerError
 from bot.retrieve import Retriever
-from bot.schema import ABSTAIN_TEXT, Answer, Citation, Hit, Query, Reply
+from bot.schema import ABSTAIN_TEXT, Answer, Chunk, Citation, Hit, Passage, Query, Reply
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
+log = logging.getLogger(__name__)
+
+OpeningTexts = Callable[[Sequence[str]], dict[str, str]]  # doc ids -> the text of each one's opening passage
 
 
 def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
@@ -52,11 +56,51 @@ def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, 
             reply = answerer.answer(query.text, state["hits"])
         return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
 
+    openings = opening_texts(retriever)
+
     def fmt(state: dict[str, Any]) -> Answer:
-        return format_answer(state["question"], state["query"].text, state["hits"], state["reply"], {
+        answer = format_answer(state["question"], state["query"].text, state["hits"], state["reply"], {
             "retrieve": state.get("t_retrieve", 0.0), "answer": state["t_answer"]})
+        return with_leads(answer, openings)
 
     return RunnableLambda(retrieve) | RunnableLambda(answer) | RunnableLambda(fmt)
+
+
+def opening_texts(retriever: Retriever) -> OpeningTexts | None:
+    """How to read an article's opening passage from the index the retriever reads (its state's
+    `passages`), or None for a retriever without one."""
+    passages: Callable[[Sequence[str]], dict[str, Passage]] | None = getattr(
+        getattr(retriever, "state", None), "passages", None)
+    if not callable(passages):
+        return None
+    read = passages
+
+    def lookup(doc_ids: Sequence[str]) -> dict[str, str]:
+        found = read([Chunk(doc_id, 0, "", 0, 0).id for doc_id in doc_ids])
+        return {p.doc_id: p.text for p in found.values() if p.start == 0}
+
+    return lookup
+
+
+def with_leads(answer: Answer, openings: OpeningTexts | None = None) -> Answer:
+    """The answer with each untitled article's citations carrying its first words, from its opening
+    passage among the hits or, when only a later passage was retrieved, read from the index."""
+    missing = [c for c in answer.citations if not c.lead and not (c.title or "").strip()]
+    if not missing:
+        return answer
+    doc_of = {h.passage.chunk_id: h.passage.doc_id for h in answer.hits}
+    text_of = {h.passage.doc_id: h.passage.text for h in answer.hits if h.passage.start == 0}
+    wanted = sorted({doc_of[c.chunk_id] for c in missing if c.chunk_id in doc_of} - set(text_of))
+    if wanted and openings is not None:
+        try:
+            text_of.update(openings(wanted))
+        except Exception:  # noqa: BLE001 - a label is not worth failing an answer for
+            log.warning("reading the opening passages of %d untitled articles failed", len(wanted), exc_info=True)
+    leads = {c.chunk_id: Citation.first_words(text_of[doc_of[c.chunk_id]]) for c in missing
+             if doc_of.get(c.chunk_id) in text_of}
+    answer.citations = [replace(c, lead=leads[c.chunk_id]) if c.chunk_id in leads and not c.lead else c
+                        for c in answer.citations]
+    return answer
 
 
 def build_answer_chain(answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
@@ -68,8 +112,8 @@ def build_answer_chain(answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
         return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
 
     def fmt(state: dict[str, Any]) -> Answer:
-        return format_answer(state["question"], state["question"], state["hits"], state["reply"], {
-            "retrieve": 0.0, "answer": state["t_answer"]})
+        return with_leads(format_answer(state["question"], state["question"], state["hits"], state["reply"], {
+            "retrieve": 0.0, "answer": state["t_answer"]}))
 
     return RunnableLambda(answer) | RunnableLambda(fmt)
 

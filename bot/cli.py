@@ -158,8 +158,9 @@ def render_answer(answer: Answer) -> str:
 
 
 def describe_source(c: Citation) -> str:
-    """'Title — Outlet, date — url or file' with whatever the article has."""
-    title = c.title or "(untitled)"
+    """'Title — Outlet, date — url or file' with whatever the article has (an untitled article by
+    its first words)."""
+    title = c.label
     meta = ", ".join(x for x in (c.source, c.published) if x)
     where = c.url or c.path or ""
     parts = [title] + ([meta] if meta else []) + ([where] if where else [])

@@ -153,7 +153,7 @@ class Repl:
                 self.write("No sources yet: ask a question first.")
             for c in self.last.citations if self.last else []:
                 where = c.url or c.path or ""
-                self.write(f"[{c.n}] {c.title or '(untitled)'} {c.source or ''} {c.published or ''} {where}".rstrip())
+                self.write(f"[{c.n}] {c.label} {c.source or ''} {c.published or ''} {where}".rstrip())
                 self.write(f'    "{c.quote}"')
         elif name == ":why":
             if not self.last:
@@ -187,7 +187,7 @@ def render(answer: Answer, with_text: bool = True) -> str:
         lines.append("(Try rephrasing, or naming the company, person or place you mean.)")
     for c in answer.citations:
         meta = ", ".join(x for x in (c.source, c.published) if x)
-        lines.append(f"  [{c.n}] {c.title or '(untitled)'}{' — ' + meta if meta else ''} — {c.url or c.path or ''}")
+        lines.append(f"  [{c.n}] {c.label}{' — ' + meta if meta else ''} — {c.url or c.path or ''}")
     return "\n".join(lines)
 
 

@@ -164,12 +164,40 @@ class Citation:
     path: str | None
     quote: str
     chunk_id: str = ""
+    lead: str = ""  # an untitled article's first words ("Chinese smartphone maker Xiaomi Corp is in…")
+
+    LEAD_WORDS = 8  # class constants (not fields): how long `first_words` runs
+    LEAD_CHARS = 60
 
     @classmethod
     def of(cls, n: int, passage: Passage, quote: str) -> Citation:
-        """Citation number n quoting `quote` from `passage`, with the passage's article metadata."""
+        """Citation number n quoting `quote` from `passage`, with the passage's article metadata
+        (and, for an untitled article's opening passage, its first words)."""
         p = passage
-        return cls(n, p.article_id, p.title, p.source, p.published, p.url, p.path, quote, p.chunk_id)
+        lead = cls.first_words(p.text) if p.start == 0 and not (p.title or "").strip() else ""
+        return cls(n, p.article_id, p.title, p.source, p.published, p.url, p.path, quote, p.chunk_id, lead)
+
+    @property
+    def label(self) -> str:
+        """How every front end names the article: its title, else its first words, else its url or path."""
+        return " ".join((self.title or "").split()) or self.lead or self.article_id or "untitled"
+
+    @classmethod
+    def first_words(cls, text: str) -> str:
+        """The first LEAD_WORDS words of an article's text (at most LEAD_CHARS characters), with "…"
+        when there is more; a label for an article without a title."""
+        words = text.split()
+        out: list[str] = []
+        for word in words[: cls.LEAD_WORDS]:
+            if out and len(" ".join(out)) + 1 + len(word) > cls.LEAD_CHARS:
+                break
+            out.append(word)
+        lead = " ".join(out)
+        if len(lead) > cls.LEAD_CHARS:  # one long run of text without spaces (Chinese, Japanese)
+            lead = lead[: cls.LEAD_CHARS // 2]
+        if lead == " ".join(words):
+            return lead
+        return lead.rstrip(",;:-\u2013\u2014") + "\u2026"
 
     def to_json(self) -> dict[str, Any]:
         """The citation as in `newsbot ask --json`."""

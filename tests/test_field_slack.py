@@ -1,13 +1,14 @@
 """Field reports, second round (issue 29), the Slack kinds: a question with a file attached, mentions
-and greetings around a question, a message Slack refuses. The real bolt app served over HTTP, the
-real slack_sdk client, the local fake Slack (tests/slack_fake.py), real pipelines with the extractive
-answerer."""
+and greetings around a question, a message Slack refuses, and suggested prompts and source labels
+for a corpus of untitled articles. The real bolt app served over HTTP, the real slack_sdk client, the
+local fake Slack (tests/slack_fake.py), real pipelines with the extractive answerer."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_fake import FakeSlack, block_problem, mention, message, new_ts, post_form, slash_command
@@ -35,6 +36,7 @@ FIELD_ARTICLES = [
         title="Rotterdam replaces its cranes", source="Port News", published="2024-04-10", url=LONG_URL,
     ),
 ]
+FIRST_WORDS = "Chinese smartphone maker Xiaomi Corp is in discussions\u2026"  # corpus/xiaomi-baic-ev-talks.md
 
 
 @pytest.fixture(scope="session")
@@ -242,3 +244,67 @@ def test_a_streamed_answer_whose_sources_are_refused_ends_with_them_as_text(
     assert msg["thread_ts"] == event["ts"] and not msg["streaming"]
     assert "Maria Keller" in msg["text"] and "Sources:" in msg["text"] and "ab-holdings" in msg["text"]
     assert run.fake.calls_to("chat.postMessage") == []
+
+
+# --- 12. suggested prompts and labels for any corpus -----------------------------------------------
+def assistant_started(thread_ts: str) -> dict[str, Any]:
+    return {"type": "assistant_thread_started", "event_ts": thread_ts,
+            "assistant_thread": {"user_id": "U0ALICE", "channel_id": "D0ALICE", "thread_ts": thread_ts,
+                                 "context": {"channel_id": "C0NEWS", "team_id": "T0NEWS"}}}
+
+
+def test_the_shipped_corpus_gets_a_suggested_prompt_that_answers(
+    serve: Callable[[Pipeline], Running], corpus_pipeline: Pipeline
+) -> None:
+    """corpus/ holds one article with no title and no outlet: the prompt comes from its own text,
+    and asking it gets an answer that names the article by its first words."""
+    run = serve(corpus_pipeline)
+    assert run.bot.ready.wait(60)
+    thread = "1700000500.000100"
+    run.send(assistant_started(thread))
+    run.fake.wait_for("chat.postMessage")  # the greeting
+    run.idle()
+    [call] = run.fake.calls_to("assistant.threads.setSuggestedPrompts")
+    [prompt] = call.params["prompts"]
+    assert prompt["title"] == FIRST_WORDS
+    assert prompt["message"] == "What is the news about Xiaomi Corp and Beijing Automotive Group Co?"
+    run.send(message(prompt["message"], thread_ts=thread))
+    answer = run.fake.wait_for("chat.postMessage", 2)[1].params
+    run.idle()
+    assert "Beijing Automotive" in answer["text"] and "couldn't find" not in answer["text"]
+    assert FIRST_WORDS in texts_of(answer) and "(untitled)" not in texts_of(answer)
+
+
+def test_an_empty_index_still_offers_general_prompts(
+    serve: Callable[[Pipeline], Running], tmp_path: Path, minilm: MiniLMEmbedder
+) -> None:
+    run = serve(Pipeline(Settings(data_dir=tmp_path / "empty", answerer="extractive"), embedder=minilm))
+    run.send(assistant_started("1700000600.000100"))
+    run.fake.wait_for("chat.postMessage")
+    run.idle()
+    [call] = run.fake.calls_to("assistant.threads.setSuggestedPrompts")
+    assert 1 <= len(call.params["prompts"]) <= 4 and all(p["title"] and p["message"] for p in call.params["prompts"])
+
+
+def test_an_untitled_article_is_named_by_its_first_words_in_slack_the_repl_and_ask(
+    serve: Callable[[Pipeline], Running], corpus_pipeline: Pipeline
+) -> None:
+    """Cited from a passage that is not its first (so the label is read from the index)."""
+    from bot.cli import render_answer
+    from bot.repl import Repl, render
+
+    question = "What market share did BYD have in China?"
+    answer = corpus_pipeline.ask(question)
+    assert not answer.abstained and not answer.citations[0].chunk_id.endswith(":0")
+    for shown in (render(answer), render_answer(answer)):
+        assert f"[1] {FIRST_WORDS}" in shown and "(untitled)" not in shown
+    lines: list[str] = []
+    repl = Repl(corpus_pipeline.settings, write=lines.append)
+    repl.last = answer
+    repl.command(":sources")
+    assert lines[0].startswith(f"[1] {FIRST_WORDS}")
+    run = serve(corpus_pipeline)
+    run.send(mention(question))
+    [reply] = run.fake.wait_for("chat.postMessage")
+    run.idle()
+    assert f"*Sources*  *[1]* {FIRST_WORDS}" in texts_of(reply.params)

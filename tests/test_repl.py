@@ -114,7 +114,9 @@ def test_the_repl_shows_checked_sentences_while_the_model_is_still_writing(corpu
         child.expect_exact(PROMPT)
         shown = str(child.before)
         # The streamed text is not printed a second time; its source follows.
-        assert shown.count("Beijing Hyundai No. 2 plant") == 0 and "[1] (untitled)" in shown
+        # An untitled article is named by its first words.
+        assert shown.count("Beijing Hyundai No. 2 plant") == 0
+        assert "[1] Chinese smartphone maker Xiaomi Corp is in discussions\u2026" in shown
         assert "xiaomi-baic-ev-talks.md" in shown
         child.sendeof()
         child.expect(pexpect.EOF)

@@ -73,6 +73,7 @@ from bot.slack.blocks import (
     SlackMessage,
     answer_message,
     answer_tail,
+    article_prompt,
     escape,
     notice_message,
     plain_answer,
@@ -114,6 +115,11 @@ BUSY = ":hourglass: I'm answering a lot of questions right now; please ask again
 GREETING = "Hi! Ask me about the news and I'll answer from the articles I have read, citing them."
 FILES_NOTE = ":paperclip: I can't open attached files; I answer from the news articles I have read."
 MAX_PROMPTS = 4  # Slack shows at most four suggested prompts
+# Offered when the index gives none (empty, or unreadable): they get an answer or say what is missing.
+GENERAL_PROMPTS = (
+    {"title": "What's new?", "message": "What are the latest news?"},
+    {"title": "This week", "message": "What happened this week?"},
+)
 # A question about attached files ("what does this PDF say?"), rather than about the news.
 _ASKS_ABOUT_FILES_RE = re.compile(
     r"\b(?:attach\w*|files?|uploads?|uploaded|pdfs?|screenshots?|images?|pictures?|photos?|spreadsheets?|slides?|"
@@ -753,27 +759,30 @@ class SlackBot:
 
     def suggested_prompts(self) -> list[dict[str, str]]:
         """Up to four prompts from the index: the newest article of each of the outlets that published
-        most recently (title: the outlet; message: a question about that article). [] when empty."""
+        most recently, and of each newest article without an outlet (`article_prompt`: about its
+        headline, or an untitled article's own first sentence). General prompts when the index
+        gives none (empty, or unreadable)."""
         try:
             rows = self.pipeline.state.read(
-                "SELECT source, title FROM docs WHERE source IS NOT NULL AND source != '' AND title IS NOT NULL"
-                " AND title != '' ORDER BY published_ord IS NULL, published_ord DESC, added_at DESC LIMIT 200"
+                "SELECT d.source, d.title, c.text FROM docs d LEFT JOIN chunks c ON c.doc_id = d.doc_id AND c.idx = 0"
+                " ORDER BY d.published_ord IS NULL, d.published_ord DESC, d.added_at DESC LIMIT 200"
             )
-        except Exception:  # noqa: BLE001 - a greeting without prompts beats no greeting
+        except Exception:  # noqa: BLE001 - a greeting with general prompts beats no greeting
             log.exception("reading the newest articles for suggested prompts failed")
-            return []
+            rows = []
         prompts: list[dict[str, str]] = []
         seen: set[str] = set()
-        for source, title in rows:
-            outlet, headline = " ".join(str(source).split()), " ".join(str(title).split())
-            if outlet.lower() in seen:
+        for source, title, text in rows:
+            prompt = article_prompt(str(source or ""), str(title or ""), str(text or ""))
+            outlet = " ".join(str(source or "").split()).lower()
+            key = f"outlet:{outlet}" if outlet else f"prompt:{prompt['message'] if prompt else ''}"
+            if prompt is None or key in seen:
                 continue
-            seen.add(outlet.lower())
-            prompts.append({"title": f"Latest from {outlet}"[:75],
-                            "message": f"What is the news about {headline.rstrip('.?!')}?"[:500]})
+            seen.add(key)
+            prompts.append(prompt)
             if len(prompts) == MAX_PROMPTS:
                 break
-        return prompts
+        return prompts or [dict(p) for p in GENERAL_PROMPTS]
 
     def on_thread_started(self, event: dict[str, Any]) -> None:
         """assistant_thread_started: a greeting and suggested prompts from what the index holds."""

@@ -10,6 +10,7 @@ shown as their host, long titles and outlets cut. When Slack refuses a message a
 
 `plain_question` reads a Slack message as the question it asks: the bot's mention, other people's
 mentions around the question ("my colleague @bob asks:", "cc @bob") and greetings are dropped.
+`article_prompt` makes a suggested prompt from an article, titled or not.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ MAX_OUTLET_CHARS = 100
 # A link's url counts towards its element's 3,000 characters; article urls with tracking queries
 # run to several thousand. Longer ones lose their query, or are shown as their host.
 MAX_URL_CHARS = 1000
+MAX_PROMPT_TITLE_CHARS = 75
+MAX_PROMPT_CHARS = 500
 VOTE_UP = "newsbot_vote_up"
 VOTE_DOWN = "newsbot_vote_down"
 FEEDBACK_BLOCK_ID = "newsbot_feedback"
@@ -132,7 +135,7 @@ def _cut(text: str, limit: int) -> str:
 def citation_line(citation: Citation) -> str:
     """`*[n]* <url|Label> · Outlet · date`, escaped; the label is plain text when there is no url,
     followed by the host when the url is too long to link. At most MAX_CONTEXT_CHARS - 20."""
-    label = escape(_cut(citation.title or citation.article_id or "untitled", MAX_TITLE_CHARS)).replace("|", "\u2223")
+    label = escape(_cut(citation.label, MAX_TITLE_CHARS)).replace("|", "\u2223")
     url = link_url(citation.url)
     host = url_host(citation.url) if url is None else None
     parts = [f"<{url}|{label}>" if url else label]
@@ -150,7 +153,7 @@ def citation_line(citation: Citation) -> str:
 
 def plain_source_line(citation: Citation) -> str:
     """`[n] Label · Outlet · date · url` for a text-only message: no link markup, the url bare."""
-    parts = [escape(_cut(citation.title or citation.article_id or "untitled", MAX_TITLE_CHARS))]
+    parts = [escape(_cut(citation.label, MAX_TITLE_CHARS))]
     if citation.source:
         parts.append(escape(_cut(citation.source, MAX_OUTLET_CHARS)))
     if citation.published:
@@ -354,3 +357,66 @@ def plain_question(text: str, bot_user_id: str | None = None) -> str:
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
     return " ".join(_LEAD_JUNK_RE.sub("", text).split())
+
+
+# Capitalised words that are not what an article is about.
+_NOT_NAMES = frozenset(
+    "i a an the this that these those in on at for after before when while as but and or its his her their our "
+    "it he she they we there here mr mrs ms dr according "
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december".split()
+)
+_CONNECTORS = frozenset(("&", "of", "de", "du", "van", "von", "der", "la", "le"))
+_WORD_EDGES = "\"'\u201c\u201d\u2018\u2019()[]{},;:.!?"
+
+
+def names_in(text: str, limit: int = 2) -> list[str]:
+    """Up to `limit` names an article's first sentence gives (runs of capitalised words), in the
+    order they appear; names of several words first, a lone capitalised first word last."""
+    first = _SENTENCE_END_RE.split(" ".join(text.split())[:400], maxsplit=1)[0]
+    words = [(raw.strip(_WORD_EDGES), raw[-1:] in ",;:.!?)\"'\u201d\u2019") for raw in first.split()]
+    found: dict[str, tuple[int, int]] = {}  # name -> (rank, position)
+    run: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        while run and run[-1][1].lower() in _CONNECTORS:
+            run.pop()
+        while run and run[0][1].lower() in _NOT_NAMES:
+            run.pop(0)
+        if run:
+            position = run[0][0]
+            rank = 0 if len(run) > 1 else 2 if position == 0 else 1
+            found.setdefault(" ".join(w for _, w in run), (rank, position))
+        run.clear()
+
+    for i, (word, ends) in enumerate(words):
+        following = words[i + 1][0] if i + 1 < len(words) else ""
+        if word[:1].isupper() or (run and word.lower() in _CONNECTORS and following[:1].isupper()):
+            run.append((i, word))
+        else:
+            flush()
+        if ends:
+            flush()
+    flush()
+    best = sorted(found.items(), key=lambda kv: kv[1])[:limit]
+    return [name for name, _ in sorted(best, key=lambda kv: kv[1][1])]
+
+
+def article_prompt(outlet: str | None, title: str | None, text: str | None) -> dict[str, str] | None:
+    """A suggested prompt about one article: titled "Latest from OUTLET" (or the article's label), asking
+    about its headline, or, for an untitled article, about the names its first sentence gives (about
+    its first words when it gives none). None for an article with neither title nor text."""
+    outlet = " ".join((outlet or "").split())
+    headline = " ".join((title or "").split()).rstrip(".?!")
+    if headline:
+        label, message = headline, f"What is the news about {headline}?"
+    else:
+        body = " ".join((text or "").split())
+        if not body:
+            return None
+        label = Citation.first_words(body)
+        names = names_in(body)
+        about = " and ".join(names) if names else f"\u201c{label.rstrip('.!?;:,' + chr(0x2026))}\u201d"
+        message = f"What is the news about {about}?"
+    return {"title": _cut(f"Latest from {outlet}" if outlet else label, MAX_PROMPT_TITLE_CHARS),
+            "message": _cut(message, MAX_PROMPT_CHARS)}

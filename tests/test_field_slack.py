@@ -19,7 +19,7 @@ from bot.pipeline import Pipeline
 from bot.schema import Article
 from bot.settings import Settings
 from bot.slack.app import HttpServer, build_bot
-from bot.slack.blocks import plain_question
+from bot.slack.blocks import article_prompt, plain_question
 
 LONG_URL = "https://news.example.com/harbour/cranes?utm_source=" + "x" * 3475  # 3,526 characters, as reported
 assert len(LONG_URL) == 3526
@@ -308,3 +308,18 @@ def test_an_untitled_article_is_named_by_its_first_words_in_slack_the_repl_and_a
     [reply] = run.fake.wait_for("chat.postMessage")
     run.idle()
     assert f"*Sources*  *[1]* {FIRST_WORDS}" in texts_of(reply.params)
+
+
+@pytest.mark.parametrize(("text", "title", "message"), [
+    ("In a surprise move, the Federal Reserve raised interest rates by half a point on Wednesday.",
+     "In a surprise move, the Federal Reserve raised\u2026", "What is the news about the Federal Reserve?"),
+    ("Apple said on Monday it would buy the music app Shazam for 400 million dollars.",
+     "Apple said on Monday it would buy the\u2026", "What is the news about Apple and Shazam?"),
+    ("the city council voted on tuesday to close the public swimming pool on elm street.",
+     "the city council voted on tuesday to close\u2026",
+     "What is the news about \u201cthe city council voted on tuesday to close\u201d?"),
+])
+def test_an_untitled_article_prompt_asks_about_what_its_first_sentence_names(text: str, title: str,
+                                                                              message: str) -> None:
+    assert article_prompt(None, None, text) == {"title": title, "message": message}
+    assert article_prompt("Reuters", None, text) == {"title": "Latest from Reuters", "message": message}

@@ -371,8 +371,9 @@ _WORD_EDGES = "\"'\u201c\u201d\u2018\u2019()[]{},;:.!?"
 
 
 def names_in(text: str, limit: int = 2) -> list[str]:
-    """Up to `limit` names an article's first sentence gives (runs of capitalised words), in the
-    order they appear; names of several words first, a lone capitalised first word last."""
+    """Up to `limit` names an article's first sentence gives (runs of capitalised words, with "the"
+    when the sentence gives it: "the Federal Reserve"), in the order they appear; names of several
+    words first, a lone capitalised first word last."""
     first = _SENTENCE_END_RE.split(" ".join(text.split())[:400], maxsplit=1)[0]
     words = [(raw.strip(_WORD_EDGES), raw[-1:] in ",;:.!?)\"'\u201d\u2019") for raw in first.split()]
     found: dict[str, tuple[int, int]] = {}  # name -> (rank, position)
@@ -386,7 +387,8 @@ def names_in(text: str, limit: int = 2) -> list[str]:
         if run:
             position = run[0][0]
             rank = 0 if len(run) > 1 else 2 if position == 0 else 1
-            found.setdefault(" ".join(w for _, w in run), (rank, position))
+            the = "the " if position > 0 and words[position - 1][0].lower() == "the" else ""
+            found.setdefault(the + " ".join(w for _, w in run), (rank, position))
         run.clear()
 
     for i, (word, ends) in enumerate(words):

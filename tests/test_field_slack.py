@@ -145,12 +145,14 @@ def test_mentions_and_greetings_around_a_question_are_not_part_of_it(
     ("Quick question from <@U0BOB>: who leads A&B Holdings? cc <@U0CAROL> thanks!", "who leads A&B Holdings?"),
     ("Hi <!subteam^S0NEWS|@news-team>, <@UBOT|newsbot> who leads A&B Holdings?", "who leads A&B Holdings?"),
     ("I was wondering who leads A&B Holdings", "who leads A&B Holdings"),
+    ("<@UBOT> hey, quick q \u2014 who leads A&B Holdings?", "who leads A&B Holdings?"),
     # what the question itself says stays: a mention inside it, a colon that is part of it, a name
     ("<@UBOT> who is <@U2|bob> in <#C1|news>?", "who is @bob in #news?"),
     ("<@UBOT> what did <@U0BOB> write about A&B?", "what did @U0BOB write about A&B?"),
     ("<@UBOT> Regarding A&B Holdings: who is the chairwoman?", "Regarding A&B Holdings: who is the chairwoman?"),
     ("<@UBOT> Hello Kitty maker Sanrio: who runs it?", "Hello Kitty maker Sanrio: who runs it?"),
     ("<@UBOT> Who asked whether the bank would cut rates?", "Who asked whether the bank would cut rates?"),
+    ("<@UBOT> Xiaomi \u2014 who is it talking to?", "Xiaomi \u2014 who is it talking to?"),
     ("Hey <@UBOT>!", ""),  # nothing asked: the bot says how to ask
 ])
 def test_the_question_is_read_without_the_mentions_and_greetings_around_it(text: str, question: str) -> None:

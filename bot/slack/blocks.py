@@ -305,7 +305,7 @@ _LEAD_JUNK_RE = re.compile(rf"^(?:\s|{_BREAK})+")
 _SPEECH = (r"(?:asks?|asked|asking|wants?\s+to\s+know|would\s+like\s+to\s+know|'d\s+like\s+to\s+know|"
            r"wonders|wondered|(?:is|was|were|are|am)\s+wondering|(?:is|was|were|are|am)\s+curious)")
 _PASSER = rf"(?:{_MARK}|\b(?:i|we|my|our|someone|somebody|colleague|boss|friend|team|he|she|they)\b)"
-_COLON_PREAMBLE_RE = re.compile(r"^(?P<pre>[^:?]{0,100}?)\s*:\s*(?P<rest>\S.*)$", re.S)
+_COLON_PREAMBLE_RE = re.compile(r"^(?P<pre>[^:?\u2013\u2014]{0,100}?)(?:\s*:|\s+[\u2013\u2014-])\s*(?P<rest>\S.*)$", re.S)
 _SPEECH_PREAMBLE_RE = re.compile(
     rf"^(?P<pre>(?:\S+\s+){{0,6}}?){_SPEECH}\s*,?\s*(?:about\s+)?(?P<rest>{_ASKING}.*)$", re.I | re.S)
 _TRAIL_RE = re.compile(

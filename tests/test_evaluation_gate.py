@@ -61,3 +61,34 @@ def test_gate_passes_on_the_shipped_seed_set(tmp_path: Path) -> None:
                    "--out", str(tmp_path / "out"), env={"NEWSBOT_DATA_DIR": str(tmp_path / "d")})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "floors met" in proc.stdout and "FAILED" not in proc.stdout
+
+
+def test_gate_sample_asks_cases_spread_over_each_set(tmp_path: Path) -> None:
+    # `make test` gates the local model on a sample of each set (`--sample`, `--temporal-sample`).
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "festival.md").write_text(
+        "Orchard Valley's annual apple festival crowned grower Tomas Reyes as champion on Saturday. "
+        "The pie contest went to baker Ines Whitlock, and 4,000 visitors came.\n")
+    questions = tmp_path / "set.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in (
+        {"id": "champion", "question": "Who won the Orchard Valley apple festival?", "answers": ["Tomas Reyes"]},
+        {"id": "pie", "question": "Who won the pie contest at the apple festival?", "answers": ["Ines Whitlock"]},
+        {"id": "visitors", "question": "How many visitors came to the apple festival?", "answers": ["4,000"]},
+        {"id": "mayor", "question": "Who is the mayor of Orchard Valley?", "answers": [], "answerable": False},
+    )))
+    floors = tmp_path / "t.toml"
+    floors.write_text('[retrieval]\n"answer_recall@10" = 1.0\n')
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path / "d"), "NEWSBOT_CORPUS": str(corpus)}
+    out = tmp_path / "out"
+    proc = newsbot("eval", "gate", "--dataset", str(questions), "--thresholds", str(floors), "--sample", "2",
+                   "--out", str(out), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "gate: 1/1 floors met" in proc.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["n"] == 2 and report["config"]["sample"] == 2
+    asked = [json.loads(line)["id"] for line in (out / "results.jsonl").read_text().splitlines()]
+    assert asked == ["champion", "visitors"]  # every len/N-th case: the first and the third of four
+    for flag in ("--sample", "--temporal-sample"):
+        bad = newsbot("eval", "gate", "--dataset", str(questions), "--thresholds", str(floors), flag, "0", env=env)
+        assert bad.returncode == 2 and f"{flag} must be at least 1" in bad.stderr

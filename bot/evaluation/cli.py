@@ -44,6 +44,10 @@ def register_cli(subparsers: Any) -> None:
     gate.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
     gate.add_argument("--temporal-dataset", type=Path, default=DEFAULT_TEMPORAL_DATASET,
                       help="the set the [temporal] floors are measured on (its own corpus beside it)")
+    gate.add_argument("--sample", type=int,
+                      help="ask N cases of the gate set spread evenly over it (every len/N-th) instead of all")
+    gate.add_argument("--temporal-sample", type=int,
+                      help="ask N cases of the temporal set spread evenly over it instead of all")
     gate.add_argument("--out", type=Path, help=f"report folder (default {DEFAULT_REPORTS}/gate)")
     add_answerer_argument(gate)
     gate.set_defaults(handler=cmd_gate)
@@ -85,19 +89,23 @@ def cmd_gate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.gate import check, format_checks, load_thresholds, split_floors
     from bot.evaluation.runner import run_dataset
 
+    for flag, value in (("--sample", args.sample), ("--temporal-sample", args.temporal_sample)):
+        if value is not None and value < 1:
+            print(f"newsbot: {flag} must be at least 1", file=sys.stderr)
+            return 2
     floors, temporal_floors = split_floors(load_thresholds(args.thresholds))
     # A dedicated index of the shipped corpus, so the gate does not depend on what else was ingested.
     gate_settings = settings.with_(data_dir=settings.data_dir / "eval" / "gate")
     out = args.out or DEFAULT_REPORTS / "gate"
     checks = []
     if floors:
-        dataset = load_dataset(args.dataset)
-        result = run_dataset(dataset, gate_settings, out=out, sync_corpus=True)
+        dataset = load_dataset(args.dataset, sample=args.sample)
+        result = run_dataset(dataset, gate_settings, out=out, sync_corpus=True, sample=args.sample)
         checks += check(result.report, floors)
     if temporal_floors:
         # The temporal set is asked against an index of its own articles (evals/temporal/).
-        temporal = load_dataset(args.temporal_dataset)
-        result = run_dataset(temporal, gate_settings, out=out / "temporal")
+        temporal = load_dataset(args.temporal_dataset, sample=args.temporal_sample)
+        result = run_dataset(temporal, gate_settings, out=out / "temporal", sample=args.temporal_sample)
         checks += check(result.report, temporal_floors)
     print(format_checks(checks))
     return 0 if all(c.passed for c in checks) else 1

@@ -1,13 +1,14 @@
 # newsbot: two commands for a new machine.
 #   make demo   set up .venv and the local model, ingest corpus/, answer a question
-#   make test   set up .venv with test extras, run the test suite and the evaluation gate
+#   make test   set up .venv with test extras, run the test suite, the evaluation gate and mypy
+#   make gate   the whole evaluation gate with both answerers (make test samples the temporal set)
 PYTHON ?= python3
 VENV := .venv
 PIP := $(VENV)/bin/pip
 NEWSBOT := $(VENV)/bin/newsbot
 QUESTION ?= Who holds the Beijing Hyundai licence?
 
-.PHONY: demo test install install-test local postgres typecheck clean
+.PHONY: demo test gate install install-test local postgres typecheck clean
 
 $(VENV)/.core: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -43,11 +44,22 @@ postgres:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
 
+# `make test` gates the local model on the whole seed set and on GATE_TEMPORAL_SAMPLE cases of the
+# temporal set spread evenly over it (docs/testing.md says how that size was measured to decide what
+# the whole set decides); the extractive answerer's whole gate runs inside pytest
+# (tests/test_evaluation_gate.py). `make gate` asks every question with both answerers.
+# PYTEST_WORKERS: test files run in that many processes (pytest-xdist, a file's tests in one process).
+GATE_TEMPORAL_SAMPLE ?= 30
+PYTEST_WORKERS ?= 2
+
 test: install-test local postgres
-	NEWSBOT_TEST_REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q
+	NEWSBOT_TEST_REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	$(NEWSBOT) eval gate --temporal-sample $(GATE_TEMPORAL_SAMPLE)
+	$(VENV)/bin/mypy
+
+gate: install-test local
 	$(NEWSBOT) eval gate
 	$(NEWSBOT) eval gate --answerer extractive --thresholds evals/thresholds-extractive.toml --out evals/reports/tmp/gate-extractive
-	$(VENV)/bin/mypy
 
 typecheck: install-test
 	$(VENV)/bin/mypy

@@ -64,7 +64,7 @@ def test_gate_passes_on_the_shipped_seed_set(tmp_path: Path) -> None:
 
 
 def test_gate_sample_asks_cases_spread_over_each_set(tmp_path: Path) -> None:
-    # `make test` gates the local model on a sample of each set (`--sample`, `--temporal-sample`).
+    # `make test` gates the local model on a sample of the temporal set (`--temporal-sample`; `--sample` for the seed set).
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "festival.md").write_text(

@@ -51,18 +51,22 @@ postgres:
 # PYTEST_WORKERS: test files run in that many processes (pytest-xdist, a file's tests in one process).
 GATE_TEMPORAL_SAMPLE ?= 30
 PYTEST_WORKERS ?= 2
+# mypy's incremental cache lives beside the llama.cpp wheel cache, outside the checkout, so a fresh
+# clone re-checks only what changed (4 s instead of 72 s here); mypy validates every entry by its
+# source's hash, so a stale entry is never used.
+MYPY_CACHE ?= $(HOME)/.cache/newsbot/mypy
 
 test: install-test local postgres
 	NEWSBOT_TEST_REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 	$(NEWSBOT) eval gate --temporal-sample $(GATE_TEMPORAL_SAMPLE)
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --cache-dir $(MYPY_CACHE)
 
 gate: install-test local
 	$(NEWSBOT) eval gate
 	$(NEWSBOT) eval gate --answerer extractive --thresholds evals/thresholds-extractive.toml --out evals/reports/tmp/gate-extractive
 
 typecheck: install-test
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --cache-dir $(MYPY_CACHE)
 
 clean:
 	rm -rf $(VENV) .newsbot

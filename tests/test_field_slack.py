@@ -6,19 +6,18 @@ local fake Slack (tests/slack_fake.py), real pipelines with the extractive answe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_fake import FakeSlack, block_problem, mention, message, new_ts, post_form, slash_command
-from test_slack import APP_TOKEN, BOT_TOKEN, SECRET, Running, texts_of
+from slack_fake import block_problem, mention, message, new_ts, post_form, slash_command
+from test_slack import SECRET, Running, fake, pipeline, serve, texts_of  # noqa: F401 (fixtures)
 
 from bot.embed import MiniLMEmbedder
 from bot.pipeline import Pipeline
 from bot.schema import Article
 from bot.settings import Settings
-from bot.slack.app import HttpServer, build_bot
 from bot.slack.blocks import article_prompt, plain_question
 
 LONG_URL = "https://news.example.com/harbour/cranes?utm_source=" + "x" * 3475  # 3,526 characters, as reported
@@ -46,31 +45,6 @@ def field_pipeline(tmp_path_factory: pytest.TempPathFactory, minilm: MiniLMEmbed
     pipe.ingest_articles(FIELD_ARTICLES)
     pipe.warm_up()
     return pipe
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(bot_token=BOT_TOKEN, app_token=APP_TOKEN) as f:
-        yield f
-
-
-@pytest.fixture
-def serve(tmp_path: Path, fake: FakeSlack) -> Iterator[Callable[[Pipeline], Running]]:
-    started: list[Running] = []
-
-    def start(pipe: Pipeline) -> Running:
-        settings = Settings(data_dir=tmp_path / f"bot{len(started)}", slack_bot_token=BOT_TOKEN,
-                            slack_signing_secret=SECRET, slack_api_url=fake.api_url)
-        bot = build_bot(settings, pipe)
-        bot.start()
-        running = Running(bot, HttpServer(bot, "127.0.0.1", 0).start(), fake, SECRET)
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.server.shutdown()
-        running.bot.close()
 
 
 def refused(run: Running) -> list[str]:

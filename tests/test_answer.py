@@ -6,7 +6,8 @@ import unicodedata
 
 import pytest
 
-from bot.answer.extractive import ExtractiveAnswerer, answer_type, content_terms, key_terms, split_context
+from bot.answer.extractive import ExtractiveAnswerer
+from bot.answer.question import answer_type, content_terms, key_terms, split_context
 from bot.chain import format_answer
 from bot.embed import MiniLMEmbedder
 from bot.numbers import has_figure

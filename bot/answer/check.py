@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer.extractive import _STATEMENT_LEAD, STOPWORDS, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
+from bot.answer.question import STATEMENT_LEAD, STOPWORDS, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
@@ -203,7 +203,7 @@ class CheckSession:
         self._question_stems = set(terms(question))
         self._question_numbers = _numbers(question)
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
-        self._statement = _STATEMENT_LEAD.sub("", question).strip()
+        self._statement = STATEMENT_LEAD.sub("", question).strip()
         self._polar = asks_yes_or_no(question)
         self._wants_figure = bool(question) and not self._polar and asks_for_amount(question)
         # Each passage's orders (its sentences, and its title, that give orders), found once.

@@ -24,9 +24,20 @@ from typing import Protocol
 import numpy as np
 
 from bot.answer.orders import gives_orders
+from bot.answer.question import (
+    STOPWORDS,
+    answer_type,
+    asked_for_terms,
+    content_terms,
+    holds_figure,
+    key_terms,
+    split_context,
+    stem,
+    terms,
+)
 from bot.chunking import split_sentences
 from bot.embed import Embedder
-from bot.numbers import amounts, found, has_figure, number_tokens, without_amounts
+from bot.numbers import amounts, found, number_tokens
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
 from bot.temporal import (
     can_change,
@@ -45,22 +56,12 @@ from bot.temporal import (
     values,
     without_days,
 )
-from bot.tokens import fold, words
+from bot.tokens import words
 
-STOPWORDS = frozenset(
-    """a an the and or but if of at by for with about against between into through during before after
-    above below to from up down in out on off over under again further then once here there all any both
-    each few more most other some such no nor not only own same so than too very can will just should now
-    is are was were be been being have has had having do does did doing would could might must shall may
-    i me my we our you your he him his she her it its they them their what which who whom whose this that
-    these those am as until while where when why how also said says say according get got make made much
-    many one""".split()
-)
 _FOOTNOTE = re.compile(r"\s*\[\d+\]")  # an article's own [n] marks: never shown where they would read as citations
 NEWS_EXTRA_WORDS = 15  # words an earlier figure may add past the answer's budget
 DAY_ITEMS = 3  # articles a question only about a day ("What happened yesterday?") is answered from
 
-_QWORDS = frozenset("what which who whom whose when where why how name named kind type".split())
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -79,11 +80,6 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|billion|trillion|dozen|half|third|quarter|percent)\b|%",
-    re.IGNORECASE,
-)
 
 
 class Answerer(Protocol):
@@ -95,196 +91,6 @@ class Answerer(Protocol):
         `avoid` holds quotes already given earlier in the conversation: prefer new information.
         """
         ...
-
-
-def stem(word: str) -> str:
-    """A light English stem: case and accents folded, common suffixes off ('talks'/'talking' meet).
-
-    Words of other scripts are only folded (English suffixes are Latin letters); number tokens
-    ('num:5:pct') pass unchanged.
-    """
-    if word.startswith("num:"):
-        return word
-    w = fold(word).strip(".'’").replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    for suffix in ("ingly", "edly", "ing", "ies", "ied", "es", "ed", "ly", "s"):
-        if len(w) > len(suffix) + 3 and w.endswith(suffix):
-            w = w[: -len(suffix)]
-            if suffix in ("ies", "ied"):
-                w += "y"
-            break
-    if len(w) > 4 and w.endswith("e"):  # 'eliminate' and 'eliminating' meet at 'eliminat'
-        w = w[:-1]
-    return w
-
-
-def terms(text: str) -> list[str]:
-    """Every term of a text: stemmed words, and each number's canonical tokens (with and without unit)."""
-    rest, found = without_amounts(text)
-    return [stem(w) for w in words(rest)] + [t for a in found for t in a.tokens]
-
-
-def content_terms(text: str) -> list[str]:
-    """Stemmed content words of a text (no stopwords, no question words), numbers as 'num:' tokens."""
-    rest, found = without_amounts(text)
-    out = []
-    for w in words(rest):
-        lw = w.lower()
-        if lw in STOPWORDS or lw in _QWORDS or (len(lw) < 2 and not lw.isdigit()):
-            continue
-        out.append(stem(w))
-    return out + [a.token for a in found]
-
-
-_ASKED_FOR = re.compile(r"\b(?i:which|what)\s+((?:[A-Z][\w'’&.-]*\s+)+)[a-z]")
-
-
-_WH_PHRASE = re.compile(r"\b(?:which|what)\s+((?:[\w'’&.-]+\s*){1,4})", re.IGNORECASE)
-
-
-def asked_for_terms(question: str) -> set[str]:
-    """Stems of the phrase naming what is asked for: 'which wildly popular show was ...' -> show etc."""
-    out: set[str] = set()
-    for match in _WH_PHRASE.finditer(question):
-        for w in words(match.group(1)):
-            lw = w.lower()
-            if lw in STOPWORDS or (lw.endswith("ed") and len(lw) > 4):
-                break
-            out.add(stem(w))
-    return out
-
-
-def key_terms(question: str) -> list[str]:
-    """Names and numbers a question is about: capitalised words past the first, and 'num:' tokens.
-
-    Names that describe what is asked for ("which Ivy League school") are not among them: the
-    answer names the school instead. A number is its canonical token ('5 percent' -> 'num:5:pct'),
-    so any spelling of the same amount meets it.
-    """
-    asked_for = {stem(w) for m in _ASKED_FOR.finditer(question) for w in words(m.group(1))}
-    out: list[str] = []
-    for i, w in enumerate(words(question)):
-        lw = w.lower()
-        if lw in STOPWORDS or lw in _QWORDS or stem(w) in asked_for or any(ch.isdigit() for ch in w):
-            continue
-        if (i > 0 and w[:1].isupper()) or (w.isupper() and len(w) > 1):
-            out.append(stem(w))
-    # A number written in digits or with a unit is a key term; a bare number word is not: "four-bedroom"
-    # or "for two years" in a question are description, and a sentence need not repeat them.
-    out.extend(a.token for a in amounts(question)
-               if a.unit or not question[a.start:a.end].isascii() or any(ch.isdigit() for ch in question[a.start:a.end]))
-    return list(dict.fromkeys(out))
-
-
-def answer_type(question: str) -> str:
-    """The kind of thing asked for: 'year', 'date', 'percent', 'money', 'number', 'name' or 'thing'."""
-    q = question.lower()
-    if re.search(r"\b(what|which) year\b|\bsince when\b|\bhow long ago\b", q):
-        return "year"
-    if re.search(r"\bwhen\b|\bwhat (year|date|month|day|time)\b|\b(which|what) (year|month|day|decade)\b|\bhow long ago\b", q):
-        return "date"
-    if re.search(r"\b(what|which) (percentage|percent|share)\b|\bhow many percent", q):
-        return "percent"
-    if re.search(r"\bhow much\b.*\b(pay|paid|cost|costs|worth|price|priced|spend|spent|raise|raised|valued|charge|"
-                 r"earn|earned|sell for|sold for|invest|invested|fine|fined)\b", q):
-        return "money"
-    if re.search(
-        r"\bhow (many|much|big|large|high|low|fast|far|long|old|tall)\b|"
-        r"\bwhat (was |is |were |are )?(the )?(percentage|percent|share|number|amount|price|value|rate|total|size|age|score|cost)\b",
-        q,
-    ) or _AMOUNT_ASKED.search(q) or _HOW_MANY.search(fold(question)):
-        return "number"
-    if re.search(
-        r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (company|companies|firm|person|people|country|countries|city|"
-        r"cities|brand|team|group|state|states|carmaker|automaker|maker|party|agency|organi[sz]ation|"
-        r"nation|president|leader|player|artist|singer|actor|actress|band|film|movie|show|book|song|school|"
-        r"university|college|park|airline|network|channel|league|court|museum|newspaper|magazine|website|"
-        r"app|platform|region|province|island|river|retailer|bank|club|award|awards|tournament)\b",
-        q,
-    ) or _ASKED_FOR.search(question):
-        return "name"
-    return "thing"
-
-
-# "What was Ravel Outdoor's bicycle revenue?": the noun the question ends on (or that a preposition
-# follows) is an amount, so the answer must hold a figure.
-_AMOUNT_NOUNS = (
-    r"revenues?|sales|turnover|profits?|losses|loss|earnings|income|prices?|costs?|value|valuation|worth|"
-    r"budget|salary|salaries|wages?|pay|fines?|fees?|debts?|deficit|spending|investment|funding|dividends?|"
-    r"tariffs?|taxe?s?|rent|bonus|compensation|payout|market cap(?:italisation|italization)?|"
-    r"population|headcount|workforce|subscribers|turnout|death toll|toll|capacity|output|production|"
-    r"growth|inflation|unemployment|rate|score|margin"
-)
-_AMOUNT_ASKED = re.compile(
-    rf"^\W*(?:what|which)\s+(?:is|was|were|are|will be|would be|has been|had been)\s+[^?]*?\b(?:{_AMOUNT_NOUNS})\b"
-    r"\s*(?:(?:in|for|of|at|on|during|from|per|by|this|last|next|over|after|before|since|figures?)\b[^?]*)?\?*\s*$"
-)
-# "How many" in other languages: Chinese, Japanese, Russian, Greek, French, Spanish, Italian, Portuguese,
-# German, Dutch, Swedish, Turkish, Hindi, Arabic, Korean; matched against the folded question (no accents).
-_HOW_MANY = re.compile(
-    r"多少|几[个名位家年次]|いくつ|何人|何個|сколько|\bποσ(?:οι|εσ|ες|α|ο|η|ουσ|ους|ων|ου)\b|\bcombien\b|"
-    r"\bcuant[oa]s?\b|\bquant[oiae]s?\b|\bwie viele?\b|\bhoeveel\b|\bhur manga\b|\bkac\b|कितन[ेीा]|(?:^|\s)كم\s|몇"
-)
-
-
-
-# An auxiliary verb, then a word (its subject may open with a quote: "Does 'The Verge' article ...?").
-_AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)"
-_AUX_ASKS = _AUX + r"\s+(?!you\b)[\"'‘“«(]?\w"
-# Opening the question, it asks yes or no whatever follows.
-_AUX_START = re.compile(r"^\W*" + _AUX_ASKS, re.I)
-# Opening a clause after a comma, it asks yes or no unless a question word after a preposition asks for a
-# thing (_WH_INSIDE); with its subject after it (_AUX_SUBJECT: "..., has the explanation changed?") it asks
-# whatever follows, while followed by a verb ("X, a conservative, was elected ... of which country?") it states.
-_AUX_CLAUSE = re.compile(r"[,;:]\s*" + _AUX_ASKS, re.I)
-_AUX_SUBJECT = re.compile(
-    r"[,;:]\s*(?i:" + _AUX + r")\s+(?:(?i:the|a|an|this|that|these|those|his|her|its|their|he|she|it|they|"
-    r"there|any|both|either|each)\b|[\"'‘“«(]|[A-Z])"
-)
-# A question opening with a question word asks that, whatever a later clause says: "Who is the player that,
-# according to Sporting News, is the top receiver?"
-_WH_START = re.compile(r"^\W*(?:who|whom|whose|what|which|where|when|why|how)\b", re.I)
-# "True or false: <statement>" asks about the statement.
-_STATEMENT_LEAD = re.compile(r"^\s*(?:true\s+or\s+false|yes\s+or\s+no)\s*[:,?.\-–—]*\s*", re.I)
-# A question word after a preposition asks for that thing even inside a statement-shaped question: "X,
-# who died this week, was beaten in the contest by which act?", "... is celebrated for how many days?".
-_WH_INSIDE = re.compile(
-    r"\b(?:in|of|for|by|with|from|to|at|on|about|into|after|before|during|over|under|against|than|as|"
-    r"doing|since|between|among|behind|near|like)\s+(?:what|which|whom|whose|how\s+(?:many|much|long|old|far|often))\b"
-    r"|\bwhich\s+(?:of\s+)?(?:the\s+following|these|those)\b",
-    re.I,
-)
-
-
-def asks_yes_or_no(question: str) -> bool:
-    """Whether a question asks yes or no ("Does ...?", "Is ...?", "True or false: ..."), not who/what/which.
-
-    Only the last sentence asks ("Charlie Kirk was shot this week. Where did it happen?" asks where); in
-    a statement-shaped question, a question word after a preposition asks for that thing ("X, a
-    conservative, was elected prime minister of which country?"); a question ending with a colon asks to
-    complete it ("He was trying to:").
-    """
-    if _STATEMENT_LEAD.match(question):
-        return True
-    text = question.strip()
-    if text.endswith((":", "…", "...")):
-        return False
-    spans = split_sentences(text)
-    last = text[spans[-1][0]:spans[-1][1]] if spans else text
-    if _WH_START.match(last):
-        return False
-    if _AUX_START.match(last) or _AUX_SUBJECT.search(last):
-        return True
-    return not _WH_INSIDE.search(last) and bool(_AUX_CLAUSE.search(last))
-
-
-def split_context(question: str) -> tuple[str, str]:
-    """A condensed follow-up 'question (carried names)' -> (question, carried names)."""
-    match = re.match(r"^(.*\S)\s+\(([^()]*)\)\s*$", question)
-    if match:
-        return match.group(1), match.group(2)
-    return question, ""
 
 
 @dataclass(frozen=True)
@@ -723,15 +529,6 @@ _CURRENCIES = frozenset("usd eur gbp jpy cny inr chf cad aud hkd krw rub".split(
 _NOT_A_TABLE = re.compile(r"^\W*(?:also read|read more|related|see also|watch|listen|click|follow)\b", re.IGNORECASE)
 
 
-def holds_figure(text: str) -> bool:
-    """True when a text holds a figure: an amount in any spelling or script, or a number word ('dozen')."""
-    return has_figure(text) or bool(_NUMBER.search(text))
-
-
-def asks_for_amount(question: str) -> bool:
-    """True when a question asks for an amount ('how many ...', 'what was X's revenue?', '有多少'...)."""
-    return answer_type(question) in ("number", "money", "percent")
-
 
 def _table_row(sentence: str) -> bool:
     """A table row kept at extraction ("Bicycles | 31.7 million euros | -9%"): two or more short cells."""
@@ -745,7 +542,7 @@ def _has_new_figure(sentence: str, novel: list[str], question: str) -> bool:
     if any(a.tokens[-1] not in asked for a in amounts(sentence)):
         return True
     q_lower = question.lower()
-    return any((_NUMBER.search(w) or has_figure(w)) and w.lower() not in q_lower for w in novel)
+    return any(holds_figure(w) and w.lower() not in q_lower for w in novel)
 
 
 def _has_new_date(sentence: str, question: str) -> bool:

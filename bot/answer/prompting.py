@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bot.answer.extractive import asks_yes_or_no, content_terms, split_context
+from bot.answer.question import asks_yes_or_no, content_terms, split_context
 from bot.answer.orders import gives_orders
 from bot.chunking import split_sentences
 from bot.schema import Hit, Passage

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,11 +18,11 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.answer.extractive import Answerer
+from bot.answer.base import Answerer
 from bot.conversation import Condenser, Turn, condense, is_followup
 from bot.errors import AnswerError
 from bot.retrieve import Retriever
-from bot.schema import ABSTAIN_TEXT, Answer, Chunk, Citation, Hit, Passage, Query, Reply
+from bot.schema import ABSTAIN_TEXT, Answer, Citation, Hit, Query, Reply
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 log = logging.getLogger(__name__)
@@ -43,43 +43,22 @@ def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, 
         # A follow-up is answered in its standalone form, which names what "it" and "they" are.
         query = state["query"]
         on_token = state.get("on_token")
-        stream = getattr(answerer, "stream", None)
-        if on_token is not None and callable(stream):
+        if on_token is not None and answerer.capabilities.streams:
             # Tokens go to the caller as they come; the reply is the checked one, built at the end.
-            tokens = stream(query.text, state["hits"], avoid=query.avoid)
+            tokens = answerer.stream(query, state["hits"])
             for token in tokens:
                 on_token(token)
             reply = tokens.reply
-        elif query.avoid:
-            reply = answerer.answer(query.text, state["hits"], avoid=query.avoid)
         else:
-            reply = answerer.answer(query.text, state["hits"])
+            reply = answerer.answer(query, state["hits"])
         return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
 
-    openings = opening_texts(retriever)
-
     def fmt(state: dict[str, Any]) -> Answer:
-        answer = format_answer(state["question"], state["query"].text, state["hits"], state["reply"], {
+        answer = format_answer(state["question"], state["query"].search_text, state["hits"], state["reply"], {
             "retrieve": state.get("t_retrieve", 0.0), "answer": state["t_answer"]})
-        return with_leads(answer, openings)
+        return with_leads(answer, retriever.openings)
 
     return RunnableLambda(retrieve) | RunnableLambda(answer) | RunnableLambda(fmt)
-
-
-def opening_texts(retriever: Retriever) -> OpeningTexts | None:
-    """How to read an article's opening passage from the index the retriever reads (its state's
-    `passages`), or None for a retriever without one."""
-    passages: Callable[[Sequence[str]], dict[str, Passage]] | None = getattr(
-        getattr(retriever, "state", None), "passages", None)
-    if not callable(passages):
-        return None
-    read = passages
-
-    def lookup(doc_ids: Sequence[str]) -> dict[str, str]:
-        found = read([Chunk(doc_id, 0, "", 0, 0).id for doc_id in doc_ids])
-        return {p.doc_id: p.text for p in found.values() if p.start == 0}
-
-    return lookup
 
 
 def with_leads(answer: Answer, openings: OpeningTexts | None = None) -> Answer:
@@ -108,7 +87,7 @@ def build_answer_chain(answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
 
     def answer(state: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
-        reply = answerer.answer(state["question"], state["hits"])
+        reply = answerer.answer(state["query"], state["hits"])
         return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
 
     def fmt(state: dict[str, Any]) -> Answer:
@@ -177,15 +156,6 @@ def clean_condensed(reply: str) -> str:
         if line:
             return line
     return ""
-
-
-def stream_tokens(chain_answerer: Answerer, question: str, hits: Sequence[Hit]) -> Iterator[str]:
-    """Tokens from an answerer that can stream (`stream(question, hits)`), else the whole text once."""
-    stream = getattr(chain_answerer, "stream", None)
-    if callable(stream):
-        yield from stream(question, hits)
-        return
-    yield chain_answerer.answer(question, hits).text
 
 
 def format_answer(

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.errors import IndexEmptyError, NewsbotError
-from bot.settings import ANSWERERS, EMBEDDERS, Settings, add_answerer_argument
+from bot.answer.base import ANSWERER_NAMES
+from bot.settings import EMBEDDERS, Settings, add_answerer_argument
 
 if TYPE_CHECKING:
     from bot.schema import Answer, Citation
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     parser.add_argument("--data-dir", type=Path, help="index location (default NEWSBOT_DATA_DIR or .newsbot)")
     parser.add_argument("--embedder", choices=EMBEDDERS, help="embedding model (default NEWSBOT_EMBEDDER or minilm-int8)")
-    parser.add_argument("--answerer", choices=ANSWERERS, help="answerer (default NEWSBOT_ANSWERER or auto)")
+    parser.add_argument("--answerer", choices=ANSWERER_NAMES, help="answerer (default NEWSBOT_ANSWERER or auto)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -90,7 +91,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with global flags applied; `auto` resolved for answering commands."""
     settings = Settings.from_env(data_dir=args.data_dir, embedder=args.embedder, answerer=args.answerer)
     if settings.answerer == "auto" and args.command in ANSWERING and getattr(args, "eval_command", None) != "compare":
-        from bot.pipeline import resolve_answerer
+        from bot.answer.base import resolve_answerer
 
         name, note = resolve_answerer(settings)
         print(f"newsbot: {note}", file=sys.stderr)
@@ -131,6 +132,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.pipeline import Pipeline
 
     pipeline = Pipeline(settings)
+    pipeline.follow_index()  # on a shared database: this host's BM25 copy brought up to the others' ingests
     store = SessionStore(settings.state_location) if args.session else None
     conv = store.load(f"cli:{args.session}") if store else None
     answer = pipeline.ask(

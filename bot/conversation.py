@@ -58,18 +58,21 @@ class Conversation:
     turns: list[Turn] = field(default_factory=list)
     condenser: Condenser | None = None
 
-    def standalone(self, question: str, condenser: Condenser | None = None) -> str:
-        """The follow-up rewritten to stand alone for retrieval (unchanged when it already does).
+    def follow_up(self, question: str, condenser: Condenser | None = None) -> tuple[str, tuple[str, ...]]:
+        """The question as it stands alone for retrieval, and the names carried from earlier turns.
 
-        `condenser` (or the conversation's own) replaces the rule-based rewrite, e.g. an LLM step.
+        With a `condenser` (or the conversation's own), e.g. an LLM step, the question is rewritten and
+        nothing is carried; the rule-based reading keeps the question and carries the names the earlier
+        turns were about (`carried_names`). A question that already stands alone is unchanged.
         """
         if not self.turns:
-            return question
+            return question, ()
         condenser = condenser or self.condenser
         if condenser is not None:
             rewritten = condenser(self.turns[-MAX_TURNS:], question).strip()
-            return rewritten or question
-        return condense(self.turns, question)
+            return rewritten or question, ()
+        carried = carried_names(self.turns, question)
+        return (question.rstrip(), carried) if carried else (question, ())
 
     def prefer_docs(self) -> tuple[str, ...]:
         """Articles cited in the last answered turn, which a follow-up most likely asks about."""
@@ -137,10 +140,11 @@ def names_in(text: str) -> list[str]:
     return out
 
 
-def condense(turns: list[Turn], question: str) -> str:
-    """Rule-based condensing: add the previous turns' subject names to a follow-up."""
+def carried_names(turns: list[Turn], question: str) -> tuple[str, ...]:
+    """Rule-based condensing: the names of the previous turns' subject that a follow-up leans on
+    (at most six; none when the question stands alone)."""
     if not is_followup(question):
-        return question
+        return ()
     present = question.lower()
     carried: list[str] = []
     for turn in reversed(turns[-3:]):
@@ -150,9 +154,14 @@ def condense(turns: list[Turn], question: str) -> str:
                 carried.append(name)
         if carried:
             break
-    if not carried:
-        return question
-    return f"{question.rstrip()} ({' '.join(carried[:6])})"
+    return tuple(carried[:6])
+
+
+def condense(turns: list[Turn], question: str) -> str:
+    """Rule-based condensing as one line: the follow-up with the carried names after it in brackets
+    ("What would they buy? (Xiaomi BAIC)"), as `Query.search_text` writes it."""
+    carried = carried_names(turns, question)
+    return f"{question.rstrip()} ({' '.join(carried)})" if carried else question
 
 
 class SessionStore:

@@ -30,6 +30,7 @@ import math
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -56,6 +57,7 @@ _MANIFEST = "MANIFEST"
 # The manifest's format: 2 added CJK bigrams and number tokens. An index saved in another format
 # reads as missing, so the next ingest rebuilds it from the chunk texts.
 FORMAT = 2
+REFRESH_S = 0.5  # how often a reader looks for an index an ingest saved (the manifest's generation)
 
 
 def _stemmer() -> Any:
@@ -126,6 +128,7 @@ class Bm25Index:
         self._instance = ""
         self._cache: dict[str, Segment] = {}
         self._stem = _stemmer()
+        self._checked_at = -math.inf
 
     # --- state --------------------------------------------------------------------------------
 
@@ -206,6 +209,17 @@ class Bm25Index:
                 self._generation, self._seq, self._instance = int(m["generation"]), int(m["seq"]), str(m["instance"])
             return True
         return False
+
+    def refresh(self, every_s: float = REFRESH_S) -> None:
+        """Load the index saved on disk when it is not the one loaded (an ingest saved a newer one),
+        checking the manifest at most every `every_s` seconds. Reads only: it never builds or updates
+        the index (ingest does, bot/ingest.py; a shared database's log is applied by `Pipeline.follow_index`)."""
+        now = time.monotonic()
+        if now - self._checked_at < every_s:
+            return
+        self._checked_at = now
+        if self._generation < 0 or self.disk_generation() != self._generation:
+            self.load()
 
     def _segment(self, name: str, dead_file: str | None) -> Segment:
         cached = self._cache.get(name)

@@ -7,26 +7,30 @@ Chroma and the BM25 index load on first use (or `warm_up()`).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.answer.extractive import Answerer, ExtractiveAnswerer
+from bot.answer.base import Answerer, make_answerer, passage_budget, resolve_answerer
 from bot.chain import build_answer_chain, build_chain, invoke, make_llm_condenser
 from bot.chunking import SentenceChunker
 from bot.conversation import Condenser, Conversation
 from bot.embed import Embedder, MiniLMEmbedder
 from bot.errors import ConfigError, IndexBusyError, IndexEmptyError, QuestionError
 from bot.ingest import Indexer, IngestReport, ingest_lock, progress_iter
-from bot.lexical import Bm25Index
+from bot.lexical import REFRESH_S, Bm25Index
 from bot.retrieve import UNDATED_RULE, HybridRetriever
 from bot.schema import Answer, Article, Hit, Query, Skipped
 from bot.settings import Settings
 from bot.state import StateDB
 from bot.store import ChromaStore
+
+
+log = logging.getLogger(__name__)
+FOLLOW_S = 1.0  # how often a serving process on a shared database applies other hosts' BM25 log
 
 
 def _minilm(settings: Settings) -> Embedder:
@@ -52,45 +56,6 @@ EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
 }
 
 
-def _extractive(settings: Settings, embedder: Embedder) -> Answerer:
-    return ExtractiveAnswerer(embedder=embedder)
-
-
-def _generative(settings: Settings, embedder: Embedder) -> Answerer:
-    from bot.answer.generate import make_generative_answerer
-
-    return make_generative_answerer(settings, embedder)
-
-
-ANSWERERS: dict[str, Callable[[Settings, Embedder], Answerer]] = {
-    "extractive": _extractive,
-    "local": _generative,
-    "llm": _generative,
-}
-
-
-def resolve_answerer(settings: Settings) -> tuple[str, str]:
-    """The answerer `settings.answerer` stands for, and a one-line note saying which and how to get the other.
-
-    `auto` is the local model when its extra is installed (`make local`), the extractive answerer
-    otherwise; any other name stands for itself.
-    """
-    if settings.answerer != "auto":
-        return settings.answerer, f"answering with the {settings.answerer} answerer"
-    from bot.answer.llm_local import missing_parts
-
-    missing = missing_parts(settings.data_dir / "models")
-    if missing is None:
-        return "local", (
-            "answering with the local model (Qwen2.5-Coder-1.5B, offline); "
-            "--answerer extractive quotes the passages instead"
-        )
-    return "extractive", (
-        "answering with the extractive answerer (quoted sentences): the local model is not installed; "
-        "`make local` installs it for fluent answers"
-    )
-
-
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder named by settings.embedder."""
     try:
@@ -98,17 +63,6 @@ def make_embedder(settings: Settings) -> Embedder:
     except KeyError:
         raise ConfigError(f"unknown embedder {settings.embedder!r}; valid: {', '.join(EMBEDDERS)}") from None
     return factory(settings)
-
-
-def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    """The answerer named by settings.answerer (`auto` resolved by `resolve_answerer`)."""
-    if settings.answerer == "auto":
-        settings = settings.with_(answerer=resolve_answerer(settings)[0])
-    try:
-        factory = ANSWERERS[settings.answerer]
-    except KeyError:
-        raise ConfigError(f"unknown answerer {settings.answerer!r}; valid: {', '.join(ANSWERERS)}") from None
-    return factory(settings, embedder)
 
 
 class Pipeline:
@@ -125,14 +79,12 @@ class Pipeline:
         self.lexical = Bm25Index(settings.data_dir / "bm25" / self.store.collection_name)
         self.chunker = SentenceChunker(max_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap_sentences)
         self.indexer = Indexer(self.state, self.store, self.lexical, self.embedder, self.chunker, settings.data_dir)
-        self.retriever = HybridRetriever(
-            self.embedder, self.store, self.lexical, self.state, candidates=settings.candidates, refresh=self._refresh_lexical
-        )
+        self.retriever = HybridRetriever(self.embedder, self.store, self.lexical, self.state, candidates=settings.candidates)
         self._chain: Any = None
         self._condenser: Condenser | None = None
         self._answer_chain: Any = None
         self._lock = threading.Lock()
-        self._checked_at = 0.0
+        self._follower: threading.Thread | None = None
 
     @property
     def answerer(self) -> Answerer:
@@ -145,38 +97,45 @@ class Pipeline:
     def condenser(self) -> Condenser | None:
         """The LLM condense-question step when the answerer has a chat model; None: rule-based."""
         if self._condenser is None:
-            backend = getattr(self.answerer, "backend", None)
-            complete = getattr(backend, "complete", None)
-            if not callable(complete):
+            chat = self.answerer.chat
+            if chat is None:
                 return None
 
             def ask_model(messages: list[dict[str, str]]) -> str:
-                return "".join(complete(messages, stream=False))
+                return "".join(chat.complete(messages, stream=False))
 
             self._condenser = make_llm_condenser(ask_model)
         return self._condenser
 
     def warm_up(self) -> None:
-        """Load the model, open the store and load the BM25 index now."""
+        """Load the model, open the store and bring the BM25 index up to the state now; on a shared
+        database, keep following it (`follow_index`) from a background thread while the process lives."""
         warm = getattr(self.embedder, "warm_up", None)
         if callable(warm):
             warm()
         self.chunker.counter.count(["warm up"])
         self.store.count()
-        self._refresh_lexical(force=True)
+        self.follow_index(force=True)
+        if self.state.shared and self._follower is None:
+            self._follower = threading.Thread(target=self._follow, name="newsbot-follow-index", daemon=True)
+            self._follower.start()
 
-    def _refresh_lexical(self, force: bool = False) -> None:
-        """Pick up the BM25 index an ingest saved (checked at most every half second)."""
-        now = time.monotonic()
-        if not force and now - self._checked_at < 0.5:
-            return
-        self._checked_at = now
-        if self.lexical.generation == self.state.generation():
-            return
-        with self._lock:
-            if self.lexical.disk_generation() != self.lexical.generation:
-                self.lexical.load()
-            if self.state.shared and self.lexical.generation != self.state.generation():
+    def _follow(self) -> None:
+        while True:
+            time.sleep(FOLLOW_S)
+            try:
+                self.follow_index()
+            except Exception:  # noqa: BLE001 - the next round tries again; queries read what is there
+                log.warning("following the shared database's BM25 log failed", exc_info=True)
+
+    def follow_index(self, force: bool = False) -> None:
+        """Bring this process's BM25 index up to the state database: load the index an ingest saved
+        (checked at most every half second unless `force`) and, on a shared database, apply the lexical
+        log another host wrote. Queries never do this (they read the index as it is): warm-up, the
+        follower thread of a serving process on a shared database, and one-shot commands call it."""
+        self.lexical.refresh(every_s=0.0 if force else REFRESH_S)
+        if self.state.shared and self.lexical.generation != self.state.generation():
+            with self._lock:
                 self._catch_up_lexical()
 
     def _catch_up_lexical(self) -> None:
@@ -258,9 +217,16 @@ class Pipeline:
         since: dt.date | None = None,
         until: dt.date | None = None,
         prefer_docs: Sequence[str] = (),
+        avoid: Sequence[str] = (),
+        question: str = "",
+        carried: Sequence[str] = (),
+        reads: int = 0,
     ) -> Query:
-        """A Query with the configured defaults."""
-        return Query(text, k or self.settings.top_k, as_of, tuple(sources), since, until, tuple(prefer_docs))
+        """The Query for a (standalone) question, its passage budget decided by `passage_budget`:
+        `k` or NEWSBOT_TOP_K passages (at least the `reads` an answerer reads), more for a list."""
+        budget = passage_budget(text, top_k=self.settings.top_k, reads=reads, k=k)
+        return Query(text, budget.retrieve, as_of, tuple(sources), since, until, tuple(prefer_docs), tuple(avoid),
+                     question, tuple(carried), budget.read)
 
     def retrieve(self, query: Query) -> list[Hit]:
         """Hybrid retrieval for a query."""
@@ -285,18 +251,15 @@ class Pipeline:
         q = self.check_question(question)
         self.ensure_index()
         t0 = time.perf_counter()
-        standalone = conversation.standalone(q, self.condenser) if conversation is not None else q
-        followup = conversation is not None and standalone != q
+        standalone, carried = conversation.follow_up(q, self.condenser) if conversation is not None else (q, ())
+        followup = conversation is not None and (standalone != q or bool(carried))
         prefer = conversation.prefer_docs() if conversation is not None and followup else ()
         avoid = conversation.given_quotes() if conversation is not None and followup else ()
         t_condense = (time.perf_counter() - t0) * 1000
         # A generative answerer reads more passages than the default top-k (it cites only those it uses).
-        wanted = max(self.settings.top_k, int(getattr(self.answerer, "max_passages", 0) or 0))
-        query = replace(
-            self.query(standalone, as_of=as_of, k=k or wanted, sources=sources, since=since, until=until,
-                       prefer_docs=prefer),
-            avoid=avoid,
-        )
+        query = self.query(standalone, as_of=as_of, k=k, sources=sources, since=since, until=until,
+                           prefer_docs=prefer, avoid=avoid, question=q, carried=carried,
+                           reads=self.answerer.capabilities.passages)
         if self._chain is None:
             self._chain = build_chain(self.retriever, self.answerer)
         answer = invoke(self._chain, q, query, on_token=on_token)
@@ -313,7 +276,7 @@ class Pipeline:
         q = self.check_question(question)
         if self._answer_chain is None:
             self._answer_chain = build_answer_chain(self.answerer)
-        return invoke(self._answer_chain, q, self.query(q), list(hits))
+        return invoke(self._answer_chain, q, self.query(q, reads=self.answerer.capabilities.passages), list(hits))
 
     def stats(self) -> dict[str, Any]:
         """Counts, locations and models."""

@@ -19,10 +19,10 @@ from typing import Protocol
 from bot.embed import Embedder
 from bot.lexical import Bm25Index
 from bot.numbers import number_tokens
-from bot.schema import Hit, Passage, Query
+from bot.schema import Chunk, Hit, Passage, Query
 from bot.state import StateDB
 from bot.store import ChromaStore, DenseFilter
-from bot.temporal import LIST_K, Days, expand, only_about_a_day, question_days, resolve_relative, spans_articles
+from bot.temporal import Days, expand, only_about_a_day, question_days, resolve_relative, spans_articles
 
 RRF_K = 60
 # A question asked as of a date is about the news up to it: a passage from the days before that date
@@ -51,6 +51,10 @@ class Retriever(Protocol):
         """Hits, best first, at most query.k."""
         ...
 
+    def openings(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The text of each article's opening passage in the index, by doc id (those it holds)."""
+        ...
+
 
 class HybridRetriever:
     """Dense + BM25 retrieval fused by reciprocal rank, with filters and near-duplicate collapse."""
@@ -62,27 +66,25 @@ class HybridRetriever:
         lexical: Bm25Index,
         state: StateDB,
         candidates: int = 40,
-        refresh: object | None = None,
     ) -> None:
         self.embedder = embedder
         self.store = store
         self.lexical = lexical
         self.state = state
         self.candidates = candidates
-        self._refresh = refresh
 
     def retrieve(self, query: Query) -> list[Hit]:
         """Hits for a query, best first, filtered and de-duplicated."""
-        if callable(self._refresh):
-            self._refresh()
-        lexical_text = query.text
-        if spans_articles(query.text):
-            # "Which companies ...", "How many ...", "How has X changed?": one item per article, so more
-            # of them, and the lexical search looks for every wording of the event asked about.
-            query = replace(query, k=max(query.k, LIST_K))
-            lexical_text = expand(query.text)
+        self.lexical.refresh()  # the index an ingest saved since (read, never rebuilt here)
+        text = query.search_text
+        lexical_text = text
+        if spans_articles(text):
+            # "Which companies ...", "How many ...", "How has X changed?": one item per article (the
+            # budget, bot/answer/base.py `passage_budget`, gives them more passages), and the lexical
+            # search looks for every wording of the event asked about.
+            lexical_text = expand(text)
         days = asked_days(query)
-        if days is not None and only_about_a_day(query.text):
+        if days is not None and only_about_a_day(text):
             # "What happened yesterday?": nothing to search for but the day, so only its articles are searched
             # (published on it, or in the day after it when they report it; see `of_the_days`).
             until = days.end + dt.timedelta(days=DAY_AFTER)
@@ -95,13 +97,19 @@ class HybridRetriever:
             sources=tuple(s.lower() for s in query.sources),
         )
         filtered = flt.max_ord is not None or flt.min_ord is not None or bool(flt.sources)
-        vector = self.embedder.embed([query.text])[0]
+        vector = self.embedder.embed([text])[0]
         dense = self.dense_filtered(vector, n, flt) if filtered else self.store.search(vector, n)
         lexical = self.lexical.search(lexical_text, n * OVERFETCH if filtered else n)
         passages = self.state.passages([c for c, _ in dense] + [c for c, _ in lexical])
         dense = [(c, s) for c, s in dense if c in passages][:n]  # dense_filtered filtered them already
         lexical = [(c, s) for c, s in lexical if c in passages and _passes(passages[c], flt)][:n]
         return self.fuse(query, passages, dense, lexical)
+
+    def openings(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The text of each article's opening passage, by doc id, read from the state (the articles
+        whose opening chunk is indexed; an untitled article's citations are labelled with its first words)."""
+        found = self.state.passages([Chunk(doc_id, 0, "", 0, 0).id for doc_id in doc_ids])
+        return {p.doc_id: p.text for p in found.values() if p.start == 0}
 
     def dense_filtered(self, vector: object, n: int, flt: DenseFilter) -> list[tuple[str, float]]:
         """Dense candidates that pass a filter.
@@ -141,10 +149,10 @@ class HybridRetriever:
             for c, r in rank_map.items():
                 scores[c] = scores.get(c, 0.0) + 1.0 / (RRF_K + r)
         prefer = set(query.prefer_docs)
-        recent = query.as_of is not None and bool(_RECENT.search(query.text))
+        recent = query.as_of is not None and bool(_RECENT.search(query.search_text))
         days = asked_days(query)
         weight = {c: of_the_days(passages[c], days) for c in scores} if days is not None else {}
-        if days is not None and only_about_a_day(query.text):
+        if days is not None and only_about_a_day(query.search_text):
             scores = {c: v for c, v in scores.items() if weight[c]}
         elif days is not None and days.current:
             weight = {}  # "this week": the days up to the as-of date, which the recency boosts prefer already
@@ -184,7 +192,7 @@ class HybridRetriever:
 
 def asked_days(query: Query) -> Days | None:
     """The days a query's relative date stands for, read against its as-of date (or today when it has none)."""
-    return question_days(query.text, query.as_of or dt.date.today())
+    return question_days(query.search_text, query.as_of or dt.date.today())
 
 
 def of_the_days(p: Passage, days: Days) -> float:

@@ -139,7 +139,19 @@ class Hit:
 
 @dataclass(frozen=True)
 class Query:
-    """What retrieval needs: the standalone query text and its filters."""
+    """One question as retrieval and the answerers read it, built once per question (bot/pipeline.py
+    `Pipeline.query`, from the conversation's standalone form of a follow-up) and passed down.
+
+    text: the standalone question (a follow-up rewritten to stand alone), without carried names.
+    k: the passage budget, passages retrieved (bot/answer/base.py `passage_budget` decides it).
+    read: passages the answerer reads of them (0: all).
+    as_of, since, until, sources: the date the question is asked as of and the filters.
+    prefer_docs: articles a follow-up most likely asks about (cited in the last answered turn).
+    avoid: quotes already given in the conversation (a follow-up wants something new).
+    question: the question as asked ("": the same as text).
+    carried: names carried over from earlier turns by the rule-based condensing ("What would they buy?"
+        after a question about Xiaomi carries "Xiaomi"); context, not part of what is asked.
+    """
 
     text: str
     k: int = 5
@@ -149,6 +161,25 @@ class Query:
     until: dt.date | None = None
     prefer_docs: tuple[str, ...] = ()
     avoid: tuple[str, ...] = ()
+    question: str = ""
+    carried: tuple[str, ...] = ()
+    read: int = 0
+
+    @classmethod
+    def of(cls, query: Query | str) -> Query:
+        """A Query as it is, or a bare question as a Query with nothing carried and no filters."""
+        return query if isinstance(query, Query) else cls(query)
+
+    @property
+    def asked(self) -> str:
+        """The question as asked."""
+        return self.question or self.text
+
+    @property
+    def search_text(self) -> str:
+        """What is searched for: the standalone question with the carried names after it in brackets
+        ("What would they buy? (Xiaomi BAIC)"), as retrieval and the answer's `standalone_query` show it."""
+        return f"{self.text} ({' '.join(self.carried)})" if self.carried else self.text
 
 
 @dataclass(frozen=True)

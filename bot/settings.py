@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.answer.base import ANSWERER_NAMES
 from bot.errors import ConfigError
 
 EMBEDDERS = ("minilm", "minilm-int8", "http")
-ANSWERERS = ("auto", "extractive", "local", "llm")
 # What an unset NEWSBOT_EMBEDDER / NEWSBOT_ANSWERER means (the product's defaults). `Settings()` built
 # in code keeps the plain fp32 embedder and the extractive answerer: deterministic, no optional extra.
 ENV_DEFAULT_EMBEDDER = "minilm-int8"
@@ -24,7 +24,7 @@ class Settings:
     """Everything newsbot can be configured with; tests build it directly.
 
     `answerer="auto"` means the local model when its extra is installed, else the extractive
-    answerer (`bot.pipeline.resolve_answerer`). `from_env` defaults to `auto` and `minilm-int8`.
+    answerer (`bot.answer.base.resolve_answerer`). `from_env` defaults to `auto` and `minilm-int8`.
     """
 
     data_dir: Path = Path(".newsbot")
@@ -124,9 +124,9 @@ class Settings:
             raise ConfigError(
                 f"NEWSBOT_EMBEDDER={self.embedder!r} is unknown; valid: {', '.join(EMBEDDERS)}"
             )
-        if self.answerer not in ANSWERERS:
+        if self.answerer not in ANSWERER_NAMES:
             raise ConfigError(
-                f"NEWSBOT_ANSWERER={self.answerer!r} is unknown; valid: {', '.join(ANSWERERS)}"
+                f"NEWSBOT_ANSWERER={self.answerer!r} is unknown; valid: {', '.join(ANSWERER_NAMES)}"
             )
         if (self.chroma_host is None) != (self.chroma_port is None):
             raise ConfigError("set both NEWSBOT_CHROMA_HOST and NEWSBOT_CHROMA_PORT, or neither")
@@ -159,7 +159,7 @@ class Settings:
 def add_answerer_argument(parser: argparse.ArgumentParser) -> None:
     """`--answerer NAME` on a subcommand: the names of NEWSBOT_ANSWERER; an unknown one lists them."""
     parser.add_argument(
-        "--answerer", choices=ANSWERERS, default=argparse.SUPPRESS,
+        "--answerer", choices=ANSWERER_NAMES, default=argparse.SUPPRESS,
         help="auto (the local model when installed, else extractive), extractive, local or llm "
         "(default NEWSBOT_ANSWERER or auto)",
     )

@@ -7,11 +7,11 @@ import unicodedata
 import pytest
 
 from bot.answer.extractive import ExtractiveAnswerer
-from bot.answer.question import answer_type, content_terms, key_terms, split_context
+from bot.answer.question import answer_type, content_terms, key_terms
 from bot.chain import format_answer
 from bot.embed import MiniLMEmbedder
 from bot.numbers import has_figure
-from bot.schema import ABSTAIN_TEXT, Citation, Hit, Passage, Reply
+from bot.schema import ABSTAIN_TEXT, Citation, Hit, Passage, Query, Reply
 
 TEXT_A = (
     "Acme Motors said on Tuesday it will build a battery plant in Ohio. "
@@ -42,7 +42,7 @@ def test_question_analysis() -> None:
     assert key_terms("Which Ivy League school will Acme Motors fund?") == ["acme", "motor"]  # the school is the answer
     assert content_terms("eliminate") == content_terms("eliminating")
     assert "talk" in content_terms("Who is Xiaomi talking to?")
-    assert split_context("What would they buy? (Xiaomi BAIC)") == ("What would they buy?", "Xiaomi BAIC")
+    assert Query("What would they buy?", carried=("Xiaomi", "BAIC")).search_text == "What would they buy? (Xiaomi BAIC)"
 
 
 def test_answers_with_an_exact_quote_and_a_marker() -> None:

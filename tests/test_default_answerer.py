@@ -12,7 +12,8 @@ import pytest
 
 from bot.cli import build_parser
 from bot.pipeline import make_answerer, resolve_answerer
-from bot.settings import ANSWERERS, Settings
+from bot.answer.base import ANSWERER_NAMES as ANSWERERS
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWSBOT = Path(sys.executable).parent / "newsbot"

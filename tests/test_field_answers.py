@@ -176,10 +176,14 @@ class _Replay:
     """A chat model that gives one fixed reply: the model that obeyed the article (another ChatBackend)."""
 
     name = "replay"
+    serial = False
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
         self.prompts: list[str] = []
+
+    def warm_up(self) -> None:
+        pass
 
     def complete(
         self, messages: Sequence[Message], *, stream: bool = False, usage: dict[str, float] | None = None

@@ -23,7 +23,7 @@ from bot.answer.generate import LOCAL_FOCUS, LOCAL_PASSAGES, GenerativeAnswerer,
 from bot.answer.llm_chat import ChatModelBackend
 from bot.pipeline import Pipeline
 from bot.answer.prompting import PASSAGE_CLOSE, PASSAGE_OPEN
-from bot.schema import ABSTAIN_TEXT, Hit, Passage
+from bot.schema import ABSTAIN_TEXT, Hit, Passage, Query
 from bot.settings import Settings
 from openai_fake import OpenAIFake, Step
 
@@ -231,7 +231,7 @@ def test_a_missing_local_extra_is_a_one_line_config_error(
 def test_a_follow_up_carries_its_context_and_what_was_already_said(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
     given = MARKET.text.split(". ")[0] + "."
     fake.steps = [Step(reply="Tesla held the third-largest share of China's EV market in the same period [1].")]
-    reply = answerer(fake, minilm).answer("who came third? (BYD, China)", HITS, avoid=[given])
+    reply = answerer(fake, minilm).answer(Query("who came third?", carried=("BYD,", "China"), avoid=(given,)), HITS)
     user = fake.requests[-1].body["messages"][1]["content"]
     assert "Question: who came third?\n(This follows up on an earlier question about: BYD, China)" in user
     assert f"The user was already told:\n- {given}" in user

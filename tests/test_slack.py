@@ -35,6 +35,7 @@ from slack_fake import (
     slash_command,
 )
 
+from bot.answer.base import Capabilities
 from bot.conversation import SessionStore
 from bot.embed import MiniLMEmbedder
 from bot.errors import AnswerError, ConfigError
@@ -530,7 +531,17 @@ def test_429_is_retried_after_retry_after(serve: Callable[..., Running]) -> None
 class FailingAnswerer:
     """An answerer whose model is broken."""
 
-    def answer(self, question: str, hits: Any) -> Any:
+    name = "failing"
+    capabilities = Capabilities()
+    chat = None
+
+    def warm_up(self) -> None:
+        pass
+
+    def answer(self, query: Any, hits: Any) -> Any:
+        raise AnswerError("the local model crashed")
+
+    def stream(self, query: Any, hits: Any) -> Any:
         raise AnswerError("the local model crashed")
 
 

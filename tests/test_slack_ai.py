@@ -21,10 +21,11 @@ import yaml
 from slack_fake import event_body, mention, message, post_event
 from test_slack import ROOT, SECRET, Running, fake, pipeline, serve, texts_of  # noqa: F401 - fixtures
 
+from bot.answer.base import AnswerStream, Capabilities
 from bot.answer.extractive import ExtractiveAnswerer
 from bot.answer.llm_local import FifoLock
 from bot.pipeline import Pipeline
-from bot.schema import Hit, Reply
+from bot.schema import Hit, Query, Reply
 from bot.slack import manifest
 from bot.slack.app import COMMAND_SCOPE, EVENT_SCOPES, METHOD_SCOPES, build_bot
 
@@ -286,17 +287,27 @@ class SlowModel:
 
 
 class SlowAnswerer:
-    """The extractive answer, after waiting for a slow single model."""
+    """The extractive answer, after waiting for a slow single model (an Answerer that runs one at a time)."""
+
+    name = "slow"
+    capabilities = Capabilities(serial=True)
+    chat = None
 
     def __init__(self, seconds: float) -> None:
         self.backend = SlowModel(seconds)
         self._inner = ExtractiveAnswerer()
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Reply:
+    def warm_up(self) -> None:
+        pass
+
+    def answer(self, query: Query | str, hits: Sequence[Hit]) -> Reply:
         with self.backend._run_lock:
-            self.backend.order.append(question)
+            self.backend.order.append(Query.of(query).text)
             time.sleep(self.backend.seconds)
-            return self._inner.answer(question, hits)
+            return self._inner.answer(query, hits)
+
+    def stream(self, query: Query | str, hits: Sequence[Hit]) -> AnswerStream:
+        return AnswerStream.whole(self.answer(query, hits))
 
 
 def test_twenty_questions_at_once_are_answered_in_order_with_their_places(
@@ -326,7 +337,8 @@ def test_a_full_queue_says_so_instead_of_silence(serve: Callable[..., Running], 
     run = serve(slow, slack_workers=1)
     limit = run.bot.queue.limit
     assert run.bot.ready.wait(60)
-    events = [mention(f"Who did the club sign? ({i})", user=f"U{i:03d}") for i in range(limit + 2)]
+    # the same question from limit + 2 people (a bracket after a question is part of it, so no "(i)" here)
+    events = [mention("Who did the club sign?", user=f"U{i:03d}") for i in range(limit + 2)]
     for event in events:
         run.send(event)
     run.fake.wait_for("chat.postMessage", limit + 2, timeout=120)

@@ -62,7 +62,7 @@ def test_a_host_follows_the_shared_database(postgres: PostgresServer, tmp_path: 
     write(corpus, "ravel.md", RAVEL)
     (corpus / "club.md").unlink()
     a.ingest([corpus])
-    b._refresh_lexical(force=True)
+    b.follow_index(force=True)
     assert sorted(b.lexical.chunk_ids()) == sorted(a.state.all_chunk_ids())
     assert first[0] in b.lexical.segment_names and b.lexical.generation == a.state.generation()
     assert b.lexical.search("Ravel bicycle revenue", 1) and not b.lexical.search("Jonas Berg striker", 1)

@@ -1,4 +1,4 @@
-"""Hits -> answer with citations. The Answerer protocol and the default extractive answerer.
+"""Hits -> answer with citations: the extractive answerer (no model; the generative one's fallback).
 
 The extractive answerer needs no generative model. It scores every sentence of the retrieved
 passages against the question: weighted coverage of the question's terms (the previous sentence
@@ -19,10 +19,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.answer.base import AnswerStream, Capabilities, ChatBackend
 from bot.answer.orders import gives_orders
 from bot.answer.question import (
     STOPWORDS,
@@ -31,14 +32,13 @@ from bot.answer.question import (
     content_terms,
     holds_figure,
     key_terms,
-    split_context,
     stem,
     terms,
 )
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import amounts, found, number_tokens
-from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
+from bot.schema import ABSTAIN_TEXT, Citation, Hit, Query, Reply
 from bot.temporal import (
     can_change,
     concepts,
@@ -57,6 +57,9 @@ from bot.temporal import (
     without_days,
 )
 from bot.tokens import words
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 _FOOTNOTE = re.compile(r"\s*\[\d+\]")  # an article's own [n] marks: never shown where they would read as citations
 NEWS_EXTRA_WORDS = 15  # words an earlier figure may add past the answer's budget
@@ -80,17 +83,6 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
-
-
-class Answerer(Protocol):
-    """Turns a question and retrieved passages into an answer with citations."""
-
-    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
-        """Answer from the hits only; abstain when they do not hold the answer.
-
-        `avoid` holds quotes already given earlier in the conversation: prefer new information.
-        """
-        ...
 
 
 @dataclass(frozen=True)
@@ -123,9 +115,21 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.rerank = rerank
 
-    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
-        """Pick the sentences that best answer the question, or abstain."""
-        own, carried = split_context(question)
+    name = "extractive"
+    capabilities = Capabilities()  # no model: nothing to warm up, the whole text at once, any number at a time
+    chat: ChatBackend | None = None
+
+    def warm_up(self) -> None:
+        """Nothing to load (the embedder warms up with the pipeline)."""
+
+    def stream(self, query: Query | str, hits: Sequence[Hit]) -> AnswerStream:
+        """The answer's text once, then the reply."""
+        return AnswerStream.whole(self.answer(query, hits))
+
+    def answer(self, query: Query | str, hits: Sequence[Hit]) -> Reply:
+        """Pick the sentences that best answer the question, or abstain (`query.avoid`: quotes to skip)."""
+        query = Query.of(query)
+        question, own, carried, avoid = query.search_text, query.text, " ".join(query.carried), query.avoid
         q_terms = content_terms(without_days(own))
         if hits and not carried and only_about_a_day(own):
             return self._day(hits, avoid)
@@ -564,3 +568,8 @@ def _overlap(a: str, b: str) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / min(len(sa), len(sb))
+
+
+def make_extractive(settings: Settings, embedder: Embedder) -> ExtractiveAnswerer:
+    """The `extractive` answerer of bot/answer/base.py's registry (the embedder reranks its candidates)."""
+    return ExtractiveAnswerer(embedder=embedder)

@@ -19,64 +19,23 @@ behind an extractive answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
+from bot.answer.base import ANSWERERS, Answerer, AnswerStream, Capabilities, ChatBackend, make_answerer, passage_budget
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict
-from bot.answer.prompting import Message, build_messages, group_by_article, inert
+from bot.answer.prompting import build_messages, group_by_article, inert
 from bot.errors import ConfigError
-from bot.schema import ABSTAIN_TEXT, Citation, Hit, Reply
-from bot.temporal import LIST_K, can_change, day, format_day, question_form
+from bot.schema import ABSTAIN_TEXT, Citation, Hit, Query, Reply
+from bot.temporal import can_change, day, format_day, question_form
 
 if TYPE_CHECKING:
-    from bot.answer.extractive import Answerer
     from bot.embed import Embedder
     from bot.settings import Settings
 
 
 LOCAL_PASSAGES = 6
 LOCAL_FOCUS = 3
-
-
-class ChatBackend(Protocol):
-    """A chat model: messages in, the reply's text out in pieces (one piece when not streaming)."""
-
-    name: str
-
-    def complete(
-        self, messages: Sequence[Message], *, stream: bool = False, usage: dict[str, float] | None = None
-    ) -> Iterator[str]:
-        """Generate the assistant's reply to `messages`; fill `usage` (token counts, ms) where the model reports them."""
-        ...
-
-
-class AnswerStream:
-    """Checked answer text as it is generated; `reply` is the final Reply once the text is consumed."""
-
-    def __init__(self, chunks: Iterator[str], box: list[Reply]) -> None:
-        self._chunks = chunks
-        self._box = box
-
-    def __iter__(self) -> AnswerStream:
-        return self
-
-    def __next__(self) -> str:
-        return next(self._chunks)
-
-    def close(self) -> None:
-        """Stop generating (releases the model)."""
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
-
-    @property
-    def reply(self) -> Reply:
-        """The checked reply with its citations (runs the rest of the generation if needed)."""
-        for _ in self._chunks:
-            pass
-        if not self._box:
-            raise RuntimeError("the answer stream was closed before it finished")
-        return self._box[0]
 
 
 class GenerativeAnswerer:
@@ -105,28 +64,38 @@ class GenerativeAnswerer:
         """The backend's name (for reports)."""
         return self.backend.name
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """Streams checked sentences, has a model to load, reads `max_passages` (more for a list), and
+        answers one at a time when its model does (the local one)."""
+        return Capabilities(streams=True, warm_up=True, passages=self.max_passages, serial=self.backend.serial)
+
+    @property
+    def chat(self) -> ChatBackend:
+        """The chat model (the pipeline condenses follow-ups with it)."""
+        return self.backend
+
     def warm_up(self) -> None:
         """Load the model now rather than on the first question."""
-        warm = getattr(self.backend, "warm_up", None)
-        if warm is not None:
-            warm()
+        self.backend.warm_up()
 
-    def answer(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> Reply:
+    def answer(self, query: Query | str, hits: Sequence[Hit]) -> Reply:
         """Generate, check and cite an answer from the hits only; abstain when they lack it.
 
-        `avoid` holds quotes already given earlier in the conversation: prefer new information.
+        `query.avoid` holds quotes already given earlier in the conversation: prefer new information.
         """
-        return self.stream(question, hits, avoid).reply
+        return self.stream(query, hits).reply
 
-    def stream(self, question: str, hits: Sequence[Hit], avoid: Sequence[str] = ()) -> AnswerStream:
+    def stream(self, query: Query | str, hits: Sequence[Hit]) -> AnswerStream:
         """Like `answer`, yielding each checked sentence as soon as it has passed the check."""
+        query = Query.of(query)
         box: list[Reply] = []
         # A list, count or timeline gathers one item per article: the model reads more of them.
-        spans = question_form(question.split(" (")[0]) != "value"
-        limit = max(self.max_passages, LIST_K) if spans else self.max_passages
-        return AnswerStream(self._generate(question, list(hits)[:limit], tuple(avoid), box), box)
+        limit = query.read or passage_budget(query.text, top_k=0, reads=self.max_passages).read
+        return AnswerStream(self._generate(query, list(hits)[:limit], box), box)
 
-    def _generate(self, question: str, hits: list[Hit], avoid: tuple[str, ...], box: list[Reply]) -> Iterator[str]:
+    def _generate(self, query: Query, hits: list[Hit], box: list[Reply]) -> Iterator[str]:
+        question, own, avoid = query.search_text, query.text, query.avoid
         if not hits:
             box.append(Reply(ABSTAIN_TEXT, True, [], None))
             yield ABSTAIN_TEXT
@@ -139,12 +108,11 @@ class GenerativeAnswerer:
         quotes: dict[int, tuple[int, int, float]] = {}
         parts: list[str] = []
         said: list[str] = []  # the sentences as checked, before any "As of" was put in front
-        own = question.split(" (")[0]
         # The news rules, decided from the passages' dates and values by the extractive reading: when
         # one shapes the answer (newest with the earlier, a disagreement, a list, a timeline), the
         # model's checked answer must do what it does (cite those passages, say the sources disagree),
         # or the extractive answer is given; so such an answer is sent whole, not sentence by sentence.
-        plan = self.fallback.answer(question, ranked) if self.fallback is not None and not avoid else None
+        plan = self.fallback.answer(query, ranked) if self.fallback is not None and not avoid else None
         structured = plan is not None and not plan.abstained and plan.temporal in _STRUCTURED
         dated = not structured and not avoid and can_change(own)
         conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None
@@ -172,7 +140,7 @@ class GenerativeAnswerer:
                 parts.append(text)
 
         usage: dict[str, float] = {}
-        messages = build_messages(question, hits, avoid, focus, conflict)
+        messages = build_messages(query, hits, focus, conflict)
         for piece in self.backend.complete(messages, stream=True, usage=usage):
             yield from accept(session.feed(piece))
         yield from accept(session.finish())
@@ -206,7 +174,7 @@ class GenerativeAnswerer:
             yield text
             return
         if self.fallback is not None and (self.fallback_on_abstain or not session.model_abstained):
-            reply = self.fallback.answer(question, ranked, avoid) if avoid else self.fallback.answer(question, ranked)
+            reply = self.fallback.answer(query, ranked)
             text = inert(reply.text)  # quotes of outside text: no working mention or disguised link
             box.append(Reply(text, reply.abstained, reply.citations, checked(fallback=True), reply.temporal))
             yield text
@@ -239,37 +207,45 @@ def _lower_first(text: str) -> str:
     return text[0].lower() + text[1:] if first in ("The", "A", "An", "Its", "It", "Their") else text
 
 
-def _local_backend(settings: Settings) -> ChatBackend:
+def make_local_answerer(settings: Settings, embedder: Embedder) -> GenerativeAnswerer:
+    """The `local` answerer: the llama.cpp model, falling back to the extractive answerer.
+
+    The local model reads about 40 (AVX2) to 100 (AVX-512) prompt tokens a second on two cores, and the
+    prompt is most of an answer's time (the report's "Model speed" table): it gets LOCAL_PASSAGES
+    passages (more articles than the default top-k, so the answer is more often among them), each cut
+    to the LOCAL_FOCUS sentences that bear on the question.
+    """
+    from bot.answer.extractive import ExtractiveAnswerer
     from bot.answer.llm_local import LlamaCppBackend
 
-    return LlamaCppBackend(settings.data_dir / "models")
+    return GenerativeAnswerer(LlamaCppBackend(settings.data_dir / "models"), embedder,
+                              fallback=ExtractiveAnswerer(embedder), max_passages=LOCAL_PASSAGES, focus=LOCAL_FOCUS)
 
 
-def _chat_backend(settings: Settings) -> ChatBackend:
+def make_chat_answerer(settings: Settings, embedder: Embedder) -> GenerativeAnswerer:
+    """The `llm` answerer: the LangChain chat model NEWSBOT_LLM names, falling back to the extractive answerer.
+
+    Raises ConfigError when NEWSBOT_LLM is unset.
+    """
+    from bot.answer.extractive import ExtractiveAnswerer
     from bot.answer.llm_chat import ChatModelBackend
 
     if not settings.llm:
         raise ConfigError("NEWSBOT_ANSWERER=llm needs NEWSBOT_LLM=provider:model (e.g. openai:gpt-4.1-mini)")
-    return ChatModelBackend(settings.llm, base_url=settings.llm_base_url, timeout_s=settings.llm_timeout_s)
-
-
-BACKENDS: dict[str, Callable[[Settings], ChatBackend]] = {"local": _local_backend, "llm": _chat_backend}
+    backend = ChatModelBackend(settings.llm, base_url=settings.llm_base_url, timeout_s=settings.llm_timeout_s)
+    return GenerativeAnswerer(backend, embedder, fallback=ExtractiveAnswerer(embedder), max_passages=8)
 
 
 def make_generative_answerer(settings: Settings, embedder: Embedder) -> GenerativeAnswerer:
-    """The generative answerer `settings.answerer` names, falling back to the extractive one."""
-    from bot.answer.extractive import ExtractiveAnswerer
+    """The generative answerer `settings.answerer` names (`local` or `llm`, bot/answer/base.py's registry).
 
-    factory = BACKENDS.get(settings.answerer)
-    if factory is None:
+    Raises ConfigError for any other name.
+    """
+    generative = [spec.name for spec in ANSWERERS.values() if spec.factory.startswith(f"{__name__}:")]
+    if settings.answerer not in generative:
         raise ConfigError(
-            f"NEWSBOT_ANSWERER={settings.answerer!r} is not a generative answerer; valid: {', '.join(BACKENDS)}"
+            f"NEWSBOT_ANSWERER={settings.answerer!r} is not a generative answerer; valid: {', '.join(generative)}"
         )
-    # The local model reads about 40 (AVX2) to 100 (AVX-512) prompt tokens a second on two cores, and the
-    # prompt is most of an answer's time (the report's "Model speed" table): it gets LOCAL_PASSAGES passages (more articles than the default top-k, so the
-    # answer is more often among them), each cut to the LOCAL_FOCUS sentences that bear on the question.
-    local = settings.answerer == "local"
-    return GenerativeAnswerer(
-        factory(settings), embedder, fallback=ExtractiveAnswerer(embedder),
-        max_passages=LOCAL_PASSAGES if local else 8, focus=LOCAL_FOCUS if local else None,
-    )
+    answerer = make_answerer(settings, embedder)
+    assert isinstance(answerer, GenerativeAnswerer)
+    return answerer

@@ -68,6 +68,7 @@ class ChatModelBackend:
         if not self.model:
             raise ConfigError(f"NEWSBOT_LLM={model!r} names no model; use provider:model (e.g. openai:gpt-4.1-mini)")
         self.name = f"{self.provider or 'auto'}:{self.model}"
+        self.serial = False  # a served model answers many requests at once
         self.base_url = base_url
         self.timeout_s = timeout_s
         self.max_retries = max_retries

@@ -157,6 +157,7 @@ class LlamaCppBackend:
     """Chat completions from the local GGUF model (chat template read from the GGUF), one at a time."""
 
     name = "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
+    serial = True  # one llama.cpp context: one generation at a time, the others wait in order
 
     def __init__(
         self,

@@ -16,13 +16,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bot.answer.question import asks_yes_or_no, content_terms, split_context
+from bot.answer.base import Message
 from bot.answer.orders import gives_orders
+from bot.answer.question import asks_yes_or_no, content_terms
 from bot.chunking import split_sentences
-from bot.schema import Hit, Passage
+from bot.schema import Hit, Passage, Query
 from bot.temporal import describe_relative, question_form
 
-Message = dict[str, str]
 
 PASSAGE_OPEN = "<<<PASSAGE"
 PASSAGE_CLOSE = "PASSAGE>>>"
@@ -187,18 +187,18 @@ def news_instructions(question: str, conflict: str | None = None) -> str:
 
 
 def build_messages(
-    question: str, hits: Sequence[Hit], avoid: Sequence[str] = (), focus: int | None = None,
-    conflict: str | None = None,
+    query: Query | str, hits: Sequence[Hit], focus: int | None = None, conflict: str | None = None,
 ) -> list[Message]:
-    """Chat messages (system + user) asking `question` over the hits' passages, numbered from 1.
+    """Chat messages (system + user) asking the query's question over the hits' passages, numbered from 1.
 
-    A condensed follow-up 'question (carried names)' shows its carried names as context; `avoid`
+    A follow-up's carried names (`query.carried`) are shown as context; `query.avoid`
     holds quotes the user was already given, so the model prefers new information; `focus` keeps
     that many sentences of each passage (see `passage_text`); `conflict` names what the passages'
     values show ("newest", "disagreement"; see `news_instructions`).
     """
+    query = Query.of(query)
     passages = [h.passage for h in hits]
-    own, carried = split_context(question)
+    question, own, carried, avoid = query.search_text, query.text, " ".join(query.carried), query.avoid
     question_text = " ".join(defuse(own).split())
     if carried:
         question_text += f"\n(This follows up on an earlier question about: {' '.join(defuse(carried).split())})"

@@ -219,15 +219,6 @@ def asks_yes_or_no(question: str) -> bool:
     return not _WH_INSIDE.search(last) and bool(_AUX_CLAUSE.search(last))
 
 
-def split_context(question: str) -> tuple[str, str]:
-    """A condensed follow-up 'question (carried names)' -> (question, carried names)."""
-    match = re.match(r"^(.*\S)\s+\(([^()]*)\)\s*$", question)
-    if match:
-        return match.group(1), match.group(2)
-    return question, ""
-
-
-
 def holds_figure(text: str) -> bool:
     """True when a text holds a figure: an amount in any spelling or script, or a number word ('dozen')."""
     return has_figure(text) or bool(_NUMBER.search(text))

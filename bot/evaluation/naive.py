@@ -21,7 +21,7 @@ from bot.schema import Answer, Article, Hit, Passage
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.answer.extractive import Answerer
+    from bot.answer.base import Answerer
 
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200
@@ -44,7 +44,7 @@ class NaivePipeline:
     def answerer(self) -> Answerer:
         """The configured answerer, the same one the default pipeline uses."""
         if self._answerer is None:
-            from bot.pipeline import make_answerer
+            from bot.answer.base import make_answerer
 
             self._answerer = make_answerer(self.settings, self.embedder)
         return self._answerer

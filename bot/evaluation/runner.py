@@ -156,7 +156,7 @@ def run_dataset(
         progress = sys.stderr.isatty()
     from bot.pipeline import make_embedder
 
-    from bot.pipeline import make_answerer
+    from bot.answer.base import make_answerer
 
     embedder = embedder or make_embedder(settings)
     answerer = make_answerer(settings, embedder)  # one model for every pipeline of the run
@@ -219,7 +219,7 @@ def _prepare(
     from bot.pipeline import Pipeline
 
     if kind == "closed":
-        backend = getattr(answerer, "backend", None)
+        backend = answerer.chat
         if backend is None:
             raise ConfigError(
                 f"a closed-book run needs a generative answerer (--answerer local or llm), not {settings.answerer!r}"

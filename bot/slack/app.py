@@ -209,10 +209,9 @@ def session_key(channel: str, thread_ts: str) -> str:
 def _single_model(pipeline: Pipeline) -> bool:
     """Whether the answerer runs on one local model that generates one answer at a time."""
     try:
-        backend = getattr(pipeline.answerer, "backend", None)
+        return pipeline.answerer.capabilities.serial
     except Exception:  # noqa: BLE001 - a broken answerer is reported when it warms up
         return False
-    return getattr(backend, "_run_lock", None) is not None
 
 
 def _error_of(exc: Exception) -> str:
@@ -387,9 +386,8 @@ class SlackBot:
             return
         started = time.perf_counter()
         try:
-            warm_answerer = getattr(self.pipeline.answerer, "warm_up", None)
-            if callable(warm_answerer):  # the model loads now, not on the first question
-                warm_answerer()
+            if self.pipeline.answerer.capabilities.warm_up:  # the model loads now, not on the first question
+                self.pipeline.answerer.warm_up()
                 log.info("answerer's model loaded in %.1f s", time.perf_counter() - started)
             self.model_loaded = True
         except Exception as exc:  # noqa: BLE001 - reported by /healthz, /readyz and on each answer
@@ -625,7 +623,7 @@ class SlackBot:
                 searching = f"searching {articles:,} articles" if articles else "searching the articles"
                 # a generative answer takes a while after the search: Slack rotates through both phases
                 phases = [f"{searching.capitalize()}\u2026", "Writing the answer\u2026"]
-                writes = callable(getattr(self.pipeline.answerer, "stream", None))
+                writes = self.pipeline.answerer.capabilities.streams
                 self._status(q, f"is {searching}", loading=phases if writes else None)
             answer = self.pipeline.ask(
                 q.text, conversation=conversation, on_token=streamer.append if streamer is not None else None

@@ -17,7 +17,7 @@ import yaml  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.readers import fields as readers_fields
+from bot.readers import files as readers_files
 from bot.readers import (
     MAX_LINE_BYTES,
     TEXT_FIELDS,
@@ -682,7 +682,7 @@ def test_property_any_bytes(scratch: Path, data: bytes, ext: str) -> None:
 
 def test_module_limits_are_read_at_call_time(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers_fields, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(readers_files, "MAX_FILE_BYTES", 10)
     path = write(tmp_path / "a.md", "x" * 20)
     assert read(path) == [Skipped(str(path), "file too large (20 bytes; the limit is 10 bytes)")]
 

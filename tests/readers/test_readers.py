@@ -1,4 +1,4 @@
-"""Tests for bot/readers.py: real files, every skip reason, property tests, big files."""
+"""Tests for bot/readers/: real files, every skip reason, property tests, big files."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from bot.readers import (
 )
 from bot.schema import Article, Notice, Skipped
 
-DATA = Path(__file__).parent / "data" / "readers"
+DATA = Path(__file__).parent / "data"
 INVISIBLE = ("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067"
              "\u2068\u2069\U000e0041\U000e0069")  # the last two: Unicode tag characters
 CONTROLS = "".join(chr(c) for c in range(0x20) if chr(c) not in "\n\t")
@@ -581,7 +581,7 @@ def test_trafilatura_is_imported_only_for_html(tmp_path: Path) -> None:
             f"n = len(list(read_articles([Path({str(tmp_path)!r})]))); "
             "print(n, 'trafilatura' in sys.modules, 'lxml' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parent.parent)
+                         cwd=Path(__file__).parents[2])
     assert out.stdout.split() == ["1", "False", "False"]
 
 

@@ -21,7 +21,11 @@ _MARKDOWN = (".md", ".markdown")
 
 
 def iter_files(paths: Sequence[Path]) -> Iterator[Path | Skipped]:
-    """Article files under `paths`, recursively and in sorted order; hidden entries are left out."""
+    """Article files under `paths`, recursively and in sorted order; hidden entries are left out.
+
+    A path that cannot be read, has an unsupported extension or loops back is a `Skipped`; never
+    raises.
+    """
     seen_files: set[tuple[int, int]] = set()
     seen_dirs: set[tuple[int, int]] = set()
     for top in paths:
@@ -93,7 +97,11 @@ def _mark(st: os.stat_result, seen: set[tuple[int, int]]) -> bool:
 
 
 def read_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
-    """Every article under `paths`, and a `Skipped` for each file or record it could not read."""
+    """Every article under `paths`, and a `Skipped` for each file or record it could not read.
+
+    `Notice`s (a subclass of `Skipped`) say what was left out of an article still read; never
+    raises on bad input.
+    """
     for item in iter_files(paths):
         if isinstance(item, Skipped):
             yield item
@@ -103,7 +111,11 @@ def read_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
 
 def read_file(path: Path, *, max_file_bytes: int | None = None,
               max_line_bytes: int | None = None) -> Iterator[Article | Skipped]:
-    """One file's articles (one for md/txt/html, one per record for json/jsonl), or why not."""
+    """One file's articles (one for md/txt/html, one per record for json/jsonl), or why not.
+
+    Yields `Article`s, `Notice`s about them, and a `Skipped` for what cannot be read (size limits:
+    `max_file_bytes`, `max_line_bytes` for a jsonl line); never raises on bad input.
+    """
     path = Path(path)
     name = str(path)
     ext = path.suffix.lower()

@@ -11,7 +11,11 @@ _DATE_RE = re.compile(r"^(\d{4})(?!\d)(?:-(\d{1,2})(?!\d))?(?:-(\d{1,2})(?!\d))?
 
 
 def parse_date(value: object) -> str | None:
-    """Normalise a date to 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD'; None when it is not a date."""
+    """Normalise a date to 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD'; None when it is not a date.
+
+    Day and month are never guessed (03/04/2025 is None), as in `bot.readers.dates.read_date`, the
+    date policy of files and feeds; this serves values that are already dates, and datasets.
+    """
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -29,7 +33,7 @@ def parse_date(value: object) -> str | None:
         except ValueError:
             return None
         return "-".join(p.zfill(2) for p in (year, month, day) if p)  # 2022-8-5 -> 2022-08-05
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%m/%d/%Y"):
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d"):
         try:
             return dt.datetime.strptime(text, fmt).date().isoformat()
         except ValueError:

@@ -310,7 +310,7 @@ def test_a_failed_run_loses_nothing_and_the_next_run_finishes(settings: Settings
 
 def test_same_id_twice_in_one_run_is_reported(pipeline: Pipeline, tmp_path: Path) -> None:
     feed = tmp_path / "feed"
-    # In one file the later record of a url replaces the earlier one (bot/readers.py); in two
+    # In one file the later record of a url replaces the earlier one (bot/readers/records.py); in two
     # files the second copy met is a duplicate.
     jsonl(feed / "a.jsonl", [{"text": article_text(1), "url": "https://x.example/same"},
                              {"text": article_text(2), "url": "https://x.example/same"}])

@@ -1,4 +1,4 @@
-"""Tests for bot/readers.py: real files, every skip reason, property tests, big files."""
+"""Tests for bot/readers/: real files, every skip reason, property tests, big files."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import yaml  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import readers
+from bot.readers import files as readers_files
 from bot.readers import (
     MAX_LINE_BYTES,
     TEXT_FIELDS,
@@ -28,7 +28,7 @@ from bot.readers import (
 )
 from bot.schema import Article, Notice, Skipped
 
-DATA = Path(__file__).parent / "data" / "readers"
+DATA = Path(__file__).parent / "data"
 INVISIBLE = ("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067"
              "\u2068\u2069\U000e0041\U000e0069")  # the last two: Unicode tag characters
 CONTROLS = "".join(chr(c) for c in range(0x20) if chr(c) not in "\n\t")
@@ -581,7 +581,7 @@ def test_trafilatura_is_imported_only_for_html(tmp_path: Path) -> None:
             f"n = len(list(read_articles([Path({str(tmp_path)!r})]))); "
             "print(n, 'trafilatura' in sys.modules, 'lxml' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parent.parent)
+                         cwd=Path(__file__).parents[2])
     assert out.stdout.split() == ["1", "False", "False"]
 
 
@@ -682,7 +682,7 @@ def test_property_any_bytes(scratch: Path, data: bytes, ext: str) -> None:
 
 def test_module_limits_are_read_at_call_time(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(readers_files, "MAX_FILE_BYTES", 10)
     path = write(tmp_path / "a.md", "x" * 20)
     assert read(path) == [Skipped(str(path), "file too large (20 bytes; the limit is 10 bytes)")]
 

@@ -304,11 +304,11 @@ def _child(phase: str, spec: dict[str, Any]) -> dict[str, Any]:
     print(f"bench: {phase} {_brief(spec)}", file=sys.stderr, flush=True)
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "PYTHONPATH": path, "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1",
            "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.run([sys.executable, "-m", "bot.bench", "--worker", phase, json.dumps(spec)],
+    proc = subprocess.run([sys.executable, "-m", "bot.evaluation.bench", "--worker", phase, json.dumps(spec)],
                           stdout=subprocess.PIPE, text=True, env=env, check=False)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:

@@ -372,13 +372,8 @@ class Indexer:
             self._delete_docs(orphans)
 
     def _remove_keys(self, keys: list[str]) -> int:
-        docs: set[str] = set()
         with self.state.tx() as con:
-            for key in keys:
-                row = con.execute("SELECT doc_id FROM sources WHERE key=?", (key,)).fetchone()
-                if row:
-                    docs.add(str(row[0]))
-                con.execute("DELETE FROM sources WHERE key=?", (key,))
+            docs = self.state.remove_sources(con, keys)
             orphans = [d for d in docs if self.state.doc_sources(d, con) == 0]
             self.state.journal(con, orphans, "del")
             # A document that keeps other sources but lost its primary one gets a new primary.

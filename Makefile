@@ -47,7 +47,7 @@ postgres:
 # `make test` gates the local model on the whole seed set and on GATE_TEMPORAL_SAMPLE cases of the
 # temporal set spread evenly over it (docs/testing.md says how that size was measured to decide what
 # the whole set decides); the extractive answerer's whole gate runs inside pytest
-# (tests/test_evaluation_gate.py). `make gate` asks every question with both answerers.
+# (tests/evaluation/test_gate.py). `make gate` asks every question with both answerers.
 # PYTEST_WORKERS: test files run in that many processes (pytest-xdist, a file's tests in one process).
 GATE_TEMPORAL_SAMPLE ?= 30
 PYTEST_WORKERS ?= 2

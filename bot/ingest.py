@@ -205,8 +205,7 @@ class Indexer:
             vectors = self.embedder.embed(embed_inputs(pairs, self.chunker.counter))
             self.store.add(
                 [c for _, c, _, _ in rows], vectors, [t for _, _, _, t in rows],
-                [{"doc_id": d, "published_ord": meta[d][1] or 0, "source_lc": (meta[d][2] or "").lower()}
-                 for d, _, _, _ in rows],
+                [chunk_metadata(d, meta[d][1], meta[d][2]) for d, _, _, _ in rows],
             )
             embedded += len(rows)
             crash_point("adopting")
@@ -351,7 +350,7 @@ class Indexer:
                 [c.id for _, c in all_chunks],
                 vectors,
                 [c.text for _, c in all_chunks],
-                [_metadata(a, c) for a, c in all_chunks],
+                [chunk_metadata(c.doc_id, date_ordinal(a.published), a.source) for a, c in all_chunks],
             )
             crash_point("stored")
         olds = {old for _, _, old in batch + attach if old is not None}
@@ -373,13 +372,8 @@ class Indexer:
             self._delete_docs(orphans)
 
     def _remove_keys(self, keys: list[str]) -> int:
-        docs: set[str] = set()
         with self.state.tx() as con:
-            for key in keys:
-                row = con.execute("SELECT doc_id FROM sources WHERE key=?", (key,)).fetchone()
-                if row:
-                    docs.add(str(row[0]))
-                con.execute("DELETE FROM sources WHERE key=?", (key,))
+            docs = self.state.remove_sources(con, keys)
             orphans = [d for d in docs if self.state.doc_sources(d, con) == 0]
             self.state.journal(con, orphans, "del")
             # A document that keeps other sources but lost its primary one gets a new primary.
@@ -401,10 +395,7 @@ class Indexer:
         if meta is None:
             return
         published_ord, source = meta
-        self.store.update_metadata(
-            doc_id, self.state.chunk_ids_of(doc_id),
-            {"published_ord": published_ord or 0, "source_lc": (source or "").lower()},
-        )
+        self.store.update_metadata(doc_id, self.state.chunk_ids_of(doc_id), chunk_metadata(doc_id, published_ord, source))
 
     def _delete_docs(self, doc_ids: list[str]) -> None:
         """Delete documents already journaled 'del' from Chroma, then from the state."""
@@ -444,12 +435,10 @@ def embed_inputs(pairs: Sequence[tuple[Article, Chunk]], counter: WordpieceCount
     return texts
 
 
-def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
-    return {
-        "doc_id": chunk.doc_id,
-        "published_ord": date_ordinal(article.published) or 0,
-        "source_lc": (article.source or "").lower(),
-    }
+def chunk_metadata(doc_id: str, published_ord: int | None, source: str | None) -> dict[str, Any]:
+    """The metadata Chroma keeps with a chunk, for its filters: the document, the publish date's
+    ordinal (0 when undated) and the outlet in lower case."""
+    return {"doc_id": doc_id, "published_ord": published_ord or 0, "source_lc": (source or "").lower()}
 
 
 def progress_iter(items: Iterable[Any], total: int | None, desc: str) -> Iterator[Any]:

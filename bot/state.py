@@ -53,6 +53,15 @@ class DocRecord:
     article_id: str
 
 
+@dataclass(frozen=True)
+class SourceSync:
+    """The last sync of a live source as recorded: when (unix time), its report (JSON), its first failure."""
+
+    synced_at: float | None
+    report: str | None
+    last_error: str | None
+
+
 class StateDB:
     """Thread-safe access to the state: a SQLite file (WAL) or a PostgreSQL url (bot/database.py)."""
 
@@ -211,6 +220,16 @@ class StateDB:
         )
         con.execute("INSERT INTO lexlog(op, doc_id, at) VALUES ('add', ?, ?)", (doc_id, time.time()))
 
+    def remove_sources(self, con: Connection, keys: Iterable[str]) -> set[str]:
+        """Drop source keys (inside a transaction); returns the documents they pointed at."""
+        docs: set[str] = set()
+        for key in keys:
+            row = con.execute("SELECT doc_id FROM sources WHERE key=?", (key,)).fetchone()
+            if row:
+                docs.add(str(row[0]))
+            con.execute("DELETE FROM sources WHERE key=?", (key,))
+        return docs
+
     def remove_doc(self, con: Connection, doc_id: str) -> None:
         """Forget a document and its chunks (inside a transaction)."""
         con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
@@ -303,6 +322,56 @@ class StateDB:
             row = con.execute("SELECT v FROM meta WHERE k='lexlog_pruned'").fetchone()
             if row is None or int(row[0]) < upto:
                 self.set_meta(con, "lexlog_pruned", str(upto))
+
+    # --- live sources: validators of fetched urls, and each source's last sync ----------------
+
+    def validators(self, url: str) -> tuple[str | None, str | None, str | None]:
+        """(ETag, Last-Modified, article key) last seen for a fetched url; Nones when never fetched."""
+        rows = self.read("SELECT etag, last_modified, key FROM fetched WHERE url=?", (url,))
+        if not rows:
+            return None, None, None
+        etag, modified, key = rows[0]
+        return _opt(etag), _opt(modified), _opt(key)
+
+    def record_fetched(self, con: Connection, source: str,
+                       rows: Iterable[tuple[str, str | None, str | None, str | None]]) -> None:
+        """Remember what a source fetched, as (url, article key or None for a listing, ETag, Last-Modified)
+        rows (inside a transaction)."""
+        now = time.time()
+        con.executemany(
+            "INSERT OR REPLACE INTO fetched(url, source, key, etag, last_modified, fetched_at) VALUES (?,?,?,?,?,?)",
+            [(url, source, key, etag, modified, now) for url, key, etag, modified in rows],
+        )
+
+    def forget_fetched(self, con: Connection, urls: Iterable[str]) -> None:
+        """Forget the validators of fetched urls (inside a transaction)."""
+        con.executemany("DELETE FROM fetched WHERE url=?", [(u,) for u in urls])
+
+    def forget_listings(self, con: Connection, source: str) -> None:
+        """Forget a source's listing validators (rows without an article), so its next sync reads the
+        listing in full (inside a transaction)."""
+        con.execute("DELETE FROM fetched WHERE source=? AND key IS NULL", (source,))
+
+    def source_articles(self, source: str) -> int:
+        """How many of the articles fetched for a live source are indexed."""
+        rows = self.read(
+            "SELECT count(DISTINCT f.key) FROM fetched f JOIN sources s ON s.key = f.key WHERE f.source=?", (source,))
+        return int(rows[0][0])  # type: ignore[call-overload]
+
+    def source_sync(self, name: str) -> SourceSync | None:
+        """A live source's last sync, or None when it was never synced."""
+        rows = self.read("SELECT synced_at, report, last_error FROM source_syncs WHERE name=?", (name,))
+        if not rows:
+            return None
+        synced, report, error = rows[0]
+        return SourceSync(float(synced) if synced is not None else None, _opt(report), _opt(error))  # type: ignore[arg-type]
+
+    def record_source_sync(self, con: Connection, name: str, url: str, report: str, error: str | None) -> None:
+        """Record a live source's sync: now, its report as JSON, its first failure (inside a transaction)."""
+        con.execute(
+            "INSERT OR REPLACE INTO source_syncs(name, url, synced_at, report, last_error) VALUES (?,?,?,?,?)",
+            (name, url, time.time(), report, error),
+        )
 
     # --- reads for retrieval ----------------------------------------------------------------
 

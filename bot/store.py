@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -53,14 +53,6 @@ class ShardHealth:
     count: int | None  # None: the shard failed to load
     error: str | None
     hnsw_bytes: int | None  # its HNSW files on disk (embedded Chroma only)
-
-
-class VectorStore(Protocol):
-    """Stores chunk vectors and finds the nearest ones."""
-
-    def search(self, vector: np.ndarray, n: int, flt: DenseFilter | None = None) -> list[tuple[str, float]]:
-        """Nearest chunk ids with cosine similarity, best first."""
-        ...
 
 
 class ChromaStore:

@@ -66,7 +66,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """A real `chroma run` server on 127.0.0.1, for the tests that run against server Chroma."""
-    from bot.bench import chroma_server as run_chroma
+    from bot.evaluation.chroma_server import chroma_server as run_chroma
 
     path = tmp_path_factory.mktemp("chroma-server")
     with run_chroma(path / "db", path / "server.log") as address:

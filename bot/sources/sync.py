@@ -27,6 +27,7 @@ from bot.sources.config import Source
 from bot.sources.feeds import FeedItem, kind_of, parse_feed, parse_sitemap
 from bot.sources.fetch import Fetched, Fetcher, FetchOptions, gunzipped
 from bot.sources.pages import read_page
+from bot.state import SourceSync
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -123,7 +124,8 @@ def sync_source(
     started = time.perf_counter()
     requests_before = fetcher.requests
     report = SourceReport(source.name, source.url)
-    last = _last_sync(pipeline, source.name)
+    last_sync = pipeline.state.source_sync(source.name)
+    last = last_sync.synced_at if last_sync is not None else None
     if not force and source.every_s and last is not None and time.time() - last < source.every_s:
         report.not_due = True
         return report
@@ -138,7 +140,7 @@ def sync_source(
         else:
             items, pages, listings = _listing(pipeline, fetcher, source)
             if items is None:
-                report.unchanged = _article_count(pipeline, source.name)
+                report.unchanged = pipeline.state.source_articles(source.name)
             else:
                 _sync_pages(pipeline, fetcher, source, items, pages, report, progress, on_skip, stop)
             clean_listing = True
@@ -169,12 +171,12 @@ def _listing(pipeline: Pipeline, fetcher: Fetcher, source: Source
         if url in seen_maps:
             continue
         seen_maps.add(url)
-        etag, modified, _ = _validators(pipeline, url)
+        etag, modified, _ = pipeline.state.validators(url)
         got = fetcher.get(url, etag=etag, last_modified=modified)
         if got.not_modified:
             continue
         got = gunzipped(got, fetcher.options.max_bytes)  # sitemaps are often served as .xml.gz files
-        if got.gone and url == source.url and _validators(pipeline, url)[2] is not None:
+        if got.gone and url == source.url and pipeline.state.validators(url)[2] is not None:
             return [FeedItem(url)], {url: got}, []  # a known page source that is now gone
         if got.gone:
             raise FetchError(url, f"HTTP {got.status}: the {source.kind or 'source'} is gone")
@@ -218,7 +220,7 @@ def _sync_pages(pipeline: Pipeline, fetcher: Fetcher, source: Source, items: lis
         if stop is not None and stop.is_set():
             report.stopped = True
             return item, None, None, None, []
-        etag, modified, _ = _validators(pipeline, item.url)
+        etag, modified, _ = pipeline.state.validators(item.url)
         try:
             got = pages.get(item.url) or fetcher.get(item.url, etag=etag, last_modified=modified)
             if got.status != 200:
@@ -245,7 +247,7 @@ def _sync_pages(pipeline: Pipeline, fetcher: Fetcher, source: Source, items: lis
             elif got is not None and got.not_modified:
                 report.unchanged += 1
             elif got is not None and got.gone:
-                key = _validators(pipeline, item.url)[2]
+                key = pipeline.state.validators(item.url)[2]
                 if key is None:
                     skip = Skipped(item.url, f"HTTP {got.status}: no such page")
                     report.failed.append(skip)
@@ -266,10 +268,8 @@ def _sync_pages(pipeline: Pipeline, fetcher: Fetcher, source: Source, items: lis
     report.unchanged += ingest.unchanged
     report.removed += ingest.removed
     with pipeline.state.tx() as con:
-        con.executemany(
-            "INSERT OR REPLACE INTO fetched(url, source, key, etag, last_modified, fetched_at) VALUES (?,?,?,?,?,?)",
-            [(url, source.name, key, got.etag, got.last_modified, time.time()) for url, got, key in fresh])
-        con.executemany("DELETE FROM fetched WHERE url=?", [(u,) for u in forgotten])
+        pipeline.state.record_fetched(con, source.name, [(url, key, got.etag, got.last_modified) for url, got, key in fresh])
+        pipeline.state.forget_fetched(con, forgotten)
 
 
 class StateRobotsCache:
@@ -294,51 +294,26 @@ def _doc_path(pipeline: Pipeline, key: str) -> str:
     return str(pipeline.settings.data_dir.resolve() / "fetched" / digest)
 
 
-def _validators(pipeline: Pipeline, url: str) -> tuple[str | None, str | None, str | None]:
-    """(ETag, Last-Modified, article key) last seen for a url."""
-    rows = pipeline.state.read("SELECT etag, last_modified, key FROM fetched WHERE url=?", (url,))
-    if not rows:
-        return None, None, None
-    e, m, k = rows[0]
-    return (None if e is None else str(e), None if m is None else str(m), None if k is None else str(k))
-
-
-def _last_sync(pipeline: Pipeline, name: str) -> float | None:
-    rows = pipeline.state.read("SELECT synced_at FROM source_syncs WHERE name=?", (name,))
-    return float(rows[0][0]) if rows and rows[0][0] is not None else None  # type: ignore[arg-type]
-
-
-def _article_count(pipeline: Pipeline, name: str) -> int:
-    rows = pipeline.state.read(
-        "SELECT count(DISTINCT f.key) FROM fetched f JOIN sources s ON s.key = f.key WHERE f.source=?", (name,))
-    return int(rows[0][0])  # type: ignore[call-overload]
-
-
 def _record(pipeline: Pipeline, source: Source, report: SourceReport, listings: list[Fetched]) -> None:
     """Remember the sync (time, report, last error) and the listing validators worth keeping."""
     error = str(report.failed[0]) if report.failed else None
     with pipeline.state.tx() as con:
-        con.execute(
-            "INSERT OR REPLACE INTO source_syncs(name, url, synced_at, report, last_error) VALUES (?,?,?,?,?)",
-            (source.name, source.url, time.time(), json.dumps(report.to_json()), error))
+        pipeline.state.record_source_sync(con, source.name, source.url, json.dumps(report.to_json()), error)
         if report.failed:  # forget the listing's validators, so the next sync reads it in full
-            con.execute("DELETE FROM fetched WHERE source=? AND key IS NULL", (source.name,))
-        con.executemany(
-            "INSERT OR REPLACE INTO fetched(url, source, key, etag, last_modified, fetched_at) VALUES (?,?,?,?,?,?)",
-            [(g.url, source.name, None, g.etag, g.last_modified, time.time()) for g in listings])
+            pipeline.state.forget_listings(con, source.name)
+        pipeline.state.record_fetched(con, source.name, [(g.url, None, g.etag, g.last_modified) for g in listings])
 
 
 def source_status(pipeline: Pipeline, sources: Sequence[Source]) -> list[dict[str, Any]]:
     """Per source: name, kind, url, last sync (unix time or None), articles indexed, last error."""
     out: list[dict[str, Any]] = []
     for s in sources:
-        rows = pipeline.state.read("SELECT synced_at, report, last_error FROM source_syncs WHERE name=?", (s.name,))
-        synced, last_report, error = rows[0] if rows else (None, None, None)
+        last = pipeline.state.source_sync(s.name) or SourceSync(None, None, None)
         out.append({
             "name": s.name, "kind": s.kind or "auto", "url": s.url,
-            "last_sync": float(synced) if synced is not None else None,  # type: ignore[arg-type]
-            "articles": _article_count(pipeline, s.name) if s.kind != "folder" else len(pipeline.state.keys_under(s.url)),
-            "last_error": None if error is None else str(error),
-            "last_report": json.loads(str(last_report)) if last_report else None,
+            "last_sync": last.synced_at,
+            "articles": pipeline.state.source_articles(s.name) if s.kind != "folder" else len(pipeline.state.keys_under(s.url)),
+            "last_error": last.last_error,
+            "last_report": json.loads(last.report) if last.report else None,
         })
     return out

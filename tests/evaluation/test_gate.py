@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from test_evaluation_datasets import make_multihop
+from dataset_files import make_multihop
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def newsbot(*args: str, env: dict[str, str], cwd: Path = ROOT, timeout: int = 600) -> subprocess.CompletedProcess[str]:

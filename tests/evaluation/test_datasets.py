@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 from pathlib import Path
 
@@ -11,9 +10,10 @@ import pytest
 
 from bot.errors import ReadError
 from bot.evaluation.datasets import detect_format, load_baselines, load_dataset, pool_realtimeqa_articles
+from dataset_files import make_multihop, make_rgb
 from jsonl_files import write_jsonl
 
-SEED = Path(__file__).resolve().parents[1] / "evals" / "seed.jsonl"
+SEED = Path(__file__).resolve().parents[2] / "evals" / "seed.jsonl"
 
 
 def test_jsonl_questions_turns_and_as_of(tmp_path: Path) -> None:
@@ -139,27 +139,6 @@ def test_realtimeqa_corpus_hash_follows_content(tmp_path: Path) -> None:
     assert load_dataset(root).corpus_hash() != before
 
 
-def make_multihop(root: Path) -> Path:
-    root.mkdir(parents=True)
-    (root / "queries.json").write_text(json.dumps({"queries": [
-        {"id": "0", "question": "Did both outlets report the Lindqvist Bridge reopening?",
-         "question_type": "comparison_query"},
-        {"id": "1", "question": "Which network did she partner with?", "question_type": "null_query"},
-    ]}))
-    with gzip.open(root / "ground_truth.json.gz", "wt") as fh:
-        json.dump({
-            "0": {"answer": "Yes", "evidence_list": [
-                {"title": "Bridge", "source": "Port Times", "published_at": "2023-09-26T17:01:22+00:00",
-                 "url": "https://pt.test/1", "author": "A", "category": "local",
-                 "fact": "The Lindqvist Bridge reopened on Monday."},
-                {"title": "Bridge 2", "source": "Avery Post", "published_at": "2023-09-27T10:00:00+00:00",
-                 "url": "https://ap.test/2", "author": "B", "category": "local",
-                 "fact": "Traffic returned to the Lindqvist Bridge after it reopened."}]},
-            "1": {"answer": "Insufficient information.", "evidence_list": []},
-        }, fh)
-    return root
-
-
 def test_multihop_gold_evidence_becomes_passages(tmp_path: Path) -> None:
     root = make_multihop(tmp_path / "mh")
     assert detect_format(root) == "multihop"
@@ -170,19 +149,6 @@ def test_multihop_gold_evidence_becomes_passages(tmp_path: Path) -> None:
     assert [p.text for p in answered.passages][0] == "The Lindqvist Bridge reopened on Monday."
     assert answered.passages[0].published == "2023-09-26" and answered.passages[0].source == "Port Times"
     assert not null.turns[0].answerable and null.passages == ()
-
-
-def make_rgb(root: Path) -> Path:
-    root.mkdir(parents=True)
-    write_jsonl(root / "en_fact.jsonl.gz", [
-        {"id": 0, "query": "Where is the bridge?", "answer": "Port Avery", "fakeanswer": "Lake Town",
-         "positive": ["The bridge is in Port Avery.", "Port Avery has the bridge."],
-         "positive_wrong": ["The bridge is in Lake Town.", "Lake Town has the bridge."],
-         "negative": ["Weather was fine.", "Markets rose.", "A cat slept."]},
-        {"id": 1, "query": "When did it open?", "answer": [["May 1 2020", "1 May 2020"]], "fakeanswer": "May 1 2010",
-         "positive": ["It opened on May 1 2020."], "positive_wrong": ["It opened on May 1 2010."], "negative": []},
-    ], gz=True)
-    return root
 
 
 def test_rgb_passages_and_aliases(tmp_path: Path) -> None:

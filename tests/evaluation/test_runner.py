@@ -172,7 +172,7 @@ def test_jsonl_run_ingests_the_corpus_when_the_index_is_empty(tmp_path: Path, em
 
 
 def test_multihop_and_rgb_hand_passages_to_the_answerer(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
-    from test_evaluation_datasets import make_multihop, make_rgb
+    from dataset_files import make_multihop, make_rgb
 
     settings = Settings(data_dir=tmp_path / "data")
     mh = run_dataset(load_dataset(make_multihop(tmp_path / "mh")), settings, embedder=embedder, progress=False)

@@ -13,7 +13,7 @@ from bot.evaluation.datasets import Expect, detect_format, load_dataset
 from bot.evaluation.gate import split_floors
 from bot.evaluation.metrics import mentions, temporal_scores, temporal_summary
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_shipped_set_is_a_temporal_set_over_its_own_corpus() -> None:

@@ -197,7 +197,7 @@ def test_threshold_errors(tmp_path: Path, content: str, message: str) -> None:
 
 
 def test_shipped_thresholds_name_real_metrics() -> None:
-    shipped = Path(__file__).resolve().parents[1] / "evals" / "thresholds.toml"
+    shipped = Path(__file__).resolve().parents[2] / "evals" / "thresholds.toml"
     seed, temporal = split_floors(load_thresholds(shipped))
     report = build_report("seed", RECORDS, CONFIG, retrieval=True, citations=True)
     assert len(check(report, seed)) == len(seed) >= 5

@@ -1,0 +1,139 @@
+"""The benchmark's report: report.md's tables and latency.png, from report.json's contents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _ms(d: dict[str, Any] | None) -> str:
+    if not d or not d.get("n"):
+        return "-"
+    return f"{d['p50']:.0f} / {d['p95']:.0f}"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown tables."""
+    m = report["machine"]
+    lines = [
+        "# newsbot benchmark",
+        "",
+        f"{report['started']} to {report.get('finished', '?')}; {m['cpus']} CPUs; load average before "
+        f"{m['load_before'][0]:.1f}, after {report.get('load_after', [0])[0]:.1f} (other work shares this machine: "
+        "absolute numbers vary, ratios are measured in the same run); "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+        "",
+    ]
+    if "embed" in report:
+        e = report["embed"]
+        lines += [
+            f"## Embedders ({e['texts']} chunks, {e['wordpieces_mean']:.0f} wordpieces on average, 2 threads)",
+            "",
+            "| embedder | chunks/s (best of 2) | CPU ms/chunk | speed-up | cosine vs fp32 mean / min |",
+            "|---|---|---|---|---|",
+        ]
+        for name, row in e["embedders"].items():
+            speed = f"{row['speedup_best']:.2f}x (CPU {row['cpu_ratio']:.2f}x)" if "speedup_best" in row else "1.00x"
+            cos = f"{e['cosine']['mean']:.4f} / {e['cosine']['min']:.4f}" if name != "minilm" else "1"
+            lines.append(f"| {name} | {row['chunks_per_s_best']:.1f} | {row['cpu_ms_per_chunk']:.1f} | {speed} | {cos} |")
+        lines += ["", "Embedding one question (ms, p50 / p95):", "", "| embedder | p50 / p95 |", "|---|---|"]
+        lines += [f"| {name} | {_ms(v)} |" for name, v in e.get("question_ms", {}).items()]
+        lines.append("")
+    if "ingest" in report:
+        lines += [
+            "## Ingest, same articles (model load excluded; peak RSS of the ingesting process)",
+            "",
+            "| pipeline | embedder | articles | chunks | s | articles/s | chunks/s | x naive articles/s | peak RSS MB | retrieve p50 / p95 ms | ask p50 / p95 ms |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in report["ingest"]:
+            lines.append(
+                f"| {r['pipeline']} | {r['embedder']} | {r['articles']} | {r['chunks']} | {r['seconds']:.1f} | "
+                f"{r['articles_per_s']:.2f} | {r['chunks_per_s']:.1f} | {r['x_naive_articles_per_s']:.2f}x | "
+                f"{r['ingest_peak_rss_mb']:.0f} | {_ms(r.get('retrieve_ms'))} | {_ms(r.get('ask_ms'))} |"
+            )
+        lines.append("")
+    if "corpus" in report:
+        lines += ["## How the corpus was built", "", report["corpus"]["how"], ""]
+    if report.get("sizes"):
+        lines += [
+            "## Query latency by corpus size (ms, p50 / p95; retrieve = query embedding + dense + BM25 + fusion)",
+            "",
+            "| chunks | build chunks/s | build peak RSS MB | questions | embed query | dense, date filter (as retrieval does it) | dense, Chroma's own date filter | dense, no filter | BM25 | retrieve | ask | query RSS MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in report["sizes"]:
+            b = r["build"]
+            rate = "reused" if b.get("reused") else f"{b['chunks_per_s']:.0f}"
+            rss = "-" if b.get("reused") else f"{b['peak_rss_mb']:.0f}"
+            lines.append(
+                f"| {r['chunks']} | {rate} | {rss} | {r['retrieve_ms']['n']} | {_ms(r['embed_query_ms'])} | {_ms(r['dense_ms'])} | {_ms(r.get('dense_chroma_filter_ms'))} | {_ms(r.get('dense_nofilter_ms'))} | "
+                f"{_ms(r['bm25_ms'])} | {_ms(r['retrieve_ms'])} | {_ms(r['ask_ms'])} | {r['peak_rss_mb']:.0f} |"
+            )
+        lines.append("")
+        steps = [(r["chunks"], st) for r in report["sizes"] for st in r["build"].get("steps", [])]
+        if steps:
+            lines += [
+                "## Build steps (each a fresh ingest process; peak RSS is that process's; vectors are replayed, so no model is loaded: add the embedder's own memory, see the ingest table)",
+                "",
+                "| chunks after | chunks added | s | chunks/s | Chroma shards | peak RSS MB |",
+                "|---|---|---|---|---|---|",
+            ]
+            lines += [f"| {st['chunks']} | {st['added_chunks']} | {st['seconds']:.0f} | {st['chunks_per_s']:.0f} | "
+                      f"{st.get('shards', '-')} | {st['peak_rss_mb']:.0f} |" for _, st in steps]
+            lines.append("")
+    if "server" in report:
+        s = report["server"]
+        lines += [
+            f"## Embedded Chroma vs `chroma run` server on 127.0.0.1 ({s['size']} chunks, each built from scratch)",
+            "",
+            "| store | build chunks/s | dense p50 / p95 | retrieve p50 / p95 | ask p50 / p95 |",
+            "|---|---|---|---|---|",
+        ]
+        for mode in ("embedded", "server"):
+            r = s[mode]
+            lines.append(f"| {mode} | {r['build']['chunks_per_s']:.0f} | {_ms(r['dense_ms'])} | "
+                         f"{_ms(r['retrieve_ms'])} | {_ms(r['ask_ms'])} |")
+        lines.append("")
+    if report.get("recall"):
+        n = report["recall"][0]["n"]
+        lines += [
+            f"## HNSW recall@10 against exact search ({n} vectors, {report['recall'][0]['search_ms']['n'] + 1} questions)",
+            "",
+            "| M | ef_construction | ef_search | build vectors/s | recall@10 | worst question | search p50 / p95 ms |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in report["recall"]:
+            lines.append(
+                f"| {r['m']} | {r['ef_construction']} | {r['ef_search']} | {r['build_vectors_per_s']:.0f} | "
+                f"{r['recall_at_10']:.3f} | {r['recall_at_10_min']:.1f} | {_ms(r['search_ms'])} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def chart(report: dict[str, Any], path: Path) -> None:
+    """Latency (p50 and p95) against corpus size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["sizes"]
+    sizes = [r["chunks"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, label, color in (("dense_ms", "dense", "tab:blue"), ("retrieve_ms", "retrieve", "tab:green"),
+                              ("ask_ms", "ask", "tab:red")):
+        ax.plot(sizes, [r[key]["p50"] for r in rows], "o-", color=color, label=f"{label} p50")
+        ax.plot(sizes, [r[key]["p95"] for r in rows], "s--", color=color, label=f"{label} p95")
+    if len(sizes) > 1:
+        ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("corpus size (chunks)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title("newsbot query latency by corpus size")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -41,12 +41,21 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer.question import STATEMENT_LEAD, STOPWORDS, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
-from bot.chunking import split_sentences
-from bot.embed import Embedder
-from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
+from bot.answer.claims import (
+    claim_content,
+    claim_names,
+    claim_numbers,
+    claimed_amounts,
+    contradiction,
+    date_words,
+    squash,
+)
 from bot.answer.orders import describes_an_order, first_link, gives_orders, links, ordered_words
 from bot.answer.prompting import inert
+from bot.answer.question import STATEMENT_LEAD, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
+from bot.chunking import split_sentences
+from bot.embed import Embedder
+from bot.numbers import found
 from bot.schema import Passage
 from bot.temporal import describe_relative
 from bot.tokens import words
@@ -65,13 +74,6 @@ _ABSTAIN = re.compile(
     r"|\bnot (?:mentioned|provided|specified|stated|given|available) in\b"
     r"|^\s*(?:unknown|not found)\W*$",
     re.I,
-)
-_MONTHS = "january february march april may june july august september october november december".split()
-# Capitalised words that are not names (sentence openers, discourse words, titles of address).
-_NOT_NAMES = frozenset(
-    """according however therefore meanwhile additionally also yes no passage passages article articles
-    source sources mr mrs ms dr sir madam i it this that these those there here in on at as after before
-    during since while when where who what which why how the a an but and or so if""".split()
 )
 
 
@@ -118,55 +120,6 @@ class _Evidence:
     links: set[str]
 
 
-def _numbers(text: str) -> set[str]:
-    """Canonical tokens of a text's numbers: '1,200' and '1.2k' -> 'num:1200', '$1.2bn' -> 'num:1200000000:usd'."""
-    return set(number_tokens(text))
-
-
-def _claimed(text: str) -> dict[str, Amount]:
-    """A claim's numbers by canonical token (value and unit, if it has one)."""
-    return {a.token: a for a in amounts(text)}
-
-
-def _date_words(published: str | None) -> str:
-    """Words a date can be written with: '2022-07-15' -> '2022 july 15'."""
-    if not published:
-        return ""
-    parts = published.split("-")
-    out = [parts[0]]
-    if len(parts) > 1 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
-        out.append(_MONTHS[int(parts[1]) - 1])
-    if len(parts) > 2:
-        out.append(str(int(parts[2])))
-    return " ".join(out)
-
-
-def _names(claim: str) -> list[str]:
-    """Capitalised words past the first (and acronyms anywhere): names the claim asserts.
-
-    Amounts are taken out first: the 'USD' of 'USD 1.2bn' is a unit, checked with its number.
-    """
-    tokens = words(without_amounts(claim)[0])
-    out = []
-    for i, w in enumerate(tokens):
-        bare = w.strip(".'’").replace("’", "'")
-        if bare.lower().endswith("'s"):
-            bare = bare[:-2]
-        if not bare or not bare[0].isupper() or bare.lower() in _NOT_NAMES or any(c.isdigit() for c in bare):
-            continue
-        if i == 0 and not (bare.isupper() and len(bare) > 1):
-            continue
-        out.append(bare)
-    return out
-
-
-def _content(claim: str) -> list[str]:
-    """Stemmed content words of a claim, its numbers as canonical tokens."""
-    rest, found = without_amounts(claim)
-    out = [stem(w) for w in words(rest) if w.lower() not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return out + [a.token for a in found]
-
-
 def strip_markers(text: str) -> str:
     """Text without citation markers, whitespace tidied."""
     text = _MARKER.sub("", text)
@@ -201,7 +154,7 @@ class CheckSession:
         self._buffer = ""
         self._evidence: dict[tuple[int, bool], _Evidence] = {}
         self._question_stems = set(terms(question))
-        self._question_numbers = _numbers(question)
+        self._question_numbers = claim_numbers(question)
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
         self._statement = STATEMENT_LEAD.sub("", question).strip()
         self._polar = asks_yes_or_no(question)
@@ -274,7 +227,7 @@ class CheckSession:
                 # "Yes. [1]" to "Which company is the biggest EV maker?" answers nothing.
                 return Verdict(claim, cited, False, "yes/no to a question that does not ask yes or no")
             return self._verdict(claim, cited)
-        content = _content(_VERDICT_LEAD.sub("", claim))
+        content = claim_content(_VERDICT_LEAD.sub("", claim))
         if not content:
             return Verdict(claim, cited, False, "no content")
         if gives_orders(claim):
@@ -342,14 +295,14 @@ class CheckSession:
         that bears on it most): the reader sees which passages decided it.
         """
         statement = self._statement.rstrip("?").strip()
-        content = _content(statement)
+        content = claim_content(statement)
         if not content:
             return Verdict(claim, cited, False, "no content")
         vector = self.embedder.embed([statement])[0]
         everything = tuple(range(1, len(self.passages) + 1))
         joint = self._score(statement, content, vector, everything, premise=False)
         scored = {n: self._score(statement, content, vector, (n,), premise=False) for n in everything}
-        asserted = len(set(_names(statement))) + len(_claimed(statement))
+        asserted = len(set(claim_names(statement))) + len(claimed_amounts(statement))
         found = 1.0 - len(joint.missing) / asserted if asserted else 1.0
         if found < 0.5 or joint.support < self.config.support_min or joint.cosine < self.config.support_cosine_min:
             reason = "missing names or numbers" if found < 0.5 else "unsupported"
@@ -399,7 +352,7 @@ class CheckSession:
             return True
         return any(
             stem(name) in ordered and name.lower() not in text and stem(name) not in stems
-            and stem(name) not in self._question_stems for name in _names(claim)
+            and stem(name) not in self._question_stems for name in claim_names(claim)
         )
 
     def _score(
@@ -433,8 +386,8 @@ class CheckSession:
         counted = [t for t in content if t in stems or t not in q_stems]
         best.lexical = sum(t in stems for t in counted) / len(counted) if counted else 1.0
         # A number is in the passage when the same value (and unit, if the claim gives one) is, in any spelling.
-        missing = [a.plain for t, a in sorted(_claimed(claim).items()) if not (found(t, numbers) or found(t, q_numbers))]
-        for name in _names(claim):
+        missing = [a.plain for t, a in sorted(claimed_amounts(claim).items()) if not (found(t, numbers) or found(t, q_numbers))]
+        for name in claim_names(claim):
             low = name.lower()
             if stem(name) in stems or low in lower or stem(name) in q_stems:
                 continue
@@ -450,8 +403,8 @@ class CheckSession:
             # Judged against the one sentence that matches best (a neighbour's "not" is no contradiction),
             # and never for a claim the passage states word for word.
             text = self.passages[best.passage - 1].text
-            if f" {_squash(claim)} " not in f" {_squash(inert(text))} ":
-                best.conflict = _conflict(claim, text[best.sentence[0] : best.sentence[1]])
+            if f" {squash(claim)} " not in f" {squash(inert(text))} ":
+                best.conflict = contradiction(claim, text[best.sentence[0] : best.sentence[1]])
         w = self.config.cosine_weight
         best.support = w * best.cosine + (1 - w) * best.lexical
         return best
@@ -473,7 +426,7 @@ class CheckSession:
         # passage's too: the prompt gives them, and an answer may say them.
         body = " ".join(p.text[s:e] for s, e in spans)
         title = p.title if orders or not (p.title and gives_orders(inert(p.title))) else None
-        meta = " ".join(x for x in (title, p.source, _date_words(p.published), describe_relative(body, p.published)) if x)
+        meta = " ".join(x for x in (title, p.source, date_words(p.published), describe_relative(body, p.published)) if x)
         whole = inert(f"{body} {meta}")
         ev = _Evidence(
             windows,
@@ -481,7 +434,7 @@ class CheckSession:
             np.asarray(vectors, dtype=np.float32),
             set(terms(whole)),
             whole.lower(),
-            _numbers(whole) | _numbers((p.published or "").replace("-", " ")),
+            claim_numbers(whole) | claim_numbers((p.published or "").replace("-", " ")),
             links(whole),
         )
         self._evidence[(n, orders)] = ev
@@ -550,59 +503,6 @@ _DEMONYM = re.compile(r"(?:ese|ian|ean|an|ish|i)$")
 _VERDICT = re.compile(r"^\W*(?:yes|no|true|false)\W*$", re.I)
 _VERDICT_LEAD = re.compile(r"^\W*(?:yes|no|true|false)\s*[,:;.!\-–—]\s*", re.I)
 # A yes/no question ("Does the article suggest ...?", "Between the two reports, was there ...?").
-
-
-_NEGATION = re.compile(
-    r"\b(?:not|never|none|neither|nor|without|cannot|denied|denies|deny|nobody|nothing|nowhere)\b|n't\b"
-    r"|\bno\b(?!\.?\s*\d)",
-    re.I,
-)
-# How many content words after a negation it is taken to govern ("did not [respond to a request]"),
-# up to the end of its clause.
-_NEGATION_SCOPE = 3
-_CLAUSE_END = re.compile(r"[,;:.!?()]|\s[-–—]\s|\b(?:but|although|though|while|whereas)\b")
-_ORDINAL = (
-    r"(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|2nd|3rd|[4-9]th|10th)"
-)
-
-
-def _squash(text: str) -> str:
-    """Lower-case words only, for word-for-word comparison."""
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
-def _conflict(claim: str, quote: str) -> str:
-    """Why a claim contradicts its best-matching quote despite sharing its words ('' when it does not).
-
-    A negation counts only when one side negates words the other side states: "Chery did not release
-    its figures" contradicts "Chery released its figures", but "Balenciaga, which did not respond to a
-    request for comment, faced criticism" does not contradict "Balenciaga faced criticism".
-    """
-    claim_negated, quote_negated = _negated(claim), _negated(quote)
-    if bool(_NEGATION.search(claim)) != bool(_NEGATION.search(quote)) and (
-        (quote_negated & _stems_of(claim)) - claim_negated or (claim_negated & _stems_of(quote)) - quote_negated
-    ):
-        return "negation differs from the passage"
-    claim_lower = claim.lower()
-    for match in re.finditer(rf"\b({_ORDINAL})[-\s]+(\w+est|most|biggest|largest)\b", quote, re.I):
-        ordinal, superlative = match.group(1).lower(), match.group(2).lower()
-        if superlative in claim_lower and ordinal not in claim_lower:
-            return f"passage says '{match.group(0)}'"
-    return ""
-
-
-def _stems_of(text: str) -> set[str]:
-    return {stem(w) for w in words(text) if w.lower() not in STOPWORDS}
-
-
-def _negated(text: str) -> set[str]:
-    """Stems of the content words a negation governs: up to _NEGATION_SCOPE of them, within its clause."""
-    out: set[str] = set()
-    for match in _NEGATION.finditer(text):
-        clause = _CLAUSE_END.split(text[match.end() :], maxsplit=1)[0]
-        scope = [w for w in words(clause) if w.lower() not in STOPWORDS and not _NEGATION.fullmatch(w)]
-        out.update(stem(w) for w in scope[:_NEGATION_SCOPE])
-    return out
 
 
 def _has_words(piece: str) -> bool:

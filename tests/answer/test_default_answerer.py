@@ -15,7 +15,7 @@ from bot.pipeline import make_answerer, resolve_answerer
 from bot.answer.base import ANSWERER_NAMES as ANSWERERS
 from bot.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NEWSBOT = Path(sys.executable).parent / "newsbot"
 QUESTION = "Who holds the Beijing Hyundai licence?"
 

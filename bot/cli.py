@@ -106,13 +106,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     urls = [a for a in args.paths if a.startswith(("http://", "https://"))]
     paths = [Path(a) for a in args.paths if a not in urls]
     code = EXIT_OK
+    pipeline = Pipeline(settings)
     if urls:
-        from bot.sources.cli import ingest_urls
+        from bot.sources.config import load_sources
+        from bot.sources.sync import sync_urls
 
-        code = ingest_urls(settings, urls, as_json=args.json)
+        synced = sync_urls(pipeline, urls, options=load_sources().fetch, on_skip=lambda s: print(str(s), file=sys.stderr))
+        print(json.dumps(synced.to_json(), indent=2) if args.json else synced.summary())
+        code = EXIT_SKIPPED if synced.failed else EXIT_OK
         if not paths:
             return code
-    pipeline = Pipeline(settings)
     report = pipeline.ingest(
         paths or None,
         progress=True,

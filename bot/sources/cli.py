@@ -1,4 +1,5 @@
-"""`newsbot sync`, `newsbot sources`, and `newsbot ingest URL...`: live sources at the command line.
+"""`newsbot sync` and `newsbot sources`: live sources at the command line (`newsbot ingest URL...` is
+bot/cli.py's, through `sync_urls`).
 
 Every failed URL is one 'URL: reason' line on stderr; the exit code is 3 when any was skipped.
 """
@@ -57,16 +58,6 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     return _finish(report, args.json)
 
 
-def ingest_urls(settings: Settings, urls: Sequence[str], *, as_json: bool = False) -> int:
-    """newsbot ingest URL...: each URL (feed, sitemap or page, detected) synced as a source named by its URL."""
-    from bot.pipeline import Pipeline
-
-    options = load_sources().fetch
-    report = sync_sources(Pipeline(settings), [Source(name=u, url=u) for u in urls], progress=True, force=True,
-                          options=options, on_skip=_print_skip)
-    return _finish(report, as_json)
-
-
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot sources."""
     from bot.pipeline import Pipeline
@@ -92,6 +83,5 @@ def _finish(report: SyncReport, as_json: bool) -> int:
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        for r in report.sources:
-            print(r.summary())
+        print(report.summary())
     return EXIT_SKIPPED if report.failed else EXIT_OK

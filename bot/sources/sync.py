@@ -85,6 +85,23 @@ class SyncReport:
         """The report as a dict."""
         return {"sources": [r.to_json() for r in self.sources]}
 
+    def summary(self) -> str:
+        """One summary line per source."""
+        return "\n".join(r.summary() for r in self.sources)
+
+
+def sync_urls(
+    pipeline: Pipeline,
+    urls: Sequence[str],
+    *,
+    options: FetchOptions | None = None,
+    on_skip: Callable[[Skipped], None] | None = None,
+) -> SyncReport:
+    """`newsbot ingest URL...`: each URL (a feed, sitemap or page, detected) synced now, with progress, as a
+    source named by its URL."""
+    return sync_sources(pipeline, [Source(name=u, url=u) for u in urls], progress=True, force=True, options=options,
+                        on_skip=on_skip)
+
 
 def sync_sources(
     pipeline: Pipeline,

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.errors import IndexEmptyError, NewsbotError
-from bot.answer.base import ANSWERER_NAMES
-from bot.settings import EMBEDDERS, Settings, add_answerer_argument
+from bot.settings import ANSWERER_NAMES, EMBEDDERS, Settings, add_answerer_argument
 
 if TYPE_CHECKING:
     from bot.schema import Answer, Citation
@@ -91,7 +90,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with global flags applied; `auto` resolved for answering commands."""
     settings = Settings.from_env(data_dir=args.data_dir, embedder=args.embedder, answerer=args.answerer)
     if settings.answerer == "auto" and args.command in ANSWERING and getattr(args, "eval_command", None) != "compare":
-        from bot.answer.base import resolve_answerer
+        from bot.pipeline import resolve_answerer
 
         name, note = resolve_answerer(settings)
         print(f"newsbot: {note}", file=sys.stderr)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.answer.base import Answerer, make_answerer, passage_budget, resolve_answerer
+from bot.answer.base import Answerer, passage_budget
 from bot.chain import build_answer_chain, build_chain, invoke, make_llm_condenser
 from bot.chunking import SentenceChunker
 from bot.conversation import Condenser, Conversation
@@ -24,7 +24,7 @@ from bot.ingest import Indexer, IngestReport, ingest_lock, progress_iter
 from bot.lexical import REFRESH_S, Bm25Index
 from bot.retrieve import UNDATED_RULE, HybridRetriever
 from bot.schema import Answer, Article, Hit, Query, Skipped
-from bot.settings import Settings
+from bot.settings import ANSWERER_NAMES, ANSWERERS, Settings
 from bot.state import StateDB
 from bot.store import ChromaStore
 
@@ -63,6 +63,42 @@ def make_embedder(settings: Settings) -> Embedder:
     except KeyError:
         raise ConfigError(f"unknown embedder {settings.embedder!r}; valid: {', '.join(EMBEDDERS)}") from None
     return factory(settings)
+
+
+def resolve_answerer(settings: Settings) -> tuple[str, str]:
+    """The answerer `settings.answerer` stands for, and a one-line note saying which and how to get the other.
+
+    `auto` is the local model when its extra is installed (`make local`), the extractive answerer
+    otherwise; any other name stands for itself.
+    """
+    if settings.answerer != "auto":
+        return settings.answerer, f"answering with the {settings.answerer} answerer"
+    from bot.answer.llm_local import missing_parts
+
+    missing = missing_parts(settings.data_dir / "models")
+    if missing is None:
+        return "local", (
+            "answering with the local model (Qwen2.5-Coder-1.5B, offline); "
+            "--answerer extractive quotes the passages instead"
+        )
+    return "extractive", (
+        "answering with the extractive answerer (quoted sentences): the local model is not installed; "
+        "`make local` installs it for fluent answers"
+    )
+
+
+def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+    """The answerer named by settings.answerer (`auto` resolved by `resolve_answerer`).
+
+    Raises ConfigError for an unknown name or an answerer whose extra or settings are missing.
+    """
+    if settings.answerer == "auto":
+        settings = settings.with_(answerer=resolve_answerer(settings)[0])
+    spec = ANSWERERS.get(settings.answerer)
+    if spec is None or not spec.factory:
+        raise ConfigError(f"unknown answerer {settings.answerer!r}; valid: {', '.join(ANSWERER_NAMES)}")
+    answerer: Answerer = spec.load()(settings, embedder)
+    return answerer
 
 
 class Pipeline:

@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.answer.base import ANSWERER_NAMES
 from bot.errors import ConfigError
 
+
+@dataclass(frozen=True)
+class Component:
+    """A name settings accept for a pluggable part: what it is (for help texts) and its factory,
+    `module:function`, imported only when that part is built (`load`), so the local model's
+    libraries load only for the local answerer."""
+
+    name: str
+    help: str
+    factory: str = ""
+
+    def load(self) -> Callable[..., Any]:
+        """The factory function (an answerer's: `(settings, embedder) -> Answerer`)."""
+        module, function = self.factory.split(":")
+        factory: Callable[..., Any] = getattr(importlib.import_module(module), function)
+        return factory
+
+
+# The one registry of answerer names: settings validate NEWSBOT_ANSWERER against it, the CLI offers it
+# as --answerer's choices, the pipeline builds from it (bot/pipeline.py `make_answerer`).
+ANSWERERS: dict[str, Component] = {
+    c.name: c
+    for c in (
+        Component("auto", "the local model when `make local` installed it, else the extractive answerer"),
+        Component("extractive", "quotes the best-supported sentences; no model", "bot.answer.extractive:make_extractive"),
+        Component("local", "Qwen2.5-Coder-1.5B through llama.cpp, offline", "bot.answer.generate:make_local_answerer"),
+        Component("llm", "a LangChain chat model named by NEWSBOT_LLM", "bot.answer.generate:make_chat_answerer"),
+    )
+}
+ANSWERER_NAMES: tuple[str, ...] = tuple(ANSWERERS)
 EMBEDDERS = ("minilm", "minilm-int8", "http")
 # What an unset NEWSBOT_EMBEDDER / NEWSBOT_ANSWERER means (the product's defaults). `Settings()` built
 # in code keeps the plain fp32 embedder and the extractive answerer: deterministic, no optional extra.
@@ -24,7 +54,7 @@ class Settings:
     """Everything newsbot can be configured with; tests build it directly.
 
     `answerer="auto"` means the local model when its extra is installed, else the extractive
-    answerer (`bot.answer.base.resolve_answerer`). `from_env` defaults to `auto` and `minilm-int8`.
+    answerer (`bot.pipeline.resolve_answerer`). `from_env` defaults to `auto` and `minilm-int8`.
     """
 
     data_dir: Path = Path(".newsbot")

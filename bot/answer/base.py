@@ -7,27 +7,21 @@
   and the chat model behind it, for the steps that ask a model something else (condensing a follow-up).
 - `ChatBackend`: a chat model (the local llama.cpp model, or a LangChain chat model).
 - `AnswerStream`: checked text as it comes, then the final reply.
-- `ANSWERERS`: every answerer name that settings, the CLI and the pipeline accept, with its factory;
-  `make_answerer` builds the one settings name; `resolve_answerer` says what `auto` stands for.
 - `passage_budget`: the one place that decides how many passages a question retrieves and an answerer reads.
 
-Imports only the base modules (schema, errors, temporal), so settings and every stage may import it.
+The names settings accept, with each answerer's factory, are one registry: bot/settings.py `ANSWERERS`
+(bot/pipeline.py `make_answerer` builds the one settings names). Imports only the base modules
+(schema, temporal).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from bot.errors import ConfigError
 from bot.schema import Hit, Query, Reply
 from bot.temporal import LIST_K, spans_articles
-
-if TYPE_CHECKING:
-    from bot.embed import Embedder
-    from bot.settings import Settings
 
 Message = dict[str, str]  # a chat message: {"role": "system" | "user" | "assistant", "content": text}
 
@@ -151,62 +145,3 @@ def passage_budget(question: str, *, top_k: int, reads: int = 0, k: int | None =
         retrieve = max(retrieve, LIST_K)
         read = max(reads, LIST_K) if reads else 0
     return Budget(retrieve, read)
-
-
-@dataclass(frozen=True)
-class AnswererSpec:
-    """One answerer name: what it is (for help texts) and its factory, `module:function(settings, embedder)`,
-    imported only when that answerer is built (the local model's libraries load only for it)."""
-
-    name: str
-    help: str
-    factory: str = ""
-
-
-ANSWERERS: dict[str, AnswererSpec] = {
-    spec.name: spec
-    for spec in (
-        AnswererSpec("auto", "the local model when `make local` installed it, else the extractive answerer"),
-        AnswererSpec("extractive", "quotes the best-supported sentences; no model", "bot.answer.extractive:make_extractive"),
-        AnswererSpec("local", "Qwen2.5-Coder-1.5B through llama.cpp, offline", "bot.answer.generate:make_local_answerer"),
-        AnswererSpec("llm", "a LangChain chat model named by NEWSBOT_LLM", "bot.answer.generate:make_chat_answerer"),
-    )
-}
-ANSWERER_NAMES: tuple[str, ...] = tuple(ANSWERERS)
-
-
-def resolve_answerer(settings: Settings) -> tuple[str, str]:
-    """The answerer `settings.answerer` stands for, and a one-line note saying which and how to get the other.
-
-    `auto` is the local model when its extra is installed (`make local`), the extractive answerer
-    otherwise; any other name stands for itself.
-    """
-    if settings.answerer != "auto":
-        return settings.answerer, f"answering with the {settings.answerer} answerer"
-    from bot.answer.llm_local import missing_parts
-
-    missing = missing_parts(settings.data_dir / "models")
-    if missing is None:
-        return "local", (
-            "answering with the local model (Qwen2.5-Coder-1.5B, offline); "
-            "--answerer extractive quotes the passages instead"
-        )
-    return "extractive", (
-        "answering with the extractive answerer (quoted sentences): the local model is not installed; "
-        "`make local` installs it for fluent answers"
-    )
-
-
-def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    """The answerer named by settings.answerer (`auto` resolved by `resolve_answerer`).
-
-    Raises ConfigError for an unknown name or an answerer whose extra or settings are missing.
-    """
-    if settings.answerer == "auto":
-        settings = settings.with_(answerer=resolve_answerer(settings)[0])
-    spec = ANSWERERS.get(settings.answerer)
-    if spec is None or not spec.factory:
-        raise ConfigError(f"unknown answerer {settings.answerer!r}; valid: {', '.join(ANSWERER_NAMES)}")
-    module, function = spec.factory.split(":")
-    factory: Callable[[Settings, Embedder], Answerer] = getattr(importlib.import_module(module), function)
-    return factory(settings, embedder)

@@ -22,10 +22,11 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.answer.base import ANSWERERS, Answerer, AnswerStream, Capabilities, ChatBackend, make_answerer, passage_budget
+from bot.answer.base import Answerer, AnswerStream, Capabilities, ChatBackend, passage_budget
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict
 from bot.answer.prompting import build_messages, group_by_article, inert
 from bot.errors import ConfigError
+from bot.settings import ANSWERERS
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Query, Reply
 from bot.temporal import can_change, day, format_day, question_form
 
@@ -246,6 +247,6 @@ def make_generative_answerer(settings: Settings, embedder: Embedder) -> Generati
         raise ConfigError(
             f"NEWSBOT_ANSWERER={settings.answerer!r} is not a generative answerer; valid: {', '.join(generative)}"
         )
-    answerer = make_answerer(settings, embedder)
+    answerer = ANSWERERS[settings.answerer].load()(settings, embedder)
     assert isinstance(answerer, GenerativeAnswerer)
     return answerer

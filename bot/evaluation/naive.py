@@ -44,7 +44,7 @@ class NaivePipeline:
     def answerer(self) -> Answerer:
         """The configured answerer, the same one the default pipeline uses."""
         if self._answerer is None:
-            from bot.answer.base import make_answerer
+            from bot.pipeline import make_answerer
 
             self._answerer = make_answerer(self.settings, self.embedder)
         return self._answerer

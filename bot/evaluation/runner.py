@@ -156,7 +156,7 @@ def run_dataset(
         progress = sys.stderr.isatty()
     from bot.pipeline import make_embedder
 
-    from bot.answer.base import make_answerer
+    from bot.pipeline import make_answerer
 
     embedder = embedder or make_embedder(settings)
     answerer = make_answerer(settings, embedder)  # one model for every pipeline of the run

@@ -12,8 +12,7 @@ import pytest
 
 from bot.cli import build_parser
 from bot.pipeline import make_answerer, resolve_answerer
-from bot.answer.base import ANSWERER_NAMES as ANSWERERS
-from bot.settings import Settings
+from bot.settings import ANSWERERS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 NEWSBOT = Path(sys.executable).parent / "newsbot"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 _DATE_RE = re.compile(r"^(\d{4})(?!\d)(?:-(\d{1,2})(?!\d))?(?:-(\d{1,2})(?!\d))?")
 
@@ -248,6 +248,13 @@ class Citation:
         }
 
 
+# What a `temporal` field can name: "as_of" (a value that can change, dated), "newest" (a newer value
+# given, the earlier mentioned), "disagreement" (outlets of about the same date disagree), "list"
+# (one item per article), "timeline" (dated events, oldest first).
+NewsRule = Literal["as_of", "newest", "disagreement", "list", "timeline"]
+TEMPORAL_RULES: tuple[NewsRule, ...] = get_args(NewsRule)
+
+
 @dataclass
 class Reply:
     """What an answerer produces: the answer text with [n] markers and its citations."""
@@ -256,13 +263,8 @@ class Reply:
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     check: dict[str, Any] | None = None
-    temporal: str | None = None  # which news rule shaped the answer (TEMPORAL_RULES); None: none did
+    temporal: NewsRule | None = None  # which news rule shaped the answer (TEMPORAL_RULES); None: none did
 
-
-# What a `temporal` field can name: "as_of" (a value that can change, dated), "newest" (a newer value
-# given, the earlier mentioned), "disagreement" (outlets of about the same date disagree), "list"
-# (one item per article), "timeline" (dated events, oldest first).
-TEMPORAL_RULES = ("as_of", "newest", "disagreement", "list", "timeline")
 
 ABSTAIN_TEXT = "I couldn't find that in the articles I have."
 
@@ -280,7 +282,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     check: dict[str, Any] | None = None
     undated: str | None = None  # how date filters treated undated articles ("kept"); None: no date filter
-    temporal: str | None = None  # which news rule shaped the answer (see TEMPORAL_RULES)
+    temporal: NewsRule | None = None  # which news rule shaped the answer (see TEMPORAL_RULES)
 
     def to_json(self) -> dict[str, Any]:
         """The object `newsbot ask --json` prints."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Literal
 
 from dataclasses import dataclass
 
@@ -85,7 +86,10 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]")
 
 
-def question_form(question: str) -> str:
+QuestionForm = Literal["value", "list", "count", "timeline"]
+
+
+def question_form(question: str) -> QuestionForm:
     """'timeline', 'count', 'list' or 'value': what shape the answer to a question takes."""
     q = question.strip()
     if _TIMELINE.search(q):

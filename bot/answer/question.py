@@ -14,6 +14,7 @@ News forms (value, list, count, timeline) and dates asked about are read by bot/
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from bot.chunking import split_sentences
 from bot.numbers import amounts, has_figure, without_amounts
@@ -117,7 +118,10 @@ def key_terms(question: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def answer_type(question: str) -> str:
+AnswerKind = Literal["year", "date", "percent", "money", "number", "name", "thing"]
+
+
+def answer_type(question: str) -> AnswerKind:
     """The kind of thing asked for: 'year', 'date', 'percent', 'money', 'number', 'name' or 'thing'."""
     q = question.lower()
     if re.search(r"\b(what|which) year\b|\bsince when\b|\bhow long ago\b", q):

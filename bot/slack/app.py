@@ -763,10 +763,7 @@ class SlackBot:
         headline, or an untitled article's own first sentence). General prompts when the index
         gives none (empty, or unreadable)."""
         try:
-            rows = self.pipeline.state.read(
-                "SELECT d.source, d.title, c.text FROM docs d LEFT JOIN chunks c ON c.doc_id = d.doc_id AND c.idx = 0"
-                " ORDER BY d.published_ord IS NULL, d.published_ord DESC, d.added_at DESC LIMIT 200"
-            )
+            rows = self.pipeline.state.newest_docs(200)
         except Exception:  # noqa: BLE001 - a greeting with general prompts beats no greeting
             log.exception("reading the newest articles for suggested prompts failed")
             rows = []

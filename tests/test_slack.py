@@ -41,7 +41,7 @@ from bot.errors import AnswerError, ConfigError
 from bot.pipeline import Pipeline
 from bot.schema import ABSTAIN_TEXT, Answer, Article, Citation
 from bot.settings import Settings
-from bot.slack.app import HttpServer, SlackBot, build_bot, create_app, make_web_client, session_key, socket_handler
+from bot.slack.app import HttpServer, SlackBot, build_bot, create_app, make_web_client, socket_handler
 from bot.slack.blocks import (
     MAX_SECTION_CHARS,
     REPHRASE_HINT,
@@ -53,6 +53,7 @@ from bot.slack.blocks import (
     split_text,
 )
 from bot.slack.state import SlackState
+from bot.slack.threads import session_key
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-bot-token"

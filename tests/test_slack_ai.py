@@ -26,7 +26,9 @@ from bot.answer.llm_local import FifoLock
 from bot.pipeline import Pipeline
 from bot.schema import Hit, Reply
 from bot.slack import manifest
-from bot.slack.app import COMMAND_SCOPE, EVENT_SCOPES, METHOD_SCOPES, build_bot
+from bot.slack.app import build_bot
+from bot.slack.listeners import COMMAND_SCOPE, EVENT_SCOPES
+from bot.slack.streaming import METHOD_SCOPES
 
 GENERATED = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1]. "
              "The deal is worth 9 billion dollars and was approved by regulators [1]. "

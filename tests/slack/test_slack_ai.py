@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from slack_fake import event_body, mention, message, post_event
-from test_slack import ROOT, SECRET, Running, fake, pipeline, serve, texts_of  # noqa: F401 - fixtures
+from slack_support import ROOT, SECRET, Running, texts_of
 
 from bot.answer.extractive import ExtractiveAnswerer
 from bot.answer.llm_local import FifoLock
@@ -384,7 +384,7 @@ def test_sigterm_during_an_answer_posts_it_then_exits_0(tmp_path: Path) -> None:
     still posted (streamed and closed), then the process exits 0."""
     from openai_fake import OpenAIFake, Step
     from slack_fake import FakeSlack
-    from test_slack import Output
+    from slack_support import Output
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -21,6 +21,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Assistant, BoltContext
@@ -82,28 +83,19 @@ def asks_about_files(question: str, files: object) -> bool:
     return any(len(name) >= 3 and name in asked for name in names)
 
 
+@dataclass
 class Listeners:
     """What the listeners do with an event, a command or a click: filter, de-duplicate, rate-limit,
     then hand a `Question` to `submit`; notices and greetings run through `background`."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        state: SlackState,
-        threads: ThreadConversations,
-        responder: Responder,
-        pipeline: Pipeline,
-        *,
-        submit: Callable[[Question], bool],
-        background: Callable[..., object],
-    ) -> None:
-        self.settings = settings
-        self.state = state
-        self.threads = threads
-        self.responder = responder
-        self.pipeline = pipeline
-        self.submit = submit
-        self.background = background
+    settings: Settings
+    state: SlackState
+    threads: ThreadConversations
+    responder: Responder
+    pipeline: Pipeline
+    _: KW_ONLY
+    submit: Callable[[Question], bool]
+    background: Callable[..., object]
 
     def allowed(self, channel: str) -> bool:
         """Whether the bot answers in this channel (DMs always; others as NEWSBOT_SLACK_CHANNELS says)."""

@@ -28,7 +28,7 @@ EXIT_ERROR = 1
 EXIT_SKIPPED = 3
 
 # Front ends that add their own subcommands through `register_cli(subparsers)`.
-FRONT_ENDS = ("bot.repl", "bot.slack.app", "bot.evaluation.cli", "bot.evaluation.bench", "bot.sources.cli", "bot.doctor")
+FRONT_ENDS = ("bot.repl", "bot.slack.cli", "bot.evaluation.cli", "bot.evaluation.bench", "bot.sources.cli", "bot.doctor")
 
 
 def parse_day(value: str) -> dt.date:

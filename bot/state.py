@@ -462,6 +462,15 @@ class StateDB:
             out.extend((str(d), str(c), int(x), str(t)) for d, c, x, t in rows)  # type: ignore[call-overload]
         return out
 
+    def newest_docs(self, limit: int = 200) -> list[tuple[str | None, str | None, str | None]]:
+        """(source, title, first chunk's text) of the newest documents: by publish date, the undated
+        ones last, newest added first."""
+        rows = self.read(
+            "SELECT d.source, d.title, c.text FROM docs d LEFT JOIN chunks c ON c.doc_id = d.doc_id AND c.idx = 0"
+            f" ORDER BY d.published_ord IS NULL, d.published_ord DESC, d.added_at DESC LIMIT {int(limit)}"
+        )
+        return [(_opt(source), _opt(title), _opt(text)) for source, title, text in rows]
+
     def counts(self) -> dict[str, int]:
         """Numbers of documents, source keys and chunks."""
         docs = self.read("SELECT count(*), coalesce(sum(n_chunks), 0) FROM docs")[0]

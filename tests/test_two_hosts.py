@@ -21,7 +21,7 @@ from bot.conversation import SessionStore
 from bot.embed import HashEmbedder
 from bot.pipeline import Pipeline
 from bot.settings import Settings
-from bot.slack.app import session_key
+from bot.slack.threads import session_key
 from postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent

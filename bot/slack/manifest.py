@@ -3,7 +3,8 @@
 `render(url=..., socket=...)` fills the request urls (HTTP mode) or enables Socket Mode (and drops
 the urls Slack then ignores); `newsbot slack manifest` prints it as JSON or YAML for "Create an app
 from a manifest". tests/test_slack_manifest.py keeps the file in step with the listeners the bot
-registers and the Web API methods it calls (`bot.slack.app.EVENT_SCOPES`, `METHOD_SCOPES`).
+registers and the Web API methods it calls (`bot.slack.listeners.EVENT_SCOPES`,
+`bot.slack.streaming.METHOD_SCOPES`).
 """
 
 from __future__ import annotations

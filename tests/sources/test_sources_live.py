@@ -24,7 +24,7 @@ import pytest
 from slack_fake import FakeSlack, event_body, mention, post_event
 from sources_server import site  # noqa: F401 - the fixture
 from sources_server import Reply, Site, article_html, rss
-from test_slack import ROOT, SECRET, Output, texts_of
+from slack_support import ROOT, SECRET, Output, texts_of
 
 from bot.cli import build_parser
 from bot.embed import HashEmbedder

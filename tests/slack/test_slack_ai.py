@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from slack_fake import event_body, mention, message, post_event
-from test_slack import ROOT, SECRET, Running, fake, pipeline, serve, texts_of  # noqa: F401 - fixtures
+from slack_support import ROOT, SECRET, Running, texts_of
 
 from bot.answer.base import AnswerStream, Capabilities
 from bot.answer.extractive import ExtractiveAnswerer
@@ -27,7 +27,9 @@ from bot.answer.llm_local import FifoLock
 from bot.pipeline import Pipeline
 from bot.schema import Hit, Query, Reply
 from bot.slack import manifest
-from bot.slack.app import COMMAND_SCOPE, EVENT_SCOPES, METHOD_SCOPES, build_bot
+from bot.slack.app import build_bot
+from bot.slack.listeners import COMMAND_SCOPE, EVENT_SCOPES
+from bot.slack.streaming import METHOD_SCOPES
 
 GENERATED = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1]. "
              "The deal is worth 9 billion dollars and was approved by regulators [1]. "
@@ -394,7 +396,7 @@ def test_sigterm_during_an_answer_posts_it_then_exits_0(tmp_path: Path) -> None:
     still posted (streamed and closed), then the process exits 0."""
     from openai_fake import OpenAIFake, Step
     from slack_fake import FakeSlack
-    from test_slack import Output
+    from slack_support import Output
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

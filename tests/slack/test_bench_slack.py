@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def _bench(tmp_path: Path, events: int, workers: int) -> tuple[subprocess.CompletedProcess[str], dict]:

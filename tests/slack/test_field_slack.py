@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from slack_fake import block_problem, mention, message, new_ts, post_form, slash_command
-from test_slack import SECRET, Running, fake, pipeline, serve, texts_of  # noqa: F401 (fixtures)
+from slack_support import SECRET, Running, texts_of
 
 from bot.embed import MiniLMEmbedder
 from bot.pipeline import Pipeline

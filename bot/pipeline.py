@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,24 @@ def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     return answerer
 
 
+def _follow(pipeline: weakref.ref[Pipeline]) -> None:
+    """A serving process's follower thread: `follow_index` every FOLLOW_S seconds while the pipeline lives."""
+    failing = False
+    while True:
+        time.sleep(FOLLOW_S)
+        current = pipeline()
+        if current is None:
+            return
+        try:
+            current.follow_index()
+            failing = False
+        except Exception:  # noqa: BLE001 - the next round tries again; queries read what is there
+            if not failing:  # once per outage, not once a second
+                log.warning("following the shared database's BM25 log failed", exc_info=True)
+            failing = True
+        del current
+
+
 class Pipeline:
     """newsbot's whole pipeline for one data dir, built from settings."""
 
@@ -153,16 +172,9 @@ class Pipeline:
         self.store.count()
         self.follow_index(force=True)
         if self.state.shared and self._follower is None:
-            self._follower = threading.Thread(target=self._follow, name="newsbot-follow-index", daemon=True)
+            self._follower = threading.Thread(target=_follow, args=(weakref.ref(self),), name="newsbot-follow-index",
+                                              daemon=True)
             self._follower.start()
-
-    def _follow(self) -> None:
-        while True:
-            time.sleep(FOLLOW_S)
-            try:
-                self.follow_index()
-            except Exception:  # noqa: BLE001 - the next round tries again; queries read what is there
-                log.warning("following the shared database's BM25 log failed", exc_info=True)
 
     def follow_index(self, force: bool = False) -> None:
         """Bring this process's BM25 index up to the state database: load the index an ingest saved

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,13 +53,6 @@ def corpus_pipeline(tmp_path_factory: pytest.TempPathFactory, minilm: MiniLMEmbe
     report = pipeline.ingest([CORPUS])
     assert report.added >= 1 and not report.skipped
     return pipeline
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

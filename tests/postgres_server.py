@@ -12,13 +12,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ports import free_port
 
 
 def find_bin() -> Path | None:
@@ -51,12 +52,6 @@ class PostgresServer:
         return f"{self.url}?options=-csearch_path%3D{schema}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def postgres_server() -> Iterator[PostgresServer]:
     """initdb + pg_ctl start on a temporary folder (trust auth, unix socket inside it), stopped after."""
@@ -74,7 +69,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         os.chown(root, pw.pw_uid, pw.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data, log = root / "data", root / "server.log"
-    port = _free_port()
+    port = free_port()
     subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "newsbot", "--auth=trust",
                     "-E", "UTF8", "--locale=C", "--no-sync"], check=True, capture_output=True, timeout=120)
     options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"

@@ -140,7 +140,7 @@ def test_each_embedder_gets_its_own_collection(store_settings: Settings) -> None
 
 
 def test_unreachable_server_is_a_store_error(tmp_path: Path) -> None:
-    from conftest import free_port
+    from ports import free_port
 
     port = free_port()
     settings = Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=port)

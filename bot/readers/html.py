@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from bot.readers.dates import read_date
 from bot.readers.encoding import _decode_html
 from bot.readers.fields import _body_text, _metadata, clean_text
 from bot.schema import Article, Notice, Skipped
@@ -44,11 +45,59 @@ def _parse_html(data: bytes, name: str) -> Iterator[Article | Skipped]:
     if not body:
         yield Skipped(name, "no article text found in the HTML")
         return
+    # trafilatura reads an ambiguous declared date (03/04/2025) day first: the one date policy does not guess.
+    unsure = _ambiguous(root) if root is not None else None
     meta = {"title": found.get("title"), "source": found.get("sitename"),
-            "author": found.get("author"), "published": found.get("date"), "url": found.get("url")}
+            "author": found.get("author"), "published": unsure or found.get("date"), "url": found.get("url")}
     problems: list[str] = []
     yield Article(text=body, path=name, **_metadata(meta, problems))
     yield from (Notice(name, p) for p in problems)
+
+
+# The page's own declarations of its date, as trafilatura's date finder (htmldate) reads them without
+# an extensive search: meta tags, <time datetime> and JSON-LD's datePublished.
+_DATE_KEYS = re.compile(r"date|publish|pubdate|created|time", re.I)
+_NOT_PUBLISHED = re.compile(r"modif|updat|expir|refresh", re.I)
+_JSONLD_DATE = re.compile(r'"date(?:Published|Created)"\s*:\s*"([^"]{4,40})"')
+
+
+def declared_dates(root: Any) -> list[str]:
+    """The dates a page declares for itself (meta tags naming a date, `<time datetime>`, JSON-LD
+    `datePublished`), as written, in document order; a page's lxml tree in (see `prepare_html`)."""
+    found: list[str] = []
+    for el in root.iter("meta", "time", "script"):
+        if el.tag == "meta":
+            key = el.get("property") or el.get("name") or el.get("itemprop") or ""
+            value = el.get("content")
+            if value and _DATE_KEYS.search(key) and not _NOT_PUBLISHED.search(key):
+                found.append(value.strip())
+        elif el.tag == "time":
+            value = el.get("datetime")
+            if value:
+                found.append(value.strip())
+        elif (el.get("type") or "").lower() == "application/ld+json" and el.text:
+            found.extend(m.group(1).strip() for m in _JSONLD_DATE.finditer(el.text))
+    return found
+
+
+def ambiguous_declared_date(html: str) -> str | None:
+    """A page's declared date when it leaves day and month open (03/04/2025) and no other declared
+    date reads unambiguously; None otherwise (or when the page cannot be parsed). trafilatura would
+    read it day first: the caller reads it with `read_date` instead, which reports it (the one date
+    policy of files, records, feeds and pages)."""
+    root = _html_tree(html)
+    return None if root is None else _ambiguous(root)
+
+
+def _ambiguous(root: Any) -> str | None:
+    unsure: str | None = None
+    for value in declared_dates(root):
+        day, why = read_date(value)
+        if day is not None:
+            return None
+        if unsure is None and why is not None and "either way round" in why:
+            unsure = value
+    return unsure
 
 
 def prepare_html(html: str) -> str:

@@ -16,7 +16,7 @@ import urllib.parse
 from typing import Any
 
 from bot.errors import FetchError
-from bot.readers import clean_text, plain_text, prepare_html, read_date
+from bot.readers import ambiguous_declared_date, clean_text, plain_text, prepare_html, read_date
 from bot.schema import Article, Notice
 from bot.sources.feeds import HTML_TYPES, FeedItem, absolute_url
 from bot.sources.fetch import Fetched
@@ -131,8 +131,12 @@ def read_page(page: Fetched, item: FeedItem | None = None, *, outlet: str | None
         else:
             why = f"indexed it, as the feed has a summary for it (of {said} words)"
         notices.append(Notice(listed.url, f"the page has only {words} words of article text: {why}"))
-    published = read_date(found.get("date"))[0] or listed.published
-    if published is None and listed.date_problem:
+    # trafilatura reads an ambiguous declared date (03/04/2025) day first: the one date policy does not guess.
+    unsure = ambiguous_declared_date(html)
+    published = (None if unsure else read_date(found.get("date"))[0]) or listed.published
+    if published is None and unsure:
+        notices.append(Notice(listed.url, f"the page's date: {read_date(unsure)[1]}"))
+    elif published is None and listed.date_problem:
         notices.append(Notice(listed.url, listed.date_problem))
     article = Article(
         text=text,

@@ -120,3 +120,39 @@ def test_the_schema_normaliser_does_not_guess_either() -> None:
     assert parse_date("03/04/2025") is None
     assert parse_date("March 4, 2025") == "2025-03-04"
     assert parse_date("Tue, 04 Mar 2025 10:00:00 +0000") == "2025-03-04"
+
+
+@pytest.mark.parametrize("written", sorted(AMBIGUOUS))
+def test_an_html_file_declaring_an_ambiguous_date_keeps_none_and_says_why(written: str, tmp_path: Path) -> None:
+    # trafilatura's date finder reads a page's declared 03/04/2025 day first; the policy does not guess.
+    one, other = AMBIGUOUS[written]
+    why = (f'cannot read "{written}": the day and month could be either way round ({one} or {other}); '
+           "write it as YYYY-MM-DD")
+    page = tmp_path / "tram.html"
+    page.write_text(article_html("Tram vote", seed="tram", date=written), encoding="utf-8")
+    items = list(read_articles([page]))
+    assert [a.published for a in items if isinstance(a, Article)] == [None]
+    assert [str(n) for n in items if isinstance(n, Notice)] == [f"{page}: published: {why}"]
+
+
+def test_an_html_file_declaring_an_unambiguous_date_reads_it(tmp_path: Path) -> None:
+    page = tmp_path / "tram.html"
+    page.write_text(article_html("Tram vote", seed="tram", date="2025-03-04T10:00:00+00:00"), encoding="utf-8")
+    items = list(read_articles([page]))
+    assert [a.published for a in items if isinstance(a, Article)] == ["2025-03-04"]
+    assert [n for n in items if isinstance(n, Notice)] == []
+
+
+def test_a_fetched_page_declaring_an_ambiguous_date_keeps_none_and_says_why(site: Site, tmp_path: Path) -> None:  # noqa: F811
+    why = ('cannot read "03/04/2025": the day and month could be either way round '
+           "(2025-03-04 or 2025-04-03); write it as YYYY-MM-DD")
+    site.routes["/rss"] = Reply(rss([(site.url("/tram"), "Tram vote", None)]), "application/rss+xml")
+    site.routes["/tram"] = Reply(article_html("Tram vote", seed="tram", date="03/04/2025").encode())
+    pipeline = Pipeline(Settings(data_dir=tmp_path / "data"), embedder=HashEmbedder())
+    synced = sync_sources(pipeline, [Source("g", site.url("/rss"))],
+                          options=FetchOptions(delay_s=0.0, retries=0, read_timeout_s=2.0))
+    (report,) = synced.sources
+    assert report.new == 1 and report.failed == []
+    assert [str(n) for n in report.notices] == [f"{site.url('/tram')}: the page's date: {why}"]
+    passages = pipeline.state.passages(pipeline.state.all_chunk_ids()).values()
+    assert {p.url: p.published for p in passages} == {site.url("/tram"): None}

@@ -30,8 +30,16 @@ log = logging.getLogger(__name__)
 OpeningTexts = Callable[[Sequence[str]], dict[str, str]]  # doc ids -> the text of each one's opening passage
 
 
-def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
-    """question + query -> Answer, as three runnable steps."""
+def build_chain(
+    retriever: Retriever, answerer: Answerer, quick: Answerer | None = None
+) -> Runnable[dict[str, Any], Answer]:
+    """question + query -> Answer, as three runnable steps.
+
+    `quick`, an answerer without a model (the extractive one), answers first from the same hits when
+    the caller gives `on_quick`: that preliminary answer (`Answer.preliminary`) reaches the caller
+    before the answerer's model has read its prompt. Its time is the answer's `timings_ms["quick"]`,
+    and the time to that first content `timings_ms["first_content"]`.
+    """
 
     def retrieve(state: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -39,9 +47,18 @@ def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, 
         return {**state, "hits": hits, "t_retrieve": (time.perf_counter() - t0) * 1000}
 
     def answer(state: dict[str, Any]) -> dict[str, Any]:
-        t0 = time.perf_counter()
         # A follow-up is answered in its standalone form, which names what "it" and "they" are.
         query = state["query"]
+        on_quick = state.get("on_quick")
+        timings = {"retrieve": state.get("t_retrieve", 0.0)}
+        if on_quick is not None and quick is not None:
+            t0 = time.perf_counter()
+            early = quick.answer(query, state["hits"])
+            timings["quick"] = (time.perf_counter() - t0) * 1000
+            shown = format_answer(state["question"], query.search_text, state["hits"], early, dict(timings))
+            shown.preliminary = True
+            on_quick(with_leads(shown, retriever.openings))
+        t0 = time.perf_counter()
         on_token = state.get("on_token")
         if on_token is not None and answerer.capabilities.streams:
             # Tokens go to the caller as they come; the reply is the checked one, built at the end.
@@ -51,11 +68,14 @@ def build_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, 
             reply = tokens.reply
         else:
             reply = answerer.answer(query, state["hits"])
-        return {**state, "reply": reply, "t_answer": (time.perf_counter() - t0) * 1000}
+        timings["answer"] = (time.perf_counter() - t0) * 1000
+        return {**state, "reply": reply, "timings": timings}
 
     def fmt(state: dict[str, Any]) -> Answer:
-        answer = format_answer(state["question"], state["query"].search_text, state["hits"], state["reply"], {
-            "retrieve": state.get("t_retrieve", 0.0), "answer": state["t_answer"]})
+        timings = state["timings"]
+        answer = format_answer(state["question"], state["query"].search_text, state["hits"], state["reply"], timings)
+        if "quick" in timings:
+            answer.timings_ms["first_content"] = timings["retrieve"] + timings["quick"]
         return with_leads(answer, retriever.openings)
 
     return RunnableLambda(retrieve) | RunnableLambda(answer) | RunnableLambda(fmt)
@@ -218,9 +238,11 @@ def invoke(
     query: Query,
     hits: list[Hit] | None = None,
     on_token: Callable[[str], None] | None = None,
+    on_quick: Callable[[Answer], None] | None = None,
 ) -> Answer:
-    """Run a chain built here; `on_token` receives streamed text when the answerer can stream."""
-    state: dict[str, Any] = {"question": question, "query": query, "on_token": on_token}
+    """Run a chain built here; `on_token` receives streamed text when the answerer can stream, and
+    `on_quick` the preliminary answer when the chain has a quick answerer."""
+    state: dict[str, Any] = {"question": question, "query": query, "on_token": on_token, "on_quick": on_quick}
     if hits is not None:
         state["hits"] = hits
     return chain.invoke(state)

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help="the question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--session", help="keep a conversation under this name, so follow-ups work")
+    p.add_argument("--quick", action="store_true",
+                   help="the evidence answer alone: the best-supported sentences quoted, no model to load or wait for")
     add_query_options(p)
     add_answerer_argument(p)
     p.set_defaults(handler=cmd_ask)
@@ -89,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with global flags applied; `auto` resolved for answering commands."""
     settings = Settings.from_env(data_dir=args.data_dir, embedder=args.embedder, answerer=args.answerer)
+    if getattr(args, "quick", False):  # `ask --quick`: the quoted evidence answer, whatever answers by default
+        return settings.with_(answerer="extractive")
     if settings.answerer == "auto" and args.command in ANSWERING and getattr(args, "eval_command", None) != "compare":
         from bot.pipeline import resolve_answerer
 

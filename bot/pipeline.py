@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer.base import Answerer, passage_budget
+from bot.answer.extractive import ExtractiveAnswerer
 from bot.chain import build_answer_chain, build_chain, invoke, make_llm_condenser
 from bot.chunking import SentenceChunker
 from bot.conversation import Condenser, Conversation
@@ -291,10 +292,13 @@ class Pipeline:
         until: dt.date | None = None,
         conversation: Conversation | None = None,
         on_token: Callable[[str], None] | None = None,
+        on_quick: Callable[[Answer], None] | None = None,
     ) -> Answer:
         """Answer a question from the index (a follow-up when a conversation is given).
 
         `on_token` receives the answer's text as it is generated, when the answerer streams.
+        `on_quick` receives a preliminary answer first (`Answer.preliminary`: the extractive answer
+        quoted from the same passages, in well under a second) when the answerer has a model to wait for.
         """
         q = self.check_question(question)
         self.ensure_index()
@@ -309,8 +313,10 @@ class Pipeline:
                            prefer_docs=prefer, avoid=avoid, question=q, carried=carried,
                            reads=self.answerer.capabilities.passages)
         if self._chain is None:
-            self._chain = build_chain(self.retriever, self.answerer)
-        answer = invoke(self._chain, q, query, on_token=on_token)
+            # An answerer with a model to wait for gets the quoted answer first, for `on_quick`.
+            quick = ExtractiveAnswerer(self.embedder) if self.answerer.capabilities.warm_up else None
+            self._chain = build_chain(self.retriever, self.answerer, quick)
+        answer = invoke(self._chain, q, query, on_token=on_token, on_quick=on_quick)
         if as_of or since or until:
             answer.undated = UNDATED_RULE
         if conversation is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 from bot.conversation import SessionStore
 from bot.errors import IndexEmptyError, NewsbotError
-from bot.schema import Answer
+from bot.schema import Answer, Citation
 from bot.settings import Settings, add_answerer_argument
 from bot.sources.schedule import SyncLoop, add_sync_argument, start_sync_loop
 
@@ -113,8 +114,13 @@ class Repl:
             sys.stdout.write(token)
             sys.stdout.flush()
 
+        def quick(answer: Answer) -> None:
+            # Within a second: the articles being read and the quoted answer, while the model writes.
+            self.write(render_quick(answer))
+
         try:
-            answer = self.pipeline.ask(line, as_of=self.as_of, conversation=self.conversation, on_token=show)
+            answer = self.pipeline.ask(line, as_of=self.as_of, conversation=self.conversation, on_token=show,
+                                       on_quick=quick)
         except IndexEmptyError as exc:
             self.write(str(exc))
             return True
@@ -178,6 +184,25 @@ class Repl:
         else:
             self.write(f"unknown command {name}; :help lists them")
         return True
+
+
+QUICK_ARTICLES = 4  # articles named in the line that says what is being read
+
+
+def render_quick(answer: Answer) -> str:
+    """The preliminary answer: the articles being read (title, outlet, date) and the quoted answer,
+    marked as preliminary while the model writes (nothing quoted when the quote abstains)."""
+    read = answer.articles()
+    named = "; ".join(
+        f"{(p.title or Citation.first_words(p.text)).strip()} ({', '.join(x for x in (p.source, p.published) if x)})"
+        .replace(" ()", "") for p in read[:QUICK_ARTICLES])
+    more = f" and {len(read) - QUICK_ARTICLES} more" if len(read) > QUICK_ARTICLES else ""
+    lines = [f"Reading {len(read)} article{'s' if len(read) != 1 else ''}: {named}{more}"]
+    if not answer.abstained:
+        # without its [n]: the numbers are the checked answer's, which follows with its sources
+        quoted = re.sub(r"\s*\[\d+\]", "", answer.text)
+        lines.append(f"Preliminary (quoted from the articles; the model's answer follows): {quoted}")
+    return "\n".join(lines)
 
 
 def render(answer: Answer, with_text: bool = True) -> str:

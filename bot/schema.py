@@ -283,6 +283,7 @@ class Answer:
     check: dict[str, Any] | None = None
     undated: str | None = None  # how date filters treated undated articles ("kept"); None: no date filter
     temporal: NewsRule | None = None  # which news rule shaped the answer (see TEMPORAL_RULES)
+    preliminary: bool = False  # the quick answer quoted from the passages while a model writes the answer
 
     def to_json(self) -> dict[str, Any]:
         """The object `newsbot ask --json` prints."""
@@ -299,7 +300,16 @@ class Answer:
             out["check"] = self.check
         if self.undated is not None:
             out["undated"] = self.undated
+        if self.preliminary:
+            out["preliminary"] = True
         return out
+
+    def articles(self) -> list[Passage]:
+        """One passage per article among the hits, in rank order: the articles the answer reads."""
+        first: dict[str, Passage] = {}
+        for h in self.hits:
+            first.setdefault(h.passage.doc_id, h.passage)
+        return list(first.values())
 
 
 def passage_dict(p: Passage) -> dict[str, Any]:

@@ -100,6 +100,22 @@ def test_ask_prints_the_answer_and_its_sources(ingested: tuple[Path, subprocess.
     assert "2022-08" in first and first.endswith(f"{ARTICLE.name}")
 
 
+def test_ask_quick_quotes_the_evidence_without_a_model(ingested: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    data, _ = ingested
+    # --quick answers with the quoted evidence whatever answers by default: the `llm` answerer here would
+    # fail (its server's port has nothing listening), so an answer means no model was asked.
+    from ports import free_port
+
+    dead = {"NEWSBOT_LLM": "openai:gpt-test", "NEWSBOT_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+            "OPENAI_API_KEY": "sk-test"}
+    asked = newsbot("ask", QUESTION, "--answerer", "llm", data=data, **dead)
+    assert asked.returncode != 0  # what the model would have done
+    result = newsbot("ask", QUESTION, "--quick", "--answerer", "llm", data=data, **dead)
+    assert result.returncode == 0, result.stderr
+    answer, _, sources = result.stdout.partition("\nSources:\n")
+    assert "Beijing Hyundai" in answer and "[1]" in answer and sources.startswith("  [1] ")
+
+
 def test_ask_json_is_the_documented_object(ingested: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     data, _ = ingested
     result = newsbot("ask", QUESTION, "--json", "-k", "3", data=data)

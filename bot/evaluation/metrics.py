@@ -217,6 +217,9 @@ def summarize(records: Sequence[Mapping[str, Any]], *, retrieval: bool, citation
         for stage in ("retrieve", "answer", "total")
         for q in (50, 95)
     }
+    if any("first_content" in t for t in timings):  # a preliminary quoted answer came before the model's
+        for q in (50, 95):
+            out["latency_ms"][f"first_content_p{q}"] = percentile((t.get("first_content") for t in timings), q)
     with_evidence = [s for r, s in zip(answerable, scores) if r.get("evidence")]
     out["extra"] = {
         "answered": len(answered),

@@ -235,8 +235,9 @@ def markdown(report: Mapping[str, Any]) -> str:
     )
     lat = report["latency_ms"]
     lines += ["## Latency (ms)", ""]
+    stages = ("retrieve", "answer", "total") + (("first_content",) if "first_content_p50" in lat else ())
     lines += _table(["stage", "p50", "p95"], [
-        [stage, _ms(lat[f"{stage}_p50"]), _ms(lat[f"{stage}_p95"])] for stage in ("retrieve", "answer", "total")
+        [stage.replace("_", " "), _ms(lat[f"{stage}_p50"]), _ms(lat[f"{stage}_p95"])] for stage in stages
     ])
     tmp = report.get("temporal")
     if tmp:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import sys
 import threading
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 
 from bot.conversation import SessionStore
 from bot.errors import IndexEmptyError, NewsbotError
-from bot.schema import Answer, Citation
+from bot.schema import Answer
 from bot.settings import Settings, add_answerer_argument
 from bot.sources.schedule import SyncLoop, add_sync_argument, start_sync_loop
 
@@ -186,22 +185,12 @@ class Repl:
         return True
 
 
-QUICK_ARTICLES = 4  # articles named in the line that says what is being read
-
-
 def render_quick(answer: Answer) -> str:
     """The preliminary answer: the articles being read (title, outlet, date) and the quoted answer,
     marked as preliminary while the model writes (nothing quoted when the quote abstains)."""
-    read = answer.articles()
-    named = "; ".join(
-        f"{(p.title or Citation.first_words(p.text)).strip()} ({', '.join(x for x in (p.source, p.published) if x)})"
-        .replace(" ()", "") for p in read[:QUICK_ARTICLES])
-    more = f" and {len(read) - QUICK_ARTICLES} more" if len(read) > QUICK_ARTICLES else ""
-    lines = [f"Reading {len(read)} article{'s' if len(read) != 1 else ''}: {named}{more}"]
+    lines = [answer.reading()]
     if not answer.abstained:
-        # without its [n]: the numbers are the checked answer's, which follows with its sources
-        quoted = re.sub(r"\s*\[\d+\]", "", answer.text)
-        lines.append(f"Preliminary (quoted from the articles; the model's answer follows): {quoted}")
+        lines.append(f"Preliminary (quoted from the articles; the model's answer follows): {answer.quoted()}")
     return "\n".join(lines)
 
 

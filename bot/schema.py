@@ -311,6 +311,23 @@ class Answer:
             first.setdefault(h.passage.doc_id, h.passage)
         return list(first.values())
 
+    def reading(self) -> str:
+        """'Reading 5 articles; quoting Title (Outlet, 2022-08-01)': how many articles are read and the
+        ones the answer cites (an untitled one by its first words), for a preliminary answer."""
+        n = len(self.articles())
+        line = f"Reading {n} article{'' if n == 1 else 's'}"
+        named: list[str] = []
+        for c in self.citations:
+            meta = ", ".join(x for x in (c.source, c.published) if x)
+            label = f"{c.label} ({meta})" if meta else c.label
+            if label not in named:
+                named.append(label)
+        return f"{line}; quoting {'; '.join(named)}" if named else line
+
+    def quoted(self) -> str:
+        """The answer's text without its [n] markers (a preliminary answer's numbers are not the final one's)."""
+        return re.sub(r"\s*\[\d+\]", "", self.text).strip()
+
 
 def passage_dict(p: Passage) -> dict[str, Any]:
     """A passage as a plain dict (for JSON output)."""

@@ -107,7 +107,7 @@ def test_the_repl_shows_checked_sentences_while_the_model_is_still_writing(corpu
         child.expect_exact(PROMPT)
         child.sendline("Who is Xiaomi in talks with?")
         # First, before the model is asked: what is being read and the quoted answer, marked preliminary.
-        child.expect_exact("Reading 1 article: ")
+        child.expect_exact("Reading 1 article; quoting ")
         child.expect_exact("Preliminary (quoted from the articles; the model's answer follows): ")
         child.expect_exact("Beijing Automotive Group")
         # The first sentence is on screen while the server holds back the rest of the reply.

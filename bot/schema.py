@@ -175,11 +175,6 @@ class Query:
         return query if isinstance(query, Query) else cls(query)
 
     @property
-    def asked(self) -> str:
-        """The question as asked."""
-        return self.question or self.text
-
-    @property
     def search_text(self) -> str:
         """What is searched for: the standalone question with the carried names after it in brackets
         ("What would they buy? (Xiaomi BAIC)"), as retrieval and the answer's `standalone_query` show it."""

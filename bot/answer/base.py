@@ -1,4 +1,4 @@
-"""The answer stage's interface: what an answerer is, what it declares, and the one registry of names.
+"""The answer stage's interface: what an answerer is and what it declares.
 
 - `Answerer`: a `Query` and its retrieved hits -> a `Reply` (`answer`), or the same reply's checked
   text as it comes (`stream`). What callers need to know is declared in `Capabilities`, never probed:

@@ -571,5 +571,5 @@ def _overlap(a: str, b: str) -> float:
 
 
 def make_extractive(settings: Settings, embedder: Embedder) -> ExtractiveAnswerer:
-    """The `extractive` answerer of bot/answer/base.py's registry (the embedder reranks its candidates)."""
+    """The `extractive` answerer of bot/settings.py's ANSWERERS registry (the embedder reranks its candidates)."""
     return ExtractiveAnswerer(embedder=embedder)

@@ -238,7 +238,7 @@ def make_chat_answerer(settings: Settings, embedder: Embedder) -> GenerativeAnsw
 
 
 def make_generative_answerer(settings: Settings, embedder: Embedder) -> GenerativeAnswerer:
-    """The generative answerer `settings.answerer` names (`local` or `llm`, bot/answer/base.py's registry).
+    """The generative answerer `settings.answerer` names (`local` or `llm`, bot/settings.py's ANSWERERS registry).
 
     Raises ConfigError for any other name.
     """

@@ -41,11 +41,11 @@ from bot.readers.files import (
     read_articles,
     read_file,
 )
-from bot.readers.html import ambiguous_declared_date, prepare_html
+from bot.readers.html import prepare_html
 
 __all__ = [
     "AUTHOR_FIELDS", "DATE_FIELDS", "EXTENSIONS", "KNOWN_FIELDS", "MAX_FILE_BYTES", "MAX_LINE_BYTES",
     "META_FIELDS", "NOTE_FIELDS", "SOURCE_FIELDS", "TEXT_FIELDS", "TITLE_FIELDS", "URL_FIELDS",
-    "ambiguous_declared_date", "clean_text", "html_text", "iter_files", "plain_text", "prepare_html", "read_articles",
+    "clean_text", "html_text", "iter_files", "plain_text", "prepare_html", "read_articles",
     "read_date", "read_file",
 ]

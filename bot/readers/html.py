@@ -80,16 +80,10 @@ def declared_dates(root: Any) -> list[str]:
     return found
 
 
-def ambiguous_declared_date(html: str) -> str | None:
-    """A page's declared date when it leaves day and month open (03/04/2025) and no other declared
-    date reads unambiguously; None otherwise (or when the page cannot be parsed). trafilatura would
-    read it day first: the caller reads it with `read_date` instead, which reports it (the one date
-    policy of files, records, feeds and pages)."""
-    root = _html_tree(html)
-    return None if root is None else _ambiguous(root)
-
-
 def _ambiguous(root: Any) -> str | None:
+    """A page's declared date when it leaves day and month open (03/04/2025) and no other declared
+    date reads unambiguously; None otherwise. trafilatura would read it day first: the caller reads it
+    with `read_date` instead, which reports it (the one date policy of files, records, feeds and pages)."""
     unsure: str | None = None
     for value in declared_dates(root):
         day, why = read_date(value)
@@ -100,11 +94,16 @@ def _ambiguous(root: Any) -> str | None:
     return unsure
 
 
-def prepare_html(html: str) -> str:
-    """HTML made ready for main-text extraction: data tables as one sentence per row, subscription
-    prompts dropped (the same for files and fetched pages). Unparseable HTML is returned unchanged."""
+def prepare_html(html: str) -> tuple[str, str | None]:
+    """HTML made ready for main-text extraction (data tables as one sentence per row, subscription
+    prompts dropped; the same for files and fetched pages) and, from the same parse, its declared date
+    when that leaves day and month open (see `_ambiguous`; None otherwise). Unparseable HTML is
+    returned unchanged, with None."""
     root = _html_tree(html)
-    return html if root is None else _prepared(root)
+    if root is None:
+        return html, None
+    unsure = _ambiguous(root)
+    return _prepared(root), unsure
 
 
 def _prepared(root: Any) -> str:

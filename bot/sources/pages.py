@@ -16,7 +16,7 @@ import urllib.parse
 from typing import Any
 
 from bot.errors import FetchError
-from bot.readers import ambiguous_declared_date, clean_text, plain_text, prepare_html, read_date
+from bot.readers import clean_text, plain_text, prepare_html, read_date
 from bot.schema import Article, Notice
 from bot.sources.feeds import HTML_TYPES, FeedItem, absolute_url
 from bot.sources.fetch import Fetched
@@ -105,7 +105,8 @@ def read_page(page: Fetched, item: FeedItem | None = None, *, outlet: str | None
     """
     if page.content_type and page.content_type not in HTML_TYPES:
         raise FetchError(page.url, f"not an HTML page (Content-Type {page.content_type})")
-    html = prepare_html(decode_page(page))  # tables kept as row sentences, subscription prompts out
+    # tables kept as row sentences, subscription prompts out; an ambiguous declared date found in the same parse
+    html, unsure = prepare_html(decode_page(page))
     import trafilatura  # heavy: loaded only when a page is met
 
     try:
@@ -132,7 +133,6 @@ def read_page(page: Fetched, item: FeedItem | None = None, *, outlet: str | None
             why = f"indexed it, as the feed has a summary for it (of {said} words)"
         notices.append(Notice(listed.url, f"the page has only {words} words of article text: {why}"))
     # trafilatura reads an ambiguous declared date (03/04/2025) day first: the one date policy does not guess.
-    unsure = ambiguous_declared_date(html)
     published = (None if unsure else read_date(found.get("date"))[0]) or listed.published
     if published is None and unsure:
         notices.append(Notice(listed.url, f"the page's date: {read_date(unsure)[1]}"))

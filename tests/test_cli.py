@@ -102,16 +102,15 @@ def test_ask_prints_the_answer_and_its_sources(ingested: tuple[Path, subprocess.
 
 def test_ask_quick_quotes_the_evidence_without_a_model(ingested: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     data, _ = ingested
-    # --quick answers with the quoted evidence whatever answers by default: the `llm` answerer here would
-    # fail (its server's port has nothing listening), so an answer means no model was asked.
-    from ports import free_port
+    # --quick answers with the quoted evidence whatever answers by default: the `llm` answerer's server
+    # (a local one speaking OpenAI's API) gets no request.
+    from openai_fake import OpenAIFake, Step
 
-    dead = {"NEWSBOT_LLM": "openai:gpt-test", "NEWSBOT_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
-            "OPENAI_API_KEY": "sk-test"}
-    asked = newsbot("ask", QUESTION, "--answerer", "llm", data=data, **dead)
-    assert asked.returncode != 0  # what the model would have done
-    result = newsbot("ask", QUESTION, "--quick", "--answerer", "llm", data=data, **dead)
+    with OpenAIFake([Step(reply="Hyundai Motor holds it [1].")]) as fake:
+        result = newsbot("ask", QUESTION, "--quick", "--answerer", "llm", data=data,
+                         NEWSBOT_LLM="openai:gpt-test", NEWSBOT_LLM_BASE_URL=fake.base_url)
     assert result.returncode == 0, result.stderr
+    assert fake.requests == []  # no model was asked
     answer, _, sources = result.stdout.partition("\nSources:\n")
     assert "Beijing Hyundai" in answer and "[1]" in answer and sources.startswith("  [1] ")
 

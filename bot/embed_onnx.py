@@ -31,6 +31,12 @@ from bot.errors import EmbedError
 # Bump when the export or quantisation recipe changes: it is part of the cache file's name.
 RECIPE = "torch-onnx-opset17-eager/quantize_dynamic-qint8-per_channel-MatMul/v1"
 _MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+# Texts per onnxruntime run. Ingest of 64 RealTime QA articles (977 chunks, ~150 wordpieces each) on
+# 2 shared cores of a Xeon with AVX-512 VNNI and AMX (issue 28 point 5): batch 1 and 8 embed ~52 chunks/s,
+# batch 32 33 chunks/s (probably: a 150-token text already fills the int8 GEMMs, and a batch's
+# activations outgrow the cache). Dynamic quantisation also scales activations per tensor, so a batch
+# mixes its texts' vectors a little.
+BATCH_SIZE = 1
 log = logging.getLogger(__name__)
 
 
@@ -139,15 +145,16 @@ def ensure_int8_model(cache_dir: Path, model_dir: Path | None = None) -> Path:
 class MiniLMInt8Embedder:
     """all-MiniLM-L6-v2 quantised to int8 and run by onnxruntime; loaded (and exported) on first use.
 
-    batch_size defaults to 1: dynamic quantisation scales activations per tensor, so in a batch a
-    text's vector depends on its neighbours; one text per run is deterministic, needs no padding,
-    and measured as fast or faster on 2 cores (see evals/bench.py).
+    batch_size defaults to 1 (BATCH_SIZE): one text per run needs no padding and gives a vector that
+    depends on the text alone; larger batches (sorted by length) are supported but measured no faster
+    on 2 cores, 40% slower at 32 (BATCH_SIZE's comment), and their vectors move a little with the
+    texts they are batched with (cosine about 0.99, tests/test_embed_onnx.py).
     """
 
     name = "minilm-int8"
     dim = 384
 
-    def __init__(self, cache_dir: Path, batch_size: int = 1, threads: int = 2) -> None:
+    def __init__(self, cache_dir: Path, batch_size: int = BATCH_SIZE, threads: int = 2) -> None:
         self.cache_dir = Path(cache_dir)
         self.batch_size = batch_size
         self.threads = threads

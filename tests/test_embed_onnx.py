@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.chunking import SentenceChunker
 from bot.embed import MiniLMEmbedder, packaged_model_dir
 from bot.embed_onnx import MiniLMInt8Embedder, ensure_int8_model, model_hash
 from bot.errors import EmbedError
@@ -95,7 +96,7 @@ def test_second_construction_reuses_the_export(
 @pytest.mark.slow
 def test_int8_matches_fp32(first_use: tuple[Path, list[subprocess.CompletedProcess[str]]]) -> None:
     cache, _ = first_use
-    int8 = MiniLMInt8Embedder(cache)
+    int8 = MiniLMInt8Embedder(cache, batch_size=1)
     got = int8.embed(SENTENCES)
     want = MiniLMEmbedder().embed(SENTENCES)
     assert got.shape == (len(SENTENCES), 384) and got.dtype == np.float32
@@ -112,6 +113,26 @@ def test_int8_matches_fp32(first_use: tuple[Path, list[subprocess.CompletedProce
     assert list((batched @ got.T).argmax(axis=1)) == list(range(len(SENTENCES)))
     # Meaning survives quantisation: the nearest fp32 neighbour of each int8 vector is itself.
     assert list((got @ want.T).argmax(axis=1)) == list(range(len(SENTENCES)))
+
+
+@pytest.mark.slow
+def test_batched_vectors_stay_close_to_one_at_a_time(
+    first_use: tuple[Path, list[subprocess.CompletedProcess[str]]],
+) -> None:
+    """batch_size > 1 (issue 28 point 5): a chunk's vector moves only a little with the texts it is
+    batched with (per-tensor activation scales, other kernels), and stays nearest to its own text."""
+    cache, _ = first_use
+    chunker = SentenceChunker(max_tokens=160, overlap_sentences=1)
+    article = (ROOT / "corpus" / "xiaomi-baic-ev-talks.md").read_text()
+    texts = [c.text for c in chunker.chunk("doc", article)] + SENTENCES
+    batched = MiniLMInt8Embedder(cache, batch_size=8)
+    got = batched.embed(texts)
+    alone = MiniLMInt8Embedder(cache, batch_size=1).embed(texts)
+    cosines = (got * alone).sum(axis=1)
+    assert cosines.min() >= 0.98 and cosines.mean() >= 0.99, cosines
+    assert list((got @ alone.T).argmax(axis=1)) == list(range(len(texts)))
+    # One text (a question) is a batch of one whatever batch_size is: the one-at-a-time vector.
+    np.testing.assert_allclose(batched.embed(texts[:1])[0], alone[0], atol=1e-6)
 
 
 @pytest.mark.slow

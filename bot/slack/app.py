@@ -7,6 +7,10 @@ its thread's conversation (bot/slack/threads.py), and posts the answers (bot/sla
 `/readyz` and `/healthz`; `socket_handler` runs it over Socket Mode. The commands are in
 bot/slack/cli.py.
 
+A generative answer is one message in the question's thread: the preliminary answer (the articles
+being read and the answer quoted from them) within a second of a warm bot taking the question, the
+model's checked sentences streamed after it, then the final answer in its place.
+
 A question takes a ticket in the answer queue (`Turnstile`: bounded, answered in the order taken;
 a question that must wait is told its place) served by `settings.slack_workers` threads. A 👀
 reaction marks the message while it is answered (in the assistant view, a status).
@@ -344,8 +348,12 @@ class SlackBot:
                 phases = [f"{searching.capitalize()}\u2026", "Writing the answer\u2026"]
                 writes = self.pipeline.answerer.capabilities.streams
                 self.responder.status(q, f"is {searching}", loading=phases if writes else None)
+            # a generative answer opens with the preliminary one (its articles and quote) within a
+            # second, then streams the model's checked sentences; `finish` puts the final one in its place
             answer = self.pipeline.ask(
-                q.text, conversation=conversation, on_token=streamer.append if streamer is not None else None
+                q.text, conversation=conversation,
+                on_token=streamer.append if streamer is not None else None,
+                on_quick=streamer.preliminary if streamer is not None else None,
             )
         answer_id = uuid.uuid4().hex
         self.state.save_answer(
@@ -360,9 +368,10 @@ class SlackBot:
         )
         asked_by = q.user if q.via_command else None
         message = answer_message(answer, answer_id, asked_by=asked_by)
-        posted_ts = streamer.finish(answer, answer_id, message) if streamer is not None else None
+        plain = plain_answer(answer, asked_by=asked_by)
+        posted_ts = streamer.finish(message, plain) if streamer is not None else None
         if posted_ts is None:  # extractive, /ask, or streaming refused: one message as before
-            posted_ts = self.responder.post(q, message, plain=plain_answer(answer, asked_by=asked_by))
+            posted_ts = self.responder.post(q, message, plain=plain)
         thread_ts = self.threads.answered(q, conversation, posted_ts)
         log.info(
             "answered in %s (thread %s, %d citations, abstained=%s, %.0f ms)",

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from slack_fake import event_body, mention, message, post_event
-from slack_support import ROOT, SECRET, Running, texts_of
+from slack_support import ARTICLES, ROOT, SECRET, Running, texts_of
 
 from bot.answer.base import AnswerStream, Capabilities
 from bot.answer.extractive import ExtractiveAnswerer
@@ -28,12 +28,25 @@ from bot.pipeline import Pipeline
 from bot.schema import Hit, Query, Reply
 from bot.slack import manifest
 from bot.slack.app import build_bot
+from bot.slack.blocks import PRELIMINARY_LABEL
 from bot.slack.listeners import COMMAND_SCOPE, EVENT_SCOPES
 from bot.slack.streaming import METHOD_SCOPES
 
 GENERATED = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1]. "
              "The deal is worth 9 billion dollars and was approved by regulators [1]. "
              "Xiaomi also owns Ford [7].")
+
+
+def streamed_text(call: Any) -> str:
+    """The markdown a streaming call added to its message."""
+    return str(call.params.get("markdown_text") or "") + "".join(
+        str(c.get("text", "")) for c in call.params.get("chunks") or [] if c.get("type") == "markdown_text")
+
+
+def quotes_the_articles(preliminary: str) -> bool:
+    """Whether the preliminary answer's quote is the articles' own words (checked by construction)."""
+    quote = preliminary.split(PRELIMINARY_LABEL, 1)[1].split("\n", 1)[0].strip(" _")
+    return bool(quote) and any(quote.replace("&amp;", "&") in a.text for a in ARTICLES)
 
 
 def generative(pipeline: Pipeline, llm_url: str) -> Pipeline:
@@ -171,9 +184,10 @@ def test_assistant_question_sets_status_and_title_and_streams_checked_sentences(
     assert title.params["title"] == "Who is Xiaomi talking to?"
     methods = [c.method for c in run.fake.calls]
     assert methods.index("assistant.threads.setStatus") < methods.index("chat.startStream")
-    pieces = [c.params for c in run.fake.calls if c.method in ("chat.startStream", "chat.appendStream", "chat.stopStream")]
-    streamed = json.dumps(pieces)
-    assert "Nio" in streamed and "9 billion" not in streamed and "Ford" not in streamed
+    [start] = run.fake.calls_to("chat.startStream")
+    assert PRELIMINARY_LABEL in streamed_text(start) and quotes_the_articles(streamed_text(start))
+    model = json.dumps([c.params for c in run.fake.calls if c.method in ("chat.appendStream", "chat.stopStream")])
+    assert "Nio" in model and "9 billion" not in model and "Ford" not in model  # only checked sentences
     [msg] = run.fake.replies()
     assert "xiaomi-nio" in texts_of(msg) and "newsbot_vote_up" in texts_of(msg)
     assert run.fake.calls_to("reactions.add") == []  # the status says what is going on
@@ -265,9 +279,57 @@ def test_a_streamed_abstention_ends_with_the_rephrase_hint_and_buttons(
         run.send(mention("Who is Xiaomi talking to?"))
         run.fake.wait_for("chat.stopStream")
         run.idle()
-    [msg] = run.fake.replies()
+    [msg] = run.fake.replies()  # the streamed message, its preliminary answer replaced by the abstention
     assert msg["text"] == f"{ABSTAIN_TEXT}\n_{REPHRASE_HINT}_" and "Ford" not in texts_of(msg)
-    assert [b["type"] for b in msg["blocks"]] == ["actions"]  # no sources for an abstention, the buttons
+    assert PRELIMINARY_LABEL not in texts_of(msg)
+    kinds = [b["type"] for b in msg["blocks"]]
+    assert kinds[-1] == "actions" and "context" not in kinds  # no sources for an abstention, the buttons
+    assert "Ford" not in json.dumps([c.params for c in run.fake.calls_to("chat.appendStream")])
+    assert len(run.fake.calls_to("chat.startStream")) == 1 and run.fake.calls_to("chat.postMessage") == []
+
+
+def test_the_preliminary_answer_comes_first_and_the_final_one_replaces_it_in_the_same_message(
+    serve: Callable[..., Running], pipeline: Pipeline
+) -> None:
+    """While the model is held back, the thread already shows the articles being read and the quoted
+    answer, marked as preliminary; the model's checked sentences follow in the same streamed message,
+    and the final answer with its sources and buttons then replaces it. One message, no other reply."""
+    from openai_fake import OpenAIFake, Step
+
+    with OpenAIFake([Step(reply=GENERATED, pause_at=0)]) as llm:
+        run = serve(generative(pipeline, llm.base_url))
+        assert run.bot.ready.wait(60)
+        event = mention("Who is Xiaomi talking to?")
+        sent_at = time.time()
+        run.send(event)
+        [start] = run.fake.wait_for("chat.startStream")
+        assert llm.paused.wait(30)  # the model has not written a word yet
+        preliminary = streamed_text(start)
+        assert run.fake.calls_to("chat.appendStream") == [] and run.fake.calls_to("chat.stopStream") == []
+        llm.release.set()
+        [update] = run.fake.wait_for("chat.update")
+        run.idle()
+    assert start.params["thread_ts"] == event["ts"] and start.at - sent_at < 30
+    # the articles being read (title, outlet, date) and the quoted answer, marked as preliminary
+    assert preliminary.startswith("Reading ") and "Xiaomi in talks with Nio (Reuters, 2024-03-05)" in preliminary
+    assert PRELIMINARY_LABEL in preliminary and "[1]" not in preliminary and quotes_the_articles(preliminary)
+    # then the model's checked sentences, in the same message
+    appends = run.fake.calls_to("chat.appendStream")
+    assert appends and all(c.params["ts"] == start.response["ts"] for c in appends)
+    assert "Xiaomi is in talks with Nio" in "".join(streamed_text(c) for c in appends)
+    [stop] = run.fake.calls_to("chat.stopStream")
+    methods = [c.method for c in run.fake.calls]
+    assert methods.index("chat.startStream") < methods.index("chat.appendStream") < methods.index("chat.stopStream")
+    assert methods.index("chat.stopStream") < methods.index("chat.update")
+    # the final answer replaces the preliminary one in that message: sources, buttons, no second reply
+    assert stop.params["ts"] == update.params["ts"] == start.response["ts"]
+    [msg] = run.fake.replies()
+    assert msg["ts"] == start.response["ts"] and not msg["streaming"]
+    assert msg["text"].startswith("Xiaomi is in talks with Nio") and PRELIMINARY_LABEL not in texts_of(msg)
+    kinds = [b["type"] for b in msg["blocks"]]
+    assert kinds[0] == "section" and "context" in kinds and kinds[-1] == "actions"
+    assert "xiaomi-nio" in texts_of(msg) and "9 billion" not in texts_of(msg)
+    assert run.fake.calls_to("chat.postMessage") == []
 
 
 def test_extractive_answers_post_one_message_without_streaming(serve: Callable[..., Running]) -> None:

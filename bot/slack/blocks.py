@@ -6,7 +6,8 @@ user or disguise a link. Long answers are split into several sections at sentenc
 boundaries; nothing is dropped without saying so. No block is built over Slack's limits (section and
 context text 3,000 characters, 10 elements per context block, 50 blocks): long urls are shortened or
 shown as their host, long titles and outlets cut. When Slack refuses a message anyway,
-`plain_answer` is the same answer as text only, for messages of any size.
+`plain_answer` is the same answer as text only, for messages of any size. `preliminary_text` is the
+preliminary answer that opens a streamed message while the model writes.
 
 `plain_question` reads a Slack message as the question it asks: the bot's mention, other people's
 mentions around the question ("my colleague @bob asks:", "cc @bob") and greetings are dropped.

@@ -51,6 +51,7 @@ from bot.slack.blocks import (
     answer_message,
     escape,
     plain_question,
+    preliminary_text,
     split_text,
 )
 from bot.slack.state import SlackState
@@ -139,6 +140,18 @@ def test_abstention_suggests_rephrasing_and_has_buttons() -> None:
     assert REPHRASE_HINT in msg.blocks[0]["text"]["text"] and ABSTAIN_TEXT in msg.text
     assert button_value({"blocks": msg.blocks}, VOTE_UP) == "id9"
     assert button_value({"blocks": msg.blocks}, VOTE_DOWN) == "id9"
+
+
+def test_preliminary_answer_names_its_articles_and_marks_its_quote_as_preliminary() -> None:
+    cited = Answer("q", "Xiaomi is in talks with <!here> Nio [1].", False,
+                   [_citation(1, title="Xiaomi & Nio <talks>", source="Reuters", published="2024-03-05")],
+                   preliminary=True)
+    text = preliminary_text(cited)
+    assert text.startswith("Reading 0 articles; quoting Xiaomi &amp; Nio &lt;talks&gt; (Reuters, 2024-03-05)\n")
+    assert f"_{PRELIMINARY_LABEL}_ Xiaomi is in talks with &lt;!here&gt; Nio.\n" in text  # inert, no [n] markers
+    assert text.endswith("\n\n") and "<" not in text
+    nothing = preliminary_text(Answer("q", ABSTAIN_TEXT, True, [], preliminary=True))
+    assert PRELIMINARY_LABEL not in nothing and ABSTAIN_TEXT not in nothing  # no quote, only what is read
 
 
 def test_plain_question_undoes_slack_formatting() -> None:

@@ -300,7 +300,6 @@ def test_the_preliminary_answer_comes_first_and_the_final_one_replaces_it_in_the
         run = serve(generative(pipeline, llm.base_url))
         assert run.bot.ready.wait(60)
         event = mention("Who is Xiaomi talking to?")
-        sent_at = time.time()
         run.send(event)
         [start] = run.fake.wait_for("chat.startStream")
         assert llm.paused.wait(30)  # the model has not written a word yet
@@ -309,7 +308,7 @@ def test_the_preliminary_answer_comes_first_and_the_final_one_replaces_it_in_the
         llm.release.set()
         [update] = run.fake.wait_for("chat.update")
         run.idle()
-    assert start.params["thread_ts"] == event["ts"] and start.at - sent_at < 30
+    assert start.params["thread_ts"] == event["ts"]
     # the articles being read (title, outlet, date) and the quoted answer, marked as preliminary
     assert preliminary.startswith("Reading ") and "Xiaomi in talks with Nio (Reuters, 2024-03-05)" in preliminary
     assert PRELIMINARY_LABEL in preliminary and "[1]" not in preliminary and quotes_the_articles(preliminary)

@@ -28,7 +28,7 @@ from bot.pipeline import Pipeline
 from bot.schema import Hit, Query, Reply
 from bot.slack import manifest
 from bot.slack.app import build_bot
-from bot.slack.blocks import PRELIMINARY_LABEL
+from bot.slack.blocks import PRELIMINARY_LABEL, PRELIMINARY_NOTE
 from bot.slack.listeners import COMMAND_SCOPE, EVENT_SCOPES
 from bot.slack.streaming import METHOD_SCOPES
 
@@ -177,13 +177,16 @@ def test_assistant_question_sets_status_and_title_and_streams_checked_sentences(
         run.send(message("Who is Xiaomi talking to?", thread_ts=thread))
         run.fake.wait_for("chat.stopStream")
         run.idle()
-    [status] = run.fake.calls_to("assistant.threads.setStatus")
+    # searching, then (the preliminary answer, a reply, cleared it) writing while the model reads
+    status, writing = run.fake.calls_to("assistant.threads.setStatus")
     assert status.params["status"] == "is searching 5 articles" and status.params["thread_ts"] == thread
     assert status.params["loading_messages"] == ["Searching 5 articles\u2026", "Writing the answer\u2026"]
+    assert writing.params["status"] == "is writing the answer" and writing.params["thread_ts"] == thread
     [title] = run.fake.calls_to("assistant.threads.setTitle")
     assert title.params["title"] == "Who is Xiaomi talking to?"
-    methods = [c.method for c in run.fake.calls]
-    assert methods.index("assistant.threads.setStatus") < methods.index("chat.startStream")
+    calls = run.fake.calls
+    assert calls.index(status) < [c.method for c in calls].index("chat.startStream") < calls.index(writing)
+    assert calls.index(writing) < [c.method for c in calls].index("chat.appendStream")
     [start] = run.fake.calls_to("chat.startStream")
     assert PRELIMINARY_LABEL in streamed_text(start) and quotes_the_articles(streamed_text(start))
     model = json.dumps([c.params for c in run.fake.calls if c.method in ("chat.appendStream", "chat.stopStream")])
@@ -244,6 +247,29 @@ def test_turnstile_keeps_order_and_counts_places() -> None:
     waiter.join(5)
     assert not waiter.is_alive() and moves == [2, 1]
     assert gate.take() == 3  # a place freed up
+
+
+def test_a_threads_questions_read_its_conversation_one_after_another_in_the_order_taken(tmp_path: Path) -> None:
+    from bot.conversation import SessionStore, Turn
+    from bot.slack.state import SlackState
+    from bot.slack.threads import Question, ThreadConversations
+
+    threads = ThreadConversations(SessionStore(tmp_path / "state.db"), SlackState(tmp_path / "state.db"))
+    first, other, second = (threads.take(Question("D0A", "U0A", text, thread_ts=ts))
+                            for text, ts in (("one", "1.0"), ("elsewhere", "2.0"), ("two", "1.0")))
+    assert first.after is None and other.after is None and second.after is first.done
+    threads.conversation(other)  # another thread does not wait
+    read: list[int] = []
+    waiter = threading.Thread(target=lambda: read.append(len(threads.conversation(second).turns)), daemon=True)
+    waiter.start()
+    time.sleep(0.2)
+    assert waiter.is_alive()  # the second question in the thread waits for the first's turn
+    threads.conversation(first).turns.append(Turn("one", "one", "It is one.", False))
+    threads.release(first, save=True)
+    waiter.join(5)
+    assert read == [1]  # and reads it, saved
+    threads.release(second)
+    assert threads.take(Question("D0A", "U0A", "three", thread_ts="1.0")).after is None
 
 
 def test_streaming_refused_falls_back_to_one_message(serve: Callable[..., Running], pipeline: Pipeline) -> None:
@@ -393,6 +419,39 @@ def test_twenty_questions_at_once_are_answered_in_order_with_their_places(
     for i in range(2, 20):
         assert places[f"U{i:03d}"].startswith(f":hourglass_flowing_sand: {i} questions ahead of yours")
     assert places["U001"].startswith(":hourglass_flowing_sand: 1 question ahead of yours")
+
+
+def test_a_burst_of_ten_sees_every_preliminary_answer_before_the_model_answers_the_first(
+    serve: Callable[..., Running], pipeline: Pipeline
+) -> None:
+    """Ten questions at once, the model held back on the first: every asker already has the
+    preliminary answer (its streamed message's start); when the model goes on, the fluent answers
+    replace them one by one in the order the questions were taken, one message each."""
+    from openai_fake import OpenAIFake, Step
+
+    with OpenAIFake([Step(reply=GENERATED, pause_at=0)]) as llm:
+        run = serve(generative(pipeline, llm.base_url), slack_workers=1)
+        assert run.bot.queue.capacity == 1
+        assert run.bot.ready.wait(60)
+        events = [mention(f"Who is Xiaomi talking to? ({i})", user=f"U{i:03d}") for i in range(10)]
+        for event in events:  # in order: each is taken (its ticket) before its ack
+            assert run.send(event)[0] == 200
+        starts = run.fake.wait_for("chat.startStream", 10, timeout=60)
+        assert llm.paused.wait(30)  # the model is on the first question and has not written a word
+        assert len(llm.requests) == 1 and run.fake.calls_to("chat.update") == []
+        llm.release.set()
+        updates = run.fake.wait_for("chat.update", 10, timeout=120)
+        run.idle()
+    assert sorted(c.params["thread_ts"] for c in starts) == sorted(e["ts"] for e in events)
+    assert all(streamed_text(c).startswith("Reading ") for c in starts)  # the articles being read
+    thread_of = {c.response["ts"]: c.params["thread_ts"] for c in starts}
+    assert [thread_of[c.params["ts"]] for c in updates] == [e["ts"] for e in events]  # in admission order
+    asked = [json.dumps(r.body["messages"]) for r in llm.requests]
+    assert [next(i for i in range(10) if f"({i})" in a) for a in asked] == list(range(10))
+    replies = run.fake.replies()  # one message per question: its preliminary answer, then the final one
+    assert sorted(m["thread_ts"] for m in replies) == sorted(e["ts"] for e in events)
+    assert all(not m["streaming"] and PRELIMINARY_NOTE not in texts_of(m) for m in replies)
+    assert run.fake.calls_to("chat.postMessage") == []
 
 
 def test_a_full_queue_says_so_instead_of_silence(serve: Callable[..., Running], pipeline: Pipeline) -> None:

@@ -19,8 +19,8 @@ memory. Its answers are streamed into their threads: `first_content_ms` is then 
 preliminary answer (the articles being read and the quoted answer, chat.startStream),
 `model_words_ms` to the model's first checked sentence (the first chat.appendStream), `reply_ms` to
 the final answer with sources and buttons (`--answerer llm` with an OpenAI-compatible server streams
-the same way). A question waiting its turn for the model waits for its
-preliminary answer too: the first content comes when its turn does.
+the same way). Only the model's part waits its turn: a question's preliminary answer is made and
+streamed as soon as the bot takes it, so the first content does not wait for the questions ahead.
 """
 
 from __future__ import annotations

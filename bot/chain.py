@@ -1,5 +1,9 @@
 """The retrieval chain as a LangChain runnable: retriever -> answerer -> citation formatter.
 
+It comes in two halves that a caller may run apart: the prepare chain (retrieval and the preliminary
+answer quoted from the hits, no model) and the complete chain (the answerer's model and the
+formatter), so a question waiting its turn for a model already shows its preliminary answer.
+
 This is the only module that imports langchain_core. Each step records its time; the formatter
 guarantees that every [n] in the answer refers to a listed citation and that every citation quotes
 its passage exactly, and gives an untitled article's citations its first words (`Citation.label`).
@@ -33,31 +37,51 @@ OpeningTexts = Callable[[Sequence[str]], dict[str, str]]  # doc ids -> the text 
 def build_chain(
     retriever: Retriever, answerer: Answerer, quick: Answerer | None = None
 ) -> Runnable[dict[str, Any], Answer]:
-    """question + query -> Answer, as three runnable steps.
+    """question + query -> Answer, as three runnable steps: the prepare chain, then the complete chain.
 
     `quick`, an answerer without a model (the extractive one), answers first from the same hits when
     the caller gives `on_quick`: that preliminary answer (`Answer.preliminary`) reaches the caller
     before the answerer's model has read its prompt. Its time is the answer's `timings_ms["quick"]`,
     and the time to that first content `timings_ms["first_content"]`.
     """
+    return build_prepare_chain(retriever, quick) | build_complete_chain(retriever, answerer)
+
+
+def build_prepare_chain(retriever: Retriever, quick: Answerer | None = None) -> Runnable[dict[str, Any], dict[str, Any]]:
+    """question + query -> the same state with its `hits`, its `timings` (retrieve, quick) and, when
+    `quick` is given and the caller gives `on_quick`, the `preliminary` answer quoted from the hits
+    (handed to `on_quick` as soon as it is made). No model is asked anything."""
 
     def retrieve(state: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         hits = retriever.retrieve(state["query"])
-        return {**state, "hits": hits, "t_retrieve": (time.perf_counter() - t0) * 1000}
+        return {**state, "hits": hits, "timings": {"retrieve": (time.perf_counter() - t0) * 1000}}
+
+    def preliminary(state: dict[str, Any]) -> dict[str, Any]:
+        on_quick = state.get("on_quick")
+        if on_quick is None or quick is None:
+            return state
+        timings = dict(state["timings"])
+        t0 = time.perf_counter()
+        early = quick.answer(state["query"], state["hits"])
+        timings["quick"] = (time.perf_counter() - t0) * 1000
+        shown = with_leads(format_answer(state["question"], state["query"].search_text, state["hits"], early,
+                                         dict(timings)), retriever.openings)
+        shown.preliminary = True
+        on_quick(shown)
+        return {**state, "timings": timings, "preliminary": shown}
+
+    return RunnableLambda(retrieve) | RunnableLambda(preliminary)
+
+
+def build_complete_chain(retriever: Retriever, answerer: Answerer) -> Runnable[dict[str, Any], Answer]:
+    """A prepared state (question, query, hits, timings) -> the Answer: the answerer (its model,
+    streaming checked text to `on_token` when it can) and the citation formatter."""
 
     def answer(state: dict[str, Any]) -> dict[str, Any]:
         # A follow-up is answered in its standalone form, which names what "it" and "they" are.
         query = state["query"]
-        on_quick = state.get("on_quick")
-        timings = {"retrieve": state.get("t_retrieve", 0.0)}
-        if on_quick is not None and quick is not None:
-            t0 = time.perf_counter()
-            early = quick.answer(query, state["hits"])
-            timings["quick"] = (time.perf_counter() - t0) * 1000
-            shown = format_answer(state["question"], query.search_text, state["hits"], early, dict(timings))
-            shown.preliminary = True
-            on_quick(with_leads(shown, retriever.openings))
+        timings = dict(state.get("timings") or {"retrieve": 0.0})
         t0 = time.perf_counter()
         on_token = state.get("on_token")
         if on_token is not None and answerer.capabilities.streams:
@@ -78,7 +102,7 @@ def build_chain(
             answer.timings_ms["first_content"] = timings["retrieve"] + timings["quick"]
         return with_leads(answer, retriever.openings)
 
-    return RunnableLambda(retrieve) | RunnableLambda(answer) | RunnableLambda(fmt)
+    return RunnableLambda(answer) | RunnableLambda(fmt)
 
 
 def with_leads(answer: Answer, openings: OpeningTexts | None = None) -> Answer:

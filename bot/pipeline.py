@@ -12,12 +12,13 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.answer.base import Answerer, passage_budget
 from bot.answer.extractive import ExtractiveAnswerer
-from bot.chain import build_answer_chain, build_chain, invoke, make_llm_condenser
+from bot.chain import build_answer_chain, build_complete_chain, build_prepare_chain, invoke, make_llm_condenser
 from bot.chunking import SentenceChunker
 from bot.conversation import Condenser, Conversation
 from bot.embed import Embedder, MiniLMEmbedder
@@ -121,6 +122,20 @@ def _follow(pipeline: weakref.ref[Pipeline]) -> None:
         del current
 
 
+@dataclass
+class Prepared:
+    """A question made ready for the answerer's model (`Pipeline.prepare`): its query, the retrieved
+    hits and the preliminary answer quoted from them; `Pipeline.complete` answers it."""
+
+    question: str
+    query: Query
+    hits: list[Hit]
+    preliminary: Answer | None = None  # given to `on_quick` already; None when not asked for
+    conversation: Conversation | None = None  # the turn is recorded in it when completed
+    dated: bool = False  # asked as of a date or within dates: the answer says what undated articles do
+    timings_ms: dict[str, float] = field(default_factory=dict)  # condense, retrieve, quick
+
+
 class Pipeline:
     """newsbot's whole pipeline for one data dir, built from settings."""
 
@@ -136,7 +151,8 @@ class Pipeline:
         self.chunker = SentenceChunker(max_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap_sentences)
         self.indexer = Indexer(self.state, self.store, self.lexical, self.embedder, self.chunker, settings.data_dir)
         self.retriever = HybridRetriever(self.embedder, self.store, self.lexical, self.state, candidates=settings.candidates)
-        self._chain: Any = None
+        self._prepare_chain: Any = None
+        self._complete_chain: Any = None
         self._condenser: Condenser | None = None
         self._answer_chain: Any = None
         self._lock = threading.Lock()
@@ -294,12 +310,32 @@ class Pipeline:
         on_token: Callable[[str], None] | None = None,
         on_quick: Callable[[Answer], None] | None = None,
     ) -> Answer:
-        """Answer a question from the index (a follow-up when a conversation is given).
+        """Answer a question from the index (a follow-up when a conversation is given): `prepare`, then `complete`.
 
         `on_token` receives the answer's text as it is generated, when the answerer streams.
         `on_quick` receives a preliminary answer first (`Answer.preliminary`: the extractive answer
         quoted from the same passages, in well under a second) when the answerer has a model to wait for.
         """
+        prepared = self.prepare(question, as_of=as_of, k=k, sources=sources, since=since, until=until,
+                                conversation=conversation, on_quick=on_quick)
+        return self.complete(prepared, on_token=on_token)
+
+    def prepare(
+        self,
+        question: str,
+        *,
+        as_of: dt.date | None = None,
+        k: int | None = None,
+        sources: Sequence[str] = (),
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        conversation: Conversation | None = None,
+        on_quick: Callable[[Answer], None] | None = None,
+    ) -> Prepared:
+        """Everything before the answerer's model: check the question, condense a follow-up, retrieve,
+        and, when the answerer has a model to wait for and `on_quick` is given, make the preliminary
+        answer and hand it to `on_quick`. The answerer's model is not asked to answer (an LLM condenser
+        may ask it to rewrite a follow-up). QuestionError, IndexEmptyError as for `ask`."""
         q = self.check_question(question)
         self.ensure_index()
         t0 = time.perf_counter()
@@ -312,17 +348,33 @@ class Pipeline:
         query = self.query(standalone, as_of=as_of, k=k, sources=sources, since=since, until=until,
                            prefer_docs=prefer, avoid=avoid, question=q, carried=carried,
                            reads=self.answerer.capabilities.passages)
-        if self._chain is None:
+        if self._prepare_chain is None:
             # An answerer with a model to wait for gets the quoted answer first, for `on_quick`.
             quick = ExtractiveAnswerer(self.embedder) if self.answerer.capabilities.warm_up else None
-            self._chain = build_chain(self.retriever, self.answerer, quick)
-        answer = invoke(self._chain, q, query, on_token=on_token, on_quick=on_quick)
-        if as_of or since or until:
-            answer.undated = UNDATED_RULE
+            self._prepare_chain = build_prepare_chain(self.retriever, quick)
+        state = self._prepare_chain.invoke({"question": q, "query": query, "on_quick": on_quick})
+        timings = dict(state["timings"])
         if conversation is not None:
+            timings["condense"] = t_condense
+        return Prepared(q, query, list(state["hits"]), state.get("preliminary"), conversation,
+                        bool(as_of or since or until), timings)
+
+    def complete(self, prepared: Prepared, *, on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer a prepared question with the answerer (its model), record the turn in its
+        conversation, and return the Answer. `on_token` as for `ask`."""
+        if self._complete_chain is None:
+            self._complete_chain = build_complete_chain(self.retriever, self.answerer)
+        timings = {k: v for k, v in prepared.timings_ms.items() if k != "condense"}
+        answer: Answer = self._complete_chain.invoke({
+            "question": prepared.question, "query": prepared.query, "hits": prepared.hits,
+            "timings": timings, "on_token": on_token})
+        if prepared.dated:
+            answer.undated = UNDATED_RULE
+        if prepared.conversation is not None:
+            t_condense = prepared.timings_ms.get("condense", 0.0)
             answer.timings_ms["condense"] = t_condense
             answer.timings_ms["total"] += t_condense
-            conversation.record(answer)
+            prepared.conversation.record(answer)
         return answer
 
     def answer_passages(self, question: str, hits: Sequence[Hit]) -> Answer:

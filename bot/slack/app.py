@@ -7,9 +7,19 @@ its thread's conversation (bot/slack/threads.py), and posts the answers (bot/sla
 `/readyz` and `/healthz`; `socket_handler` runs it over Socket Mode. The commands are in
 bot/slack/cli.py.
 
+A generative answer is one message in the question's thread: the preliminary answer (the articles
+being read and the answer quoted from them) within a second of a warm bot taking the question, the
+model's checked sentences streamed after it, then the final answer in its place.
+
 A question takes a ticket in the answer queue (`Turnstile`: bounded, answered in the order taken;
-a question that must wait is told its place) served by `settings.slack_workers` threads. A 👀
-reaction marks the message while it is answered (in the assistant view, a status).
+a question that must wait is told its place) and its turn in its thread (`ThreadTurn`). It is
+prepared at once on the `PREPARE_THREADS` threads (`Pipeline.prepare`: retrieval and the preliminary
+answer, which opens its streamed message), and only the model's part (`Pipeline.complete`) waits in
+the queue, served by `settings.slack_workers` threads: a burst sees every preliminary answer within
+a second or two, and the fluent answers follow in the order the questions were taken. A follow-up
+asked while an earlier question in its thread is still open is prepared in its turn instead, so it
+reads that question's answer. A 👀 reaction marks the message while it is answered (in the assistant
+view, a status).
 
 With `--sync-every DURATION` the bot syncs its sources itself (`SlackBot.start_sync`,
 bot/sources/schedule.py) through its own pipeline, so a new article is answered from at once.
@@ -24,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -40,12 +50,12 @@ from bot.slack.listeners import Listeners, register
 from bot.slack.queue import QueueFull, Turnstile
 from bot.slack.server import HttpServer
 from bot.slack.state import SlackState
-from bot.slack.streaming import Responder
-from bot.slack.threads import Question, ThreadConversations
+from bot.slack.streaming import AnswerStreamer, Responder
+from bot.slack.threads import Question, ThreadConversations, ThreadTurn
 from bot.sources.schedule import SyncLoop, start_sync_loop
 
 if TYPE_CHECKING:
-    from bot.pipeline import Pipeline
+    from bot.pipeline import Pipeline, Prepared
 
 __all__ = ["HttpServer", "SlackBot", "build_bot", "connect_socket", "create_app", "make_web_client", "socket_handler"]
 
@@ -54,6 +64,8 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 DRAIN_S = 60.0  # on SIGTERM, how long the answers in flight may take before the process exits anyway
 PENDING_PER_WORKER = 16  # questions allowed to wait per worker before the bot says it is busy
+PREPARE_THREADS = 2  # retrieval and the preliminary answer (tens of ms each, no model) for admitted questions
+T = TypeVar("T")
 
 WARN_FAILED = ":warning: Sorry, something went wrong while answering. It was logged; please try again in a moment."
 WARN_EMPTY_INDEX = ":warning: I have no articles to answer from yet; an administrator needs to run `newsbot ingest`."
@@ -121,6 +133,7 @@ class SlackBot:
         # order and know their place; any other answerer runs on every worker.
         self.queue = Turnstile(1 if _single_model(pipeline) else workers, self.max_pending)
         self._answers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="newsbot-answer")
+        self._prepares = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="newsbot-prepare")
         self._notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsbot-notice")
         self._pending_lock = threading.Lock()
         self._inflight = 0  # every queued job, answers and notices
@@ -159,7 +172,6 @@ class SlackBot:
             self.pipeline.warm_up()
             stats = self.pipeline.stats()
             self.index_stats = {k: v for k, v in stats.items() if isinstance(v, int)}
-            log.info("pipeline ready in %.1f s: %s", time.perf_counter() - started, self.index_stats)
         except Exception as exc:  # noqa: BLE001 - reported by /healthz and on each answer
             self.warm_error = f"{type(exc).__name__}: {exc}"
             log.exception("warming the pipeline up failed")
@@ -167,6 +179,8 @@ class SlackBot:
             self.ready.set()  # questions may go ahead: the first one waits for the model if it is still loading
         if self.warm_error is not None:
             return
+        # logged once /healthz says so: a probe that reads this line gets 200
+        log.info("pipeline ready in %.1f s: %s", time.perf_counter() - started, self.index_stats)
         started = time.perf_counter()
         try:
             if self.pipeline.answerer.capabilities.warm_up:  # the model loads now, not on the first question
@@ -236,7 +250,7 @@ class SlackBot:
                 self._idle.wait(left)
         return True
 
-    def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., None], *args: Any, **kwargs: Any) -> Future[None] | None:
+    def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T] | None:
         with self._idle:
             self._inflight += 1
         try:
@@ -252,20 +266,23 @@ class SlackBot:
         """Run `fn` (a notice, a greeting) off the request thread."""
         return self._run(self._notices, fn, *args, **kwargs)
 
-    def _done(self, _future: Future[None] | None) -> None:
+    def _done(self, _future: Future[Any] | None) -> None:
         with self._idle:
             self._inflight -= 1
             self._idle.notify_all()
 
     def close(self, wait: bool = True) -> None:
         """Stop taking work; with `wait`, finish the questions already taken."""
-        self._answers.shutdown(wait=wait, cancel_futures=not wait)
+        self._answers.shutdown(wait=wait, cancel_futures=not wait)  # before the preparations they wait for
+        self._prepares.shutdown(wait=wait, cancel_futures=not wait)
         self._notices.shutdown(wait=wait, cancel_futures=not wait)
 
     def submit(self, question: Question) -> bool:
         """Queue a question for the workers (False, with a notice, when too many are waiting).
 
         Questions are answered in the order they were taken; one that has to wait is told its place.
+        Its preparation (retrieval, the preliminary answer) starts at once unless an earlier question
+        in its thread is still open; the model's part waits its turn in the queue.
         """
         self.start()
         with self._pending_lock:  # a ticket and its place in the pool's queue are taken together
@@ -279,9 +296,13 @@ class SlackBot:
                     self._notice(self.responder.say, question.channel, BUSY, user=question.user)
                 return False
             ahead = self.queue.ahead(ticket)
+            turn = self.threads.take(question)
+            streamer = self.responder.streamer(question) if question.thread_ts else None  # /ask posts a new message
             eyes = self._notice(self.responder.react, "reactions_add", question) if question.react_ts else None
-            job = self._run(self._answers, self._answer, question, ticket, eyes)
+            early = self._run(self._prepares, self._prepare, question, turn, streamer) if turn.after is None else None
+            job = self._run(self._answers, self._answer, question, ticket, turn, streamer, early, eyes)
         if job is None:
+            self.threads.release(turn)
             self.queue.done(ticket)
             return False
         if ahead >= self.queue.capacity:
@@ -305,23 +326,59 @@ class SlackBot:
                 log.exception("posting the queue position through response_url failed")
 
     # --- answering --------------------------------------------------------------------------
-    def _answer(self, q: Question, ticket: int, eyes: Future[None] | None) -> None:
+    def _prepare(self, q: Question, turn: ThreadTurn, streamer: AnswerStreamer | None) -> Prepared | None:
+        """Prepare an admitted question at once (its preliminary answer opens its message); None when
+        it cannot be answered, the asker told why."""
         try:
+            if not self.ready.wait(timeout=300):
+                raise TimeoutError("the pipeline did not warm up within 300 s")
+            return self._prepare_now(q, turn, streamer)
+        except Exception as exc:  # noqa: BLE001 - the edge: told in one line, logged when unexpected
+            self._failed(q, exc)
+            return None
+
+    def _prepare_now(self, q: Question, turn: ThreadTurn, streamer: AnswerStreamer | None) -> Prepared:
+        if q.about_files:  # said once, before the answer to the question's text
+            self.responder.say(q.channel, FILES_NOTE, thread_ts=q.thread_ts)
+        conversation = self.threads.conversation(turn)
+        if q.assistant:
+            if not conversation.turns:
+                self.responder.title(q, thread_title(q.text))
+            articles = self.index_stats.get("articles", 0)
+            searching = f"searching {articles:,} articles" if articles else "searching the articles"
+            # a generative answer takes a while after the search: Slack rotates through both phases
+            phases = [f"{searching.capitalize()}\u2026", "Writing the answer\u2026"]
+            writes = self.pipeline.answerer.capabilities.streams
+            self.responder.status(q, f"is {searching}", loading=phases if writes else None)
+        # a generative answer opens its message with the preliminary one (its articles and quote)
+        return self.pipeline.prepare(q.text, conversation=conversation,
+                                     on_quick=streamer.preliminary if streamer is not None else None)
+
+    def _answer(
+        self, q: Question, ticket: int, turn: ThreadTurn, streamer: AnswerStreamer | None,
+        early: Future[Prepared | None] | None, eyes: Future[None] | None,
+    ) -> None:
+        """Answer a question in its turn: its preparation (`early`, else made now), then the model's part."""
+        try:
+            prepared = early.result() if early is not None else None
+            if early is not None and prepared is None:
+                return  # it could not be prepared; the asker was told
             if not self.ready.wait(timeout=300):
                 raise TimeoutError("the pipeline did not warm up within 300 s")
             if q.assistant:  # the status follows the question up the queue
                 self.queue.wait_turn(ticket, lambda ahead: self._show_place(q, ahead))
             else:
                 self.queue.wait_turn(ticket)
-            self._answer_now(q)
-        except QuestionError as exc:
-            self.responder.warn(q, f":warning: {escape(str(exc))}")
-        except IndexEmptyError:
-            self.responder.warn(q, WARN_EMPTY_INDEX)
-        except Exception:  # noqa: BLE001 - the edge: log it, tell the user in one line
-            log.exception("answering a Slack question failed (channel %s, message %s)", q.channel, q.react_ts)
-            self.responder.warn(q, WARN_FAILED)
+            if prepared is None:
+                prepared = self._prepare_now(q, turn, streamer)
+            elif q.assistant and streamer is not None and streamer.ts is not None:
+                # the preliminary answer cleared the status (Slack clears it when the app replies)
+                self.responder.status(q, "is writing the answer")
+            self._answer_now(q, turn, streamer, prepared)
+        except Exception as exc:  # noqa: BLE001 - the edge: told in one line, logged when unexpected
+            self._failed(q, exc)
         finally:
+            self.threads.release(turn)
             self.queue.done(ticket)
             if eyes is not None:
                 try:
@@ -330,23 +387,22 @@ class SlackBot:
                     pass
                 self.responder.react("reactions_remove", q)
 
-    def _answer_now(self, q: Question) -> None:
-        if q.about_files:  # said once, before the answer to the question's text
-            self.responder.say(q.channel, FILES_NOTE, thread_ts=q.thread_ts)
-        streamer = self.responder.streamer(q) if q.thread_ts else None  # /ask posts a new message
-        with self.threads.turn(q) as conversation:
-            if q.assistant:
-                if not conversation.turns:
-                    self.responder.title(q, thread_title(q.text))
-                articles = self.index_stats.get("articles", 0)
-                searching = f"searching {articles:,} articles" if articles else "searching the articles"
-                # a generative answer takes a while after the search: Slack rotates through both phases
-                phases = [f"{searching.capitalize()}\u2026", "Writing the answer\u2026"]
-                writes = self.pipeline.answerer.capabilities.streams
-                self.responder.status(q, f"is {searching}", loading=phases if writes else None)
-            answer = self.pipeline.ask(
-                q.text, conversation=conversation, on_token=streamer.append if streamer is not None else None
-            )
+    def _failed(self, q: Question, exc: Exception) -> None:
+        """Tell the asker in one line why the question was not answered; log what was unexpected."""
+        if isinstance(exc, QuestionError):
+            self.responder.warn(q, f":warning: {escape(str(exc))}")
+        elif isinstance(exc, IndexEmptyError):
+            self.responder.warn(q, WARN_EMPTY_INDEX)
+        else:
+            log.error("answering a Slack question failed (channel %s, message %s)", q.channel, q.react_ts,
+                      exc_info=exc)
+            self.responder.warn(q, WARN_FAILED)
+
+    def _answer_now(self, q: Question, turn: ThreadTurn, streamer: AnswerStreamer | None, prepared: Prepared) -> None:
+        # the model's checked sentences stream after the preliminary answer; `finish` puts the final one in its place
+        answer = self.pipeline.complete(prepared, on_token=streamer.append if streamer is not None else None)
+        self.threads.release(turn, save=True)  # the next question in the thread may read this turn now
+        conversation = self.threads.conversation(turn)
         answer_id = uuid.uuid4().hex
         self.state.save_answer(
             answer_id,
@@ -360,9 +416,10 @@ class SlackBot:
         )
         asked_by = q.user if q.via_command else None
         message = answer_message(answer, answer_id, asked_by=asked_by)
-        posted_ts = streamer.finish(answer, answer_id, message) if streamer is not None else None
+        plain = plain_answer(answer, asked_by=asked_by)
+        posted_ts = streamer.finish(message, plain) if streamer is not None else None
         if posted_ts is None:  # extractive, /ask, or streaming refused: one message as before
-            posted_ts = self.responder.post(q, message, plain=plain_answer(answer, asked_by=asked_by))
+            posted_ts = self.responder.post(q, message, plain=plain)
         thread_ts = self.threads.answered(q, conversation, posted_ts)
         log.info(
             "answered in %s (thread %s, %d citations, abstained=%s, %.0f ms)",

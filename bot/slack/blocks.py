@@ -6,7 +6,8 @@ user or disguise a link. Long answers are split into several sections at sentenc
 boundaries; nothing is dropped without saying so. No block is built over Slack's limits (section and
 context text 3,000 characters, 10 elements per context block, 50 blocks): long urls are shortened or
 shown as their host, long titles and outlets cut. When Slack refuses a message anyway,
-`plain_answer` is the same answer as text only, for messages of any size.
+`plain_answer` is the same answer as text only, for messages of any size. `preliminary_text` is the
+preliminary answer that opens a streamed message while the model writes.
 
 `plain_question` reads a Slack message as the question it asks: the bot's mention, other people's
 mentions around the question ("my colleague @bob asks:", "cc @bob") and greetings are dropped.
@@ -38,6 +39,9 @@ MAX_PROMPT_CHARS = 500
 VOTE_UP = "newsbot_vote_up"
 VOTE_DOWN = "newsbot_vote_down"
 FEEDBACK_BLOCK_ID = "newsbot_feedback"
+PRELIMINARY_LABEL = "Preliminary, quoted from the articles:"
+PRELIMINARY_NOTE = "The checked answer follows and replaces this."
+MAX_PRELIMINARY_CHARS = 2000  # a streamed piece may hold 12,000 characters; a preliminary answer is short
 REPHRASE_HINT = (
     "Try rephrasing: name the company, person or place you mean, or add when it happened."
 )
@@ -255,17 +259,16 @@ def plain_answer(answer: Answer, *, asked_by: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def plain_sources(answer: Answer) -> str:
-    """What closes a streamed answer when Slack refuses the sources' blocks: the sources as text."""
-    if answer.abstained or not answer.citations:
-        return ""
-    return "\n\nSources:\n" + "\n".join(plain_source_line(c) for c in sorted(answer.citations, key=lambda c: c.n))
-
-
-def answer_tail(answer: Answer, answer_id: str) -> list[dict[str, Any]]:
-    """What follows a streamed answer's text: the sources (none for an abstention) and the buttons."""
-    sources = [] if answer.abstained else sources_blocks(answer.citations)
-    return sources[: MAX_BLOCKS - 1] + [feedback_block(answer_id)]
+def preliminary_text(answer: Answer) -> str:
+    """The preliminary answer opening a streamed message (markdown), while the model writes: the
+    articles being read (the quoted ones with outlet and date) and the answer quoted from them without
+    [n] markers, marked as preliminary (nothing quoted when the quote abstains). The final answer
+    replaces it."""
+    lines = [escape(_cut(answer.reading(), MAX_PRELIMINARY_CHARS))]
+    if not answer.abstained and answer.quoted():
+        lines.append(f"_{PRELIMINARY_LABEL}_ {escape(_cut(answer.quoted(), MAX_PRELIMINARY_CHARS))}")
+    lines.append(f"_{PRELIMINARY_NOTE}_")
+    return "\n".join(lines) + "\n\n"  # the model's checked sentences follow in a paragraph of their own
 
 
 def thread_title(question: str, limit: int = 60) -> str:

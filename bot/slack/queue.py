@@ -3,7 +3,9 @@
 `Turnstile` hands out tickets in submission order and lets at most `capacity` of them through at
 once (one for a single local model, whose generations run one at a time anyway; the worker count
 otherwise). A ticket waiting its turn can ask how many questions are ahead of it, so the bot can
-say "2 questions ahead of yours" and update it as the queue moves.
+say "2 questions ahead of yours" and update it as the queue moves. The Slack bot gates only the
+model's part of an answer with it: a question is prepared (retrieval, the preliminary answer) as
+soon as it holds a ticket.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Posting to Slack: an answer streamed into its thread, or posted as one message, and the notices,
 reactions and assistant-view status around it.
 
-A generative answerer's checked sentences are streamed into the thread as they pass the claim
-check (`AnswerStreamer`); the sources and buttons close the stream. The extractive answerer, /ask,
+A generative answer is one streamed message (`AnswerStreamer`): within a second the preliminary
+answer (the articles being read and the answer quoted from them, marked as preliminary), then the
+model's sentences as they pass the claim check; the final answer with its sources and buttons then
+replaces it in the same message. The extractive answerer, /ask,
 and any workspace that refuses streaming get one message (`Responder.post`). When Slack refuses an
 answer's message (`invalid_blocks`, `msg_too_long`, ...), the same answer is posted as text only, in
 pieces as small as Slack needs, instead of a warning that would fail again. `/ask` answers through
@@ -13,14 +15,15 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.blocks import REPHRASE_HINT, SlackMessage, answer_tail, escape, notice_message, plain_sources, split_text
+from bot.schema import Answer
+from bot.slack.blocks import SlackMessage, escape, notice_message, preliminary_text, split_text
 from bot.slack.threads import Question
 
 if TYPE_CHECKING:
@@ -68,10 +71,16 @@ def _details_of(exc: SlackApiError) -> str:
 
 
 class AnswerStreamer:
-    """Streams checked sentences into a thread (chat.startStream/appendStream/stopStream through
-    slack_sdk's `chat_stream`), one sentence per call; `finish` adds the sources and buttons.
+    """Streams an answer into its thread as one message (chat.startStream/appendStream/stopStream
+    through slack_sdk's `chat_stream`): first the preliminary answer (`preliminary`), then the model's
+    checked sentences, one per call (`append`); `finish` ends it with the final answer.
 
-    The first sentence starts the stream, so an answerer that never streams (the extractive one)
+    `finish` closes the stream and replaces the whole message with the final answer, its sources and
+    buttons (chat.update on the streamed message's ts: chat.stopStream only adds to a message), as
+    text only when Slack refuses its blocks. Only checked text streams: the preliminary quotes the
+    articles, and the model's sentences come after the claim check.
+
+    The first piece starts the stream, so an answerer that never streams (the extractive one)
     never touches these methods. When Slack refuses them (an older workspace, a missing scope), the
     streamer goes quiet and `finish` returns None: the caller posts the usual single message.
     """
@@ -79,16 +88,24 @@ class AnswerStreamer:
     def __init__(self, client: WebClient, q: Question) -> None:
         self.client = client
         self.q = q
-        self.sent: list[str] = []
         self.failed = False
-        self.first_at: float | None = None  # perf_counter of the first streamed words
+        self.first_at: float | None = None  # perf_counter of the first streamed content
         self._stream: ChatStream | None = None
+
+    def preliminary(self, answer: Answer) -> None:
+        """Open the message with the preliminary answer (called by the pipeline before the model reads)."""
+        if self._stream is None:
+            self._send(preliminary_text(answer))
 
     def append(self, text: str) -> None:
         """Send one checked piece of the answer (called by the pipeline as each sentence passes)."""
-        if self.failed or not text:
-            return
-        piece = escape(text)
+        if text:
+            self._send(escape(text))
+
+    def _send(self, piece: str) -> bool:
+        """Stream `piece` (starting the stream with the first one); False when it did not go out."""
+        if self.failed:
+            return False
         try:
             if self._stream is None:
                 self._stream = self.client.chat_stream(
@@ -96,51 +113,63 @@ class AnswerStreamer:
                     thread_ts=self.q.thread_ts or "",
                     recipient_team_id=self.q.team,
                     recipient_user_id=self.q.user,
-                    buffer_size=1,  # every checked sentence goes out at once
+                    buffer_size=1,  # every piece goes out at once
                 )
             self._stream.append(markdown_text=piece)
         except (SlackApiError, SlackClientError) as exc:
             log.warning("streaming into %s failed (%s); the answer comes as one message", self.q.channel, error_of(exc))
             self.failed = True
-            return
+            return False
         if self.first_at is None:
             self.first_at = time.perf_counter()
-        self.sent.append(piece)
+        return True
 
     @property
     def ts(self) -> str | None:
         """The streamed message's ts once started."""
         return self._stream.ts if self._stream is not None else None
 
-    def finish(self, answer: Any, answer_id: str, message: SlackMessage) -> str | None:
-        """Close the stream with the sources and buttons; its ts, or None when nothing was streamed
-        (the caller posts `message`). When the checked answer differs from what was streamed (a
-        citation dropped at the end), the message is replaced by the final one."""
+    def finish(self, message: SlackMessage, plain: str | None = None) -> str | None:
+        """End the streamed message with the final answer in place of what was streamed; its ts, or
+        None when nothing was streamed or the message could not be replaced (the caller posts it).
+
+        The stream is closed (chat.stopStream only adds to a message), then the message is replaced by
+        `message` (chat.update on the streamed message's ts), or by `plain`, text only, when Slack
+        refuses it: one message. Only when Slack will not replace it at all (an error other than a
+        refusal of its content) does the caller post the answer as a message of its own."""
         if self._stream is None or self._stream.ts is None:
             return None
         ts = str(self._stream.ts)
-        hint = f"\n_{REPHRASE_HINT}_" if answer.abstained else None  # as answer_message shows it
         try:
-            self._stream.stop(markdown_text=hint, blocks=answer_tail(answer, answer_id))
+            self._stream.stop()
+        except (SlackApiError, SlackClientError) as exc:  # an expired stream can still be updated
+            log.warning("closing the stream in %s failed (%s); replacing the message anyway", self.q.channel, error_of(exc))
+        return ts if self._replace(ts, message, plain) else None
+
+    def _replace(self, ts: str, message: SlackMessage, plain: str | None) -> bool:
+        """Replace the streamed message by the final one (chat.update), or by `plain`, text only and cut
+        shorter while Slack finds it too long, when Slack refuses its blocks; False when it failed."""
+        try:
+            self.client.chat_update(channel=self.q.channel, ts=ts, text=message.text, blocks=message.blocks)
+            return True
         except (SlackApiError, SlackClientError) as exc:
-            if error_of(exc) not in REFUSED:
-                log.warning("closing the stream in %s failed (%s); posting the answer as one message", self.q.channel, error_of(exc))
-                return None
-            # the stream keeps the hint it could not send; the sources follow it as text
-            log.warning("Slack refused the sources closing the stream in %s (%s); closing it with them as text",
-                        self.q.channel, error_of(exc))
-            try:
-                self._stream.stop(markdown_text=plain_sources(answer) or None)
-            except (SlackApiError, SlackClientError) as again:
-                log.warning("closing the stream in %s failed (%s); posting the answer as one message", self.q.channel, error_of(again))
-                return None
-        if self.failed or "".join(self.sent).strip() != escape(answer.text).strip():
-            try:
-                self.client.chat_update(channel=self.q.channel, ts=ts, text=message.text, blocks=message.blocks)
-            except (SlackApiError, SlackClientError) as exc:
+            if plain is None or error_of(exc) not in REFUSED:
                 log.warning("replacing the streamed answer in %s failed: %s", self.q.channel, error_of(exc))
-                return None
-        return ts
+                return False
+            log.warning("Slack refused the answer replacing the preliminary one in %s (%s); replacing it with text only",
+                        self.q.channel, error_of(exc))
+        for limit in (None, *PLAIN_LIMITS):
+            pieces = [plain] if limit is None else split_text(plain, limit - 2)
+            text = pieces[0] + (" \u2026" if len(pieces) > 1 else "")
+            try:
+                self.client.chat_update(channel=self.q.channel, ts=ts, text=text, blocks=[])
+                return True
+            except (SlackApiError, SlackClientError) as exc:
+                if error_of(exc) not in REFUSED:
+                    log.warning("replacing the streamed answer in %s failed: %s", self.q.channel, error_of(exc))
+                    return False
+        log.warning("Slack refused every text-only version of the answer in %s", self.q.channel)
+        return False
 
 
 class Responder:

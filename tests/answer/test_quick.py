@@ -37,3 +37,26 @@ def test_an_answerer_without_a_model_has_no_preliminary_answer(corpus_pipeline: 
     seen: list[Answer] = []
     answer = corpus_pipeline.ask(QUESTION, on_quick=seen.append)
     assert seen == [] and not answer.abstained and "first_content" not in answer.timings_ms
+
+
+def test_a_prepared_question_has_its_hits_and_preliminary_before_the_model_completes_it(corpus_pipeline: Pipeline) -> None:
+    """`prepare` retrieves and quotes without asking the model (the Slack bot runs it as soon as a
+    question is admitted); `complete` asks the model later and records the turn in the conversation."""
+    from bot.conversation import Conversation
+
+    with OpenAIFake([Step(reply=REPLY)]) as fake:
+        answerer = GenerativeAnswerer(ChatModelBackend("openai:gpt-test", base_url=fake.base_url),
+                                      corpus_pipeline.embedder, fallback=ExtractiveAnswerer())
+        pipeline = Pipeline(corpus_pipeline.settings, embedder=corpus_pipeline.embedder, answerer=answerer)
+        conversation = Conversation()
+        seen: list[Answer] = []
+        prepared = pipeline.prepare(QUESTION, conversation=conversation, on_quick=seen.append)
+        assert fake.requests == [] and conversation.turns == []  # nothing asked of the model, nothing recorded
+        assert seen == [prepared.preliminary] and prepared.preliminary is not None and prepared.hits
+        assert prepared.query.question == QUESTION and set(prepared.timings_ms) == {"retrieve", "quick", "condense"}
+        answer = pipeline.complete(prepared)
+        assert len(fake.requests) == 1
+    assert "Beijing Automotive Group" in answer.text and not answer.preliminary
+    assert [h.passage.chunk_id for h in answer.hits] == [h.passage.chunk_id for h in prepared.hits]
+    assert [t.question for t in conversation.turns] == [QUESTION]
+    assert answer.timings_ms["first_content"] == prepared.timings_ms["retrieve"] + prepared.timings_ms["quick"]

@@ -196,29 +196,38 @@ def test_a_refused_ask_answer_through_response_url_is_sent_as_text(
     assert hook.params["response_type"] == "in_channel" and "Maria Keller" in hook.params["text"]
 
 
-def test_a_streamed_answer_whose_sources_are_refused_ends_with_them_as_text(
-    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline
+@pytest.mark.parametrize("error", ["invalid_blocks", "msg_blocks_too_long"])
+def test_a_streamed_answer_whose_final_blocks_are_refused_is_replaced_by_it_as_text(
+    serve: Callable[[Pipeline], Running], field_pipeline: Pipeline, error: str
 ) -> None:
+    """The streamed message (the preliminary answer, then the model's sentences) is replaced by the
+    final answer; when Slack refuses that message's blocks, by the same answer as text, with its
+    sources, in the same message."""
     from openai_fake import OpenAIFake, Step
 
     from bot.answer.extractive import ExtractiveAnswerer
     from bot.answer.generate import GenerativeAnswerer
     from bot.answer.llm_chat import ChatModelBackend
+    from bot.slack.blocks import PRELIMINARY_LABEL
 
     reply = "Maria Keller is the chairwoman of A&B Holdings [1]."
     with OpenAIFake([Step(reply=reply)]) as llm:
         answerer = GenerativeAnswerer(ChatModelBackend("openai:gpt-test", base_url=llm.base_url),
                                       field_pipeline.embedder, fallback=ExtractiveAnswerer())
         run = serve(Pipeline(field_pipeline.settings, embedder=field_pipeline.embedder, answerer=answerer))
-        run.fake.refuse("chat.stopStream", "invalid_blocks", with_blocks=True)
+        run.fake.refuse("chat.update", error, with_blocks=True)
         event = mention("Who is the chairwoman of A&B Holdings?")
         run.send(event)
-        run.fake.wait_for("chat.stopStream")
+        run.fake.wait_for("chat.update")
         run.idle()
-    assert refused(run) == ["invalid_blocks"]
-    [msg] = run.fake.replies()  # the streamed message, closed; no second copy of the answer
-    assert msg["thread_ts"] == event["ts"] and not msg["streaming"]
-    assert "Maria Keller" in msg["text"] and "Sources:" in msg["text"] and "ab-holdings" in msg["text"]
+    assert refused(run) == [error]
+    [start] = run.fake.calls_to("chat.startStream")
+    assert PRELIMINARY_LABEL in json.dumps(start.params)
+    [msg] = run.fake.replies()  # the streamed message, replaced; no second copy of the answer
+    assert msg["thread_ts"] == event["ts"] and msg["ts"] == start.response["ts"] and not msg["streaming"]
+    assert not msg["blocks"] and PRELIMINARY_LABEL not in msg["text"]
+    assert "Maria Keller is the chairwoman of A&amp;B Holdings" in msg["text"].split("*Sources*")[0]
+    assert "Sources" in msg["text"] and "https://news.example.com/ab-holdings" in msg["text"] and "Business Wire" in msg["text"]
     assert run.fake.calls_to("chat.postMessage") == []
 
 

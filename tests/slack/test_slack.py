@@ -44,12 +44,14 @@ from bot.settings import Settings
 from bot.slack.app import HttpServer, build_bot, create_app, make_web_client, socket_handler
 from bot.slack.blocks import (
     MAX_SECTION_CHARS,
+    PRELIMINARY_LABEL,
     REPHRASE_HINT,
     VOTE_DOWN,
     VOTE_UP,
     answer_message,
     escape,
     plain_question,
+    preliminary_text,
     split_text,
 )
 from bot.slack.state import SlackState
@@ -138,6 +140,18 @@ def test_abstention_suggests_rephrasing_and_has_buttons() -> None:
     assert REPHRASE_HINT in msg.blocks[0]["text"]["text"] and ABSTAIN_TEXT in msg.text
     assert button_value({"blocks": msg.blocks}, VOTE_UP) == "id9"
     assert button_value({"blocks": msg.blocks}, VOTE_DOWN) == "id9"
+
+
+def test_preliminary_answer_names_its_articles_and_marks_its_quote_as_preliminary() -> None:
+    cited = Answer("q", "Xiaomi is in talks with <!here> Nio [1].", False,
+                   [_citation(1, title="Xiaomi & Nio <talks>", source="Reuters", published="2024-03-05")],
+                   preliminary=True)
+    text = preliminary_text(cited)
+    assert text.startswith("Reading 0 articles; quoting Xiaomi &amp; Nio &lt;talks&gt; (Reuters, 2024-03-05)\n")
+    assert f"_{PRELIMINARY_LABEL}_ Xiaomi is in talks with &lt;!here&gt; Nio.\n" in text  # inert, no [n] markers
+    assert text.endswith("\n\n") and "<" not in text
+    nothing = preliminary_text(Answer("q", ABSTAIN_TEXT, True, [], preliminary=True))
+    assert PRELIMINARY_LABEL not in nothing and ABSTAIN_TEXT not in nothing  # no quote, only what is read
 
 
 def test_plain_question_undoes_slack_formatting() -> None:
@@ -667,12 +681,15 @@ def test_a_generative_answer_streams_only_checked_sentences(serve: Callable[...,
         [stop] = run.fake.wait_for("chat.stopStream")
         run.idle()
         assert llm.requests and llm.requests[0].body.get("stream") is True
-    streamed = run.fake.calls_to("chat.startStream") + run.fake.calls_to("chat.appendStream") + [stop]
-    sent = json.dumps([c.params for c in streamed])
-    assert "9 billion" not in sent and "Ford" not in sent and "[7]" not in sent
+    # the stream opens with the preliminary answer quoted from the articles; the model's text follows,
+    # and none of it that failed the claim check is ever sent
+    [start] = run.fake.calls_to("chat.startStream")
+    assert PRELIMINARY_LABEL in json.dumps(start.params)
+    model = json.dumps([c.params for c in run.fake.calls_to("chat.appendStream") + [stop]])
+    assert "Nio" in model and "9 billion" not in model and "Ford" not in model and "[7]" not in model
     [msg] = run.fake.replies()
     assert msg["thread_ts"] == event["ts"] and not msg["streaming"]
     assert msg["text"].startswith("Xiaomi is in talks with Nio about buying a stake in Nio's car unit. [1]")
     assert "<https://news.example.com/xiaomi-nio|Xiaomi in talks with Nio>" in texts_of(msg)
-    assert button_value(msg, VOTE_UP)
+    assert button_value(msg, VOTE_UP) and PRELIMINARY_LABEL not in texts_of(msg)  # replaced by the final answer
     assert run.fake.calls_to("chat.postMessage") == []

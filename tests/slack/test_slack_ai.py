@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from slack_fake import event_body, mention, message, post_event
-from slack_support import ROOT, SECRET, Running, texts_of
+from slack_support import ARTICLES, ROOT, SECRET, Running, texts_of
 
 from bot.answer.base import AnswerStream, Capabilities
 from bot.answer.extractive import ExtractiveAnswerer
@@ -28,12 +28,25 @@ from bot.pipeline import Pipeline
 from bot.schema import Hit, Query, Reply
 from bot.slack import manifest
 from bot.slack.app import build_bot
+from bot.slack.blocks import PRELIMINARY_LABEL, PRELIMINARY_NOTE
 from bot.slack.listeners import COMMAND_SCOPE, EVENT_SCOPES
 from bot.slack.streaming import METHOD_SCOPES
 
 GENERATED = ("Xiaomi is in talks with Nio about buying a stake in Nio's car unit [1]. "
              "The deal is worth 9 billion dollars and was approved by regulators [1]. "
              "Xiaomi also owns Ford [7].")
+
+
+def streamed_text(call: Any) -> str:
+    """The markdown a streaming call added to its message."""
+    return str(call.params.get("markdown_text") or "") + "".join(
+        str(c.get("text", "")) for c in call.params.get("chunks") or [] if c.get("type") == "markdown_text")
+
+
+def quotes_the_articles(preliminary: str) -> bool:
+    """Whether the preliminary answer's quote is the articles' own words (checked by construction)."""
+    quote = preliminary.split(PRELIMINARY_LABEL, 1)[1].split("\n", 1)[0].strip(" _")
+    return bool(quote) and any(quote.replace("&amp;", "&") in a.text for a in ARTICLES)
 
 
 def generative(pipeline: Pipeline, llm_url: str) -> Pipeline:
@@ -164,16 +177,20 @@ def test_assistant_question_sets_status_and_title_and_streams_checked_sentences(
         run.send(message("Who is Xiaomi talking to?", thread_ts=thread))
         run.fake.wait_for("chat.stopStream")
         run.idle()
-    [status] = run.fake.calls_to("assistant.threads.setStatus")
+    # searching, then (the preliminary answer, a reply, cleared it) writing while the model reads
+    status, writing = run.fake.calls_to("assistant.threads.setStatus")
     assert status.params["status"] == "is searching 5 articles" and status.params["thread_ts"] == thread
     assert status.params["loading_messages"] == ["Searching 5 articles\u2026", "Writing the answer\u2026"]
+    assert writing.params["status"] == "is writing the answer" and writing.params["thread_ts"] == thread
     [title] = run.fake.calls_to("assistant.threads.setTitle")
     assert title.params["title"] == "Who is Xiaomi talking to?"
-    methods = [c.method for c in run.fake.calls]
-    assert methods.index("assistant.threads.setStatus") < methods.index("chat.startStream")
-    pieces = [c.params for c in run.fake.calls if c.method in ("chat.startStream", "chat.appendStream", "chat.stopStream")]
-    streamed = json.dumps(pieces)
-    assert "Nio" in streamed and "9 billion" not in streamed and "Ford" not in streamed
+    calls = run.fake.calls
+    assert calls.index(status) < [c.method for c in calls].index("chat.startStream") < calls.index(writing)
+    assert calls.index(writing) < [c.method for c in calls].index("chat.appendStream")
+    [start] = run.fake.calls_to("chat.startStream")
+    assert PRELIMINARY_LABEL in streamed_text(start) and quotes_the_articles(streamed_text(start))
+    model = json.dumps([c.params for c in run.fake.calls if c.method in ("chat.appendStream", "chat.stopStream")])
+    assert "Nio" in model and "9 billion" not in model and "Ford" not in model  # only checked sentences
     [msg] = run.fake.replies()
     assert "xiaomi-nio" in texts_of(msg) and "newsbot_vote_up" in texts_of(msg)
     assert run.fake.calls_to("reactions.add") == []  # the status says what is going on
@@ -232,6 +249,29 @@ def test_turnstile_keeps_order_and_counts_places() -> None:
     assert gate.take() == 3  # a place freed up
 
 
+def test_a_threads_questions_read_its_conversation_one_after_another_in_the_order_taken(tmp_path: Path) -> None:
+    from bot.conversation import SessionStore, Turn
+    from bot.slack.state import SlackState
+    from bot.slack.threads import Question, ThreadConversations
+
+    threads = ThreadConversations(SessionStore(tmp_path / "state.db"), SlackState(tmp_path / "state.db"))
+    first, other, second = (threads.take(Question("D0A", "U0A", text, thread_ts=ts))
+                            for text, ts in (("one", "1.0"), ("elsewhere", "2.0"), ("two", "1.0")))
+    assert first.after is None and other.after is None and second.after is first.done
+    threads.conversation(other)  # another thread does not wait
+    read: list[int] = []
+    waiter = threading.Thread(target=lambda: read.append(len(threads.conversation(second).turns)), daemon=True)
+    waiter.start()
+    time.sleep(0.2)
+    assert waiter.is_alive()  # the second question in the thread waits for the first's turn
+    threads.conversation(first).turns.append(Turn("one", "one", "It is one.", False))
+    threads.release(first, save=True)
+    waiter.join(5)
+    assert read == [1]  # and reads it, saved
+    threads.release(second)
+    assert threads.take(Question("D0A", "U0A", "three", thread_ts="1.0")).after is None
+
+
 def test_streaming_refused_falls_back_to_one_message(serve: Callable[..., Running], pipeline: Pipeline) -> None:
     from openai_fake import OpenAIFake, Step
 
@@ -265,9 +305,56 @@ def test_a_streamed_abstention_ends_with_the_rephrase_hint_and_buttons(
         run.send(mention("Who is Xiaomi talking to?"))
         run.fake.wait_for("chat.stopStream")
         run.idle()
-    [msg] = run.fake.replies()
+    [msg] = run.fake.replies()  # the streamed message, its preliminary answer replaced by the abstention
     assert msg["text"] == f"{ABSTAIN_TEXT}\n_{REPHRASE_HINT}_" and "Ford" not in texts_of(msg)
-    assert [b["type"] for b in msg["blocks"]] == ["actions"]  # no sources for an abstention, the buttons
+    assert PRELIMINARY_LABEL not in texts_of(msg)
+    kinds = [b["type"] for b in msg["blocks"]]
+    assert kinds[-1] == "actions" and "context" not in kinds  # no sources for an abstention, the buttons
+    assert "Ford" not in json.dumps([c.params for c in run.fake.calls_to("chat.appendStream")])
+    assert len(run.fake.calls_to("chat.startStream")) == 1 and run.fake.calls_to("chat.postMessage") == []
+
+
+def test_the_preliminary_answer_comes_first_and_the_final_one_replaces_it_in_the_same_message(
+    serve: Callable[..., Running], pipeline: Pipeline
+) -> None:
+    """While the model is held back, the thread already shows the articles being read and the quoted
+    answer, marked as preliminary; the model's checked sentences follow in the same streamed message,
+    and the final answer with its sources and buttons then replaces it. One message, no other reply."""
+    from openai_fake import OpenAIFake, Step
+
+    with OpenAIFake([Step(reply=GENERATED, pause_at=0)]) as llm:
+        run = serve(generative(pipeline, llm.base_url))
+        assert run.bot.ready.wait(60)
+        event = mention("Who is Xiaomi talking to?")
+        run.send(event)
+        [start] = run.fake.wait_for("chat.startStream")
+        assert llm.paused.wait(30)  # the model has not written a word yet
+        preliminary = streamed_text(start)
+        assert run.fake.calls_to("chat.appendStream") == [] and run.fake.calls_to("chat.stopStream") == []
+        llm.release.set()
+        [update] = run.fake.wait_for("chat.update")
+        run.idle()
+    assert start.params["thread_ts"] == event["ts"]
+    # the articles being read (title, outlet, date) and the quoted answer, marked as preliminary
+    assert preliminary.startswith("Reading ") and "Xiaomi in talks with Nio (Reuters, 2024-03-05)" in preliminary
+    assert PRELIMINARY_LABEL in preliminary and "[1]" not in preliminary and quotes_the_articles(preliminary)
+    # then the model's checked sentences, in the same message
+    appends = run.fake.calls_to("chat.appendStream")
+    assert appends and all(c.params["ts"] == start.response["ts"] for c in appends)
+    assert "Xiaomi is in talks with Nio" in "".join(streamed_text(c) for c in appends)
+    [stop] = run.fake.calls_to("chat.stopStream")
+    methods = [c.method for c in run.fake.calls]
+    assert methods.index("chat.startStream") < methods.index("chat.appendStream") < methods.index("chat.stopStream")
+    assert methods.index("chat.stopStream") < methods.index("chat.update")
+    # the final answer replaces the preliminary one in that message: sources, buttons, no second reply
+    assert stop.params["ts"] == update.params["ts"] == start.response["ts"]
+    [msg] = run.fake.replies()
+    assert msg["ts"] == start.response["ts"] and not msg["streaming"]
+    assert msg["text"].startswith("Xiaomi is in talks with Nio") and PRELIMINARY_LABEL not in texts_of(msg)
+    kinds = [b["type"] for b in msg["blocks"]]
+    assert kinds[0] == "section" and "context" in kinds and kinds[-1] == "actions"
+    assert "xiaomi-nio" in texts_of(msg) and "9 billion" not in texts_of(msg)
+    assert run.fake.calls_to("chat.postMessage") == []
 
 
 def test_extractive_answers_post_one_message_without_streaming(serve: Callable[..., Running]) -> None:
@@ -332,6 +419,39 @@ def test_twenty_questions_at_once_are_answered_in_order_with_their_places(
     for i in range(2, 20):
         assert places[f"U{i:03d}"].startswith(f":hourglass_flowing_sand: {i} questions ahead of yours")
     assert places["U001"].startswith(":hourglass_flowing_sand: 1 question ahead of yours")
+
+
+def test_a_burst_of_ten_sees_every_preliminary_answer_before_the_model_answers_the_first(
+    serve: Callable[..., Running], pipeline: Pipeline
+) -> None:
+    """Ten questions at once, the model held back on the first: every asker already has the
+    preliminary answer (its streamed message's start); when the model goes on, the fluent answers
+    replace them one by one in the order the questions were taken, one message each."""
+    from openai_fake import OpenAIFake, Step
+
+    with OpenAIFake([Step(reply=GENERATED, pause_at=0)]) as llm:
+        run = serve(generative(pipeline, llm.base_url), slack_workers=1)
+        assert run.bot.queue.capacity == 1
+        assert run.bot.ready.wait(60)
+        events = [mention(f"Who is Xiaomi talking to? ({i})", user=f"U{i:03d}") for i in range(10)]
+        for event in events:  # in order: each is taken (its ticket) before its ack
+            assert run.send(event)[0] == 200
+        starts = run.fake.wait_for("chat.startStream", 10, timeout=60)
+        assert llm.paused.wait(30)  # the model is on the first question and has not written a word
+        assert len(llm.requests) == 1 and run.fake.calls_to("chat.update") == []
+        llm.release.set()
+        updates = run.fake.wait_for("chat.update", 10, timeout=120)
+        run.idle()
+    assert sorted(c.params["thread_ts"] for c in starts) == sorted(e["ts"] for e in events)
+    assert all(streamed_text(c).startswith("Reading ") for c in starts)  # the articles being read
+    thread_of = {c.response["ts"]: c.params["thread_ts"] for c in starts}
+    assert [thread_of[c.params["ts"]] for c in updates] == [e["ts"] for e in events]  # in admission order
+    asked = [json.dumps(r.body["messages"]) for r in llm.requests]
+    assert [next(i for i in range(10) if f"({i})" in a) for a in asked] == list(range(10))
+    replies = run.fake.replies()  # one message per question: its preliminary answer, then the final one
+    assert sorted(m["thread_ts"] for m in replies) == sorted(e["ts"] for e in events)
+    assert all(not m["streaming"] and PRELIMINARY_NOTE not in texts_of(m) for m in replies)
+    assert run.fake.calls_to("chat.postMessage") == []
 
 
 def test_a_full_queue_says_so_instead_of_silence(serve: Callable[..., Running], pipeline: Pipeline) -> None:

@@ -1,4 +1,4 @@
-"""`newsbot bench`: ingest throughput and memory, query latency by corpus size, Chroma server, HNSW recall.
+"""`newsbot bench`: ingest throughput and memory, query latency by corpus size, Chroma server, HNSW recall, cold start.
 
 One run measures, each step in a child process of its own (so peak RSS is per step and one step's
 memory never counts against another):
@@ -8,7 +8,9 @@ memory never counts against another):
           peak RSS, and query latency on the index each built;
 - sizes:  one index grown through our real ingest code to each corpus size, then retrieval and
           `ask` latency p50/p95 at that size (optionally the same against a `chroma run` server);
-- recall: HNSW recall@10 against exact search, for several HNSW settings.
+- recall: HNSW recall@10 against exact search, for several HNSW settings;
+- cold:   fresh `newsbot ask --json QUESTION` processes with the configured answerer on a small index:
+          wall seconds from process start to exit, and where they go (the answer's own timings).
 
 Corpus: the pooled articles of a RealTime QA folder (passed as an argument, never a repository
 file). The first N (seeded shuffle) are ingested for real; their chunk vectors form the pool. Larger
@@ -36,7 +38,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.evaluation.bench_corpus import corpus_digest, corpus_note, load_questions
+from bot.evaluation.bench_cold import COLD_TARGET_S, cold_ask, cold_summary
+from bot.evaluation.bench_corpus import cold_questions, corpus_digest, corpus_note, load_articles, load_questions
 from bot.evaluation.bench_report import chart, render_markdown
 from bot.evaluation.chroma_server import chroma_server
 from bot.settings import Settings
@@ -50,7 +53,7 @@ DEFAULT_WORK = Path("evals/reports/tmp/bench")
 
 def register_cli(subparsers: Any) -> None:
     """Add the `bench` command."""
-    p = subparsers.add_parser("bench", help="measure ingest, query latency by corpus size, Chroma server, HNSW recall")
+    p = subparsers.add_parser("bench", help="measure ingest, query latency by corpus size, Chroma server, HNSW recall, cold start")
     add_arguments(p)
     p.set_defaults(handler=cmd_bench)
 
@@ -68,7 +71,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hnsw", help="HNSW builds to compare as M:ef_construction,... (default 16:100,16:200,32:200; quick: the store's)")
     p.add_argument("--ef-search", help="ef_search values tried on each build (default 32,64,128,256; quick: the store's)")
     p.add_argument("--ingest-embedders", help="embedders our pipeline ingests with (default: the configured one and minilm-int8)")
-    p.add_argument("--skip", default="", help="phases to skip: embed,ingest,sizes,server,recall")
+    p.add_argument("--cold-runs", type=int, help="fresh `newsbot ask` processes per cold-start question (default 3; quick 1; 0: skip)")
+    p.add_argument("--skip", default="", help="phases to skip: embed,ingest,sizes,server,recall,cold")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT})")
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORK, help=f"indexes and caches (default {DEFAULT_WORK}, git-ignored)")
     p.add_argument("--build-step", type=int, default=100000,
@@ -109,6 +113,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     }
     plan["server_size"] = plan["sizes"][0] if args.server_size is None else args.server_size
     plan["build_step"] = args.build_step
+    plan["cold_runs"] = (1 if quick else 3) if args.cold_runs is None else args.cold_runs
     embedders = args.ingest_embedders.split(",") if args.ingest_embedders else list(
         dict.fromkeys([settings.embedder, "minilm-int8"])
     )
@@ -163,6 +168,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         phase("server", lambda: _server(plan, base, work, pool_file, questions, report.get("sizes") or []))
     if plan["recall_size"]:
         phase("recall", lambda: _recall(plan, base, work, pool_file, questions, settings))
+    if plan["cold_runs"]:
+        phase("cold", lambda: _cold(plan, base, work, settings))
     report["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     report["load_after"] = os.getloadavg()
     _write(report, out, final=True)
@@ -288,14 +295,43 @@ def _recall(plan: dict[str, Any], base: dict[str, Any], work: Path, pool_file: P
     return rows
 
 
+def _cold(plan: dict[str, Any], base: dict[str, Any], work: Path, settings: Settings) -> dict[str, Any]:
+    """Index the bench's articles once, then time fresh `newsbot ask --json` processes on it."""
+    data_dir = work / f"cold-{settings.embedder}"
+    index = _child("ingest", {**base, "pipeline": "ours", "questions": [], "cache_dir": str(work / "models"),
+                              "data_dir": str(data_dir), "fresh": True, "share_local_model": True})
+    asked = cold_questions(Path(base["dataset"]), load_articles(Path(base["dataset"]), plan["articles"]))
+    env = {**os.environ, "PYTHONPATH": _pythonpath(), "NEWSBOT_DATA_DIR": str(data_dir),
+           "NEWSBOT_EMBEDDER": settings.embedder, "NEWSBOT_ANSWERER": settings.answerer}
+    runs: list[dict[str, Any]] = []
+    for n in range(plan["cold_runs"]):  # the questions alternate: load on the machine hits both alike
+        for q in asked:
+            print(f"bench: cold run {n + 1} ({q['kind']})", file=sys.stderr, flush=True)
+            runs.append({"kind": q["kind"], "run": n + 1, **cold_ask(q["question"], env, settings.answerer)})
+    questions = []
+    for q in asked:
+        mine = [r for r in runs if r["kind"] == q["kind"]]
+        questions.append({**q, **cold_summary(mine), "answer": mine[0]["answer"]})
+    wall = cold_summary(runs)["wall_s"]
+    return {"command": "newsbot ask --json QUESTION", "answerer_setting": settings.answerer,
+            "embedder": settings.embedder, "runs_per_question": plan["cold_runs"],
+            "index": {k: index[k] for k in ("articles", "chunks", "seconds", "wall_s")},
+            "wall_s": wall, "target_s": COLD_TARGET_S, "within_target": wall["max"] <= COLD_TARGET_S,
+            "questions": questions, "runs": runs}
+
+
+def _pythonpath() -> str:
+    """This checkout first on PYTHONPATH, so child processes run this code."""
+    root = str(Path(__file__).resolve().parents[2])
+    return os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+
+
 def _child(phase: str, spec: dict[str, Any]) -> dict[str, Any]:
     """Run one phase in a fresh interpreter; its last stdout line is the JSON result."""
     print(f"bench: {phase} {_brief(spec)}", file=sys.stderr, flush=True)
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    root = str(Path(__file__).resolve().parents[2])
-    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "PYTHONPATH": path, "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1",
+    env = {**os.environ, "PYTHONPATH": _pythonpath(), "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1",
            "ANONYMIZED_TELEMETRY": "False"}
     proc = subprocess.run([sys.executable, "-m", "bot.evaluation.bench_runs", "--worker", phase, json.dumps(spec)],
                           stdout=subprocess.PIPE, text=True, env=env, check=False)
@@ -322,15 +358,32 @@ def _store_hnsw() -> dict[str, Any]:
 
 def _machine() -> dict[str, Any]:
     versions = {}
-    for pkg in ("chromadb", "onnxruntime", "torch", "sentence-transformers", "langchain-chroma", "bm25s"):
+    for pkg in ("chromadb", "onnxruntime", "torch", "sentence-transformers", "langchain-chroma", "bm25s", "llama_cpp_python"):
         try:
             from importlib.metadata import version
 
             versions[pkg] = version(pkg)
         except Exception:  # noqa: BLE001 - a missing package is just not listed
             continue
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+    return {"cpus": os.cpu_count(), **_cpu(), "platform": platform.platform(), "python": platform.python_version(),
             "load_before": os.getloadavg(), "versions": versions}
+
+
+# CPU features that decide the speed of the int8 embedder and the local model (llama.cpp).
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def _cpu() -> dict[str, Any]:
+    """The CPU model and its vector flags (Linux /proc/cpuinfo; empty elsewhere)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)  # the last CPU's
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    ident = " ".join(f"{k} {fields[k]}" for k in ("cpu family", "model", "stepping") if k in fields)
+    return {"cpu_model": fields.get("model name", "?"), "cpu_id": ident, "cpu_flags": [f for f in CPU_FLAGS if f in flags]}
 
 
 if __name__ == "__main__":

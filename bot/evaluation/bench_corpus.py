@@ -47,6 +47,34 @@ def load_questions(dataset: Path, n: int) -> list[list[str]]:
     return [[c.question, c.as_of.isoformat() if c.as_of else ""] for c in cases[:n]]
 
 
+# The cold-start phase's question the articles do not answer (news of 2022 has nothing on it).
+UNANSWERED = "What did the harbour master of Torshavn say about the 1887 ferry timetable?"
+
+
+def cold_questions(dataset: Path, articles: Sequence[Any]) -> list[dict[str, str]]:
+    """Two questions for the cold-start phase: one the articles answer, one they do not.
+
+    The answered one is the first question (in load_questions' seeded order) whose evidence article
+    is among `articles`, else the first whose gold answer appears in one of them, else the first.
+    """
+    from bot.evaluation.datasets import load_realtimeqa
+
+    cases = load_realtimeqa(dataset).cases
+    random.Random(SEED).shuffle(cases)
+    urls = {a.url for a in articles if a.url}
+    texts = [a.text.lower() for a in articles]
+
+    def gold_in_text(case: Any) -> bool:
+        return any(g.lower() in t for g in case.turns[0].answers if len(g) > 2 for t in texts)
+
+    picks = [(next((c for c in cases if urls & set(c.turns[0].evidence)), None), "its evidence article is ingested"),
+             (next((c for c in cases if gold_in_text(c)), None), "its gold answer is in an ingested article"),
+             (cases[0] if cases else None, "no question's evidence was ingested: the first question")]
+    case, why = next((c, w) for c, w in picks if c is not None)
+    answered = {"kind": "answered", "question": case.question, "why": why, "gold": (case.turns[0].answers or ("",))[0]}
+    return [answered, {"kind": "unanswered", "question": UNANSWERED, "why": "not in the news of the dataset", "gold": ""}]
+
+
 def corpus_digest(dataset: Path, n: int, settings: Settings) -> str:
     """A short hash of the corpus and the chunking settings: names the pool file and the size indexes."""
     from bot.evaluation.datasets import load_realtimeqa

@@ -12,13 +12,56 @@ def _ms(d: dict[str, Any] | None) -> str:
     return f"{d['p50']:.0f} / {d['p95']:.0f}"
 
 
+def _cpu(m: dict[str, Any]) -> str:
+    if "cpu_model" not in m:  # a report from before the CPU was recorded
+        return ""
+    flags = ", ".join(m.get("cpu_flags") or []) or "no AVX2"
+    return f" ({m['cpu_model']}, {m.get('cpu_id', '')}; {flags})"
+
+
+def _num(d: dict[str, Any], key: str) -> str:
+    return f"{d[key]:.0f}" if key in d else "-"
+
+
+def _cold(c: dict[str, Any]) -> list[str]:
+    """The cold-start table: one row per question, medians over its runs."""
+    idx = c["index"]
+    within = "within" if c["within_target"] else "over"
+    lines = [
+        f"## Cold start: fresh `{c['command']}` processes ({c['runs_per_question']} per question, "
+        f"answerer setting {c['answerer_setting']}, embedder {c['embedder']}, {idx['articles']} articles / {idx['chunks']} chunks)",
+        "",
+        f"Wall: process start to exit, all runs p50 {c['wall_s']['p50']:.1f} s, max {c['wall_s']['max']:.1f} s "
+        f"({within} the {c['target_s']:.0f} s target). Start-up = wall - the answer's own total: the interpreter, "
+        "imports, the embedder's and the model's load, and the exit. Medians over the runs; model figures from "
+        "the answer's `check.model` (the local model only).",
+        "",
+        "| question | answered by | wall p50 / max s | start-up p50 s | retrieve ms | answer ms | total ms "
+        "| prompt tokens / ms | generated tokens / ms | CPU s | peak RSS MB | abstained | answer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for q in c["questions"]:
+        t, mdl = q["timings_ms"], q["model"]
+        text = " ".join(q["answer"].split()).replace("|", "\\|")
+        question = q["question"].replace("|", "\\|")
+        lines.append(
+            f"| {q['kind']}: {question} | {', '.join(q['answered_by'])} | {q['wall_s']['p50']:.1f} / "
+            f"{q['wall_s']['max']:.1f} | {q['startup_s']['p50']:.1f} | {_num(t, 'retrieve')} | {_num(t, 'answer')} | "
+            f"{_num(t, 'total')} | {_num(mdl, 'prompt_tokens')} / {_num(mdl, 'prompt_ms')} | "
+            f"{_num(mdl, 'generated_tokens')} / {_num(mdl, 'generation_ms')} | {q['cpu_s']:.1f} | {q['peak_rss_mb']:.0f} | "
+            f"{q['abstained']}/{q['runs']} | {(text[:90] + '...') if len(text) > 90 else text} |"
+        )
+    lines.append("")
+    return lines
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The report as Markdown tables."""
     m = report["machine"]
     lines = [
         "# newsbot benchmark",
         "",
-        f"{report['started']} to {report.get('finished', '?')}; {m['cpus']} CPUs; load average before "
+        f"{report['started']} to {report.get('finished', '?')}; {m['cpus']} CPUs{_cpu(m)}; load average before "
         f"{m['load_before'][0]:.1f}, after {report.get('load_after', [0])[0]:.1f} (other work shares this machine: "
         "absolute numbers vary, ratios are measured in the same run); "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
@@ -109,6 +152,8 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"{r['recall_at_10']:.3f} | {r['recall_at_10_min']:.1f} | {_ms(r['search_ms'])} |"
             )
         lines.append("")
+    if "cold" in report:
+        lines += _cold(report["cold"])
     return "\n".join(lines)
 
 

@@ -133,6 +133,8 @@ def _w_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     settings = _settings(spec)
     if settings.embedder == "minilm-int8" and spec.get("cache_dir"):
         _share_int8_model(Path(spec["cache_dir"]), data_dir / "models")
+    if spec.get("share_local_model") and spec.get("cache_dir"):
+        _share_local_model(Path(spec["cache_dir"]), data_dir / "models")
     articles = load_articles(Path(spec["dataset"]), spec["n_articles"])
     embedder = make_embedder(settings)
     t0 = time.perf_counter()
@@ -189,6 +191,20 @@ def _share_int8_model(cache: Path, models: Path) -> None:
     models.mkdir(parents=True, exist_ok=True)
     if not (models / model.name).exists():
         os.link(model, models / model.name)
+
+
+def _share_local_model(cache: Path, models: Path) -> None:
+    """Link the local answerer's model, assembled once into the cache, into a fresh data dir (when the
+    local model can run here), so a timed `ask` loads it instead of assembling 1.1 GB first."""
+    from bot.answer.llm_local import MODEL_FILE, assemble_model, missing_parts
+
+    if missing_parts(cache) is not None:
+        return  # not installed: an `ask` with the local answerer says so itself
+    model = assemble_model(cache)
+    models.mkdir(parents=True, exist_ok=True)
+    for name in (MODEL_FILE, f"{MODEL_FILE}.verified"):
+        if not (models / name).exists():
+            os.link(model.parent / name, models / name)  # the same inode: the stamp's mtime still matches
 
 
 def _w_build(spec: dict[str, Any]) -> dict[str, Any]:

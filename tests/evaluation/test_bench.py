@@ -86,3 +86,40 @@ def test_bench_runs_every_phase_and_writes_consistent_reports(tmp_path: Path) ->
     md = (out / "report.md").read_text()
     assert "## Ingest, same articles" in md and "## Query latency by corpus size" in md and "## Build steps" in md and "## HNSW recall@10" in md
     assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_bench_cold_phase_times_fresh_ask_processes(tmp_path: Path) -> None:
+    dataset = make_dataset(tmp_path / "rtqa", n=4)
+    out, work = tmp_path / "out", tmp_path / "work"
+    env = {**os.environ, "NEWSBOT_ANSWERER": "extractive", "NEWSBOT_EMBEDDER": "minilm",
+           "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-m", "bot.cli", "bench", str(dataset), "--quick", "--articles", "4", "--questions", "2",
+           "--skip", "embed,ingest,sizes,server,recall", "--out", str(out), "--workdir", str(work)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+
+    assert set(report) >= {"cold", "machine"} and not {"embed", "ingest", "sizes", "server", "recall"} & set(report)
+    assert report["machine"]["cpu_model"]
+    cold = report["cold"]
+    assert cold["runs_per_question"] == 1 and len(cold["runs"]) == 2  # --quick: one run of each question
+    assert cold["index"]["articles"] == 4 and cold["index"]["chunks"] > 0
+    assert [q["kind"] for q in cold["questions"]] == ["answered", "unanswered"]
+    for run in cold["runs"]:
+        assert run["answerer"] == "extractive" and run["answered_by"] == "extractive"
+        assert run["answer"].strip()
+        assert 0 < run["timings_ms"]["retrieve"] <= run["timings_ms"]["total"]
+        assert run["wall_s"] >= run["timings_ms"]["total"] / 1000  # the process outlives its answer
+        assert run["startup_s"] == pytest.approx(run["wall_s"] - run["timings_ms"]["total"] / 1000, abs=0.01)
+        assert run["model"] == {}  # no model: no token counters
+        assert run["peak_rss_mb"] > 50 and run["cpu_s"] > 0
+    answered = cold["questions"][0]
+    assert answered["why"] == "its gold answer is in an ingested article"  # the made-up set has no evidence urls
+    assert cold["runs"][0]["citations"] > 0
+    assert cold["wall_s"]["max"] == max(r["wall_s"] for r in cold["runs"])
+    assert cold["within_target"] == (cold["wall_s"]["max"] <= cold["target_s"])
+
+    md = (out / "report.md").read_text()
+    assert "## Cold start: fresh `newsbot ask --json QUESTION` processes" in md
+    assert "| answered: Which " in md and "| unanswered: " in md

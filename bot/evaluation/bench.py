@@ -41,6 +41,7 @@ from typing import Any
 from bot.evaluation.bench_cold import COLD_TARGET_S, cold_ask, cold_summary
 from bot.evaluation.bench_corpus import cold_questions, corpus_digest, corpus_note, load_articles, load_questions
 from bot.evaluation.bench_report import chart, render_markdown
+from bot.evaluation.bench_runs import share_local_model
 from bot.evaluation.chroma_server import chroma_server
 from bot.settings import Settings
 
@@ -155,9 +156,12 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     phase("embed", lambda: _child("embed", {**base, "n_texts": plan["embed_texts"], "questions": questions,
                                             "cache_dir": str(work / "models")}))
     phase("ingest", lambda: _ingest(embedders, base, work, pool_file, questions, settings))
+    built: dict[str, Any] | None = None  # our pipeline's index of the articles, when this run built it
+    if "ingest" in report and "ingest" not in report["carried"]:
+        built = next((r for r in report["ingest"] if r["pipeline"] == "ours" and r["embedder"] == settings.embedder), None)
     need_pool = ("sizes" not in skip and plan["sizes"]) or ("recall" not in skip and plan["recall_size"])
     if need_pool and not pool_file.exists():
-        _child("ingest", {**base, "pipeline": "ours", "record_pool": str(pool_file), "questions": [],
+        built = _child("ingest", {**base, "pipeline": "ours", "record_pool": str(pool_file), "questions": [],
                           "cache_dir": str(work / "models"),
                           "data_dir": str(work / f"ingest-ours-{settings.embedder}"), "fresh": True})
     if need_pool:
@@ -169,7 +173,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     if plan["recall_size"]:
         phase("recall", lambda: _recall(plan, base, work, pool_file, questions, settings))
     if plan["cold_runs"]:
-        phase("cold", lambda: _cold(plan, base, work, settings))
+        phase("cold", lambda: _cold(plan, base, work, settings, built))
     report["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     report["load_after"] = os.getloadavg()
     _write(report, out, final=True)
@@ -295,11 +299,17 @@ def _recall(plan: dict[str, Any], base: dict[str, Any], work: Path, pool_file: P
     return rows
 
 
-def _cold(plan: dict[str, Any], base: dict[str, Any], work: Path, settings: Settings) -> dict[str, Any]:
-    """Index the bench's articles once, then time fresh `newsbot ask --json` processes on it."""
-    data_dir = work / f"cold-{settings.embedder}"
-    index = _child("ingest", {**base, "pipeline": "ours", "questions": [], "cache_dir": str(work / "models"),
-                              "data_dir": str(data_dir), "fresh": True, "share_local_model": True})
+def _cold(plan: dict[str, Any], base: dict[str, Any], work: Path, settings: Settings,
+          built: dict[str, Any] | None) -> dict[str, Any]:
+    """Index the bench's articles (or take the index this run's ingest `built` of them), then time fresh
+    `newsbot ask --json` processes on it."""
+    if built is not None:
+        data_dir, index = work / f"ingest-ours-{settings.embedder}", {**built, "reused": True}
+        share_local_model(work / "models", data_dir / "models")
+    else:
+        data_dir = work / f"cold-{settings.embedder}"
+        index = _child("ingest", {**base, "pipeline": "ours", "questions": [], "cache_dir": str(work / "models"),
+                                  "data_dir": str(data_dir), "fresh": True, "share_local_model": True})
     asked = cold_questions(Path(base["dataset"]), load_articles(Path(base["dataset"]), plan["articles"]))
     env = {**os.environ, "PYTHONPATH": _pythonpath(), "NEWSBOT_DATA_DIR": str(data_dir),
            "NEWSBOT_EMBEDDER": settings.embedder, "NEWSBOT_ANSWERER": settings.answerer}
@@ -315,7 +325,7 @@ def _cold(plan: dict[str, Any], base: dict[str, Any], work: Path, settings: Sett
     wall = cold_summary(runs)["wall_s"]
     return {"command": "newsbot ask --json QUESTION", "answerer_setting": settings.answerer,
             "embedder": settings.embedder, "runs_per_question": plan["cold_runs"],
-            "index": {k: index[k] for k in ("articles", "chunks", "seconds", "wall_s")},
+            "index": {k: index[k] for k in ("articles", "chunks", "seconds", "wall_s", "reused") if k in index},
             "wall_s": wall, "target_s": COLD_TARGET_S, "within_target": wall["max"] <= COLD_TARGET_S,
             "questions": questions, "runs": runs}
 

@@ -51,11 +51,16 @@ def cold_ask(question: str, env: dict[str, str], answerer: str) -> dict[str, Any
     model = check.get("model") or {}
     note = _NOTE.search(stderr)
     name = note.group(1) if note else answerer  # `auto` says on stderr which it resolved to
+    rest: dict[str, Any] = {}
+    if "answer" in timings and "prompt_ms" in model and "generation_ms" in model:
+        # The local model loads on its first answer: what the answer took besides reading and writing.
+        rest["answer_rest_ms"] = round(timings["answer"] - model["prompt_ms"] - model["generation_ms"], 1)
     return {
         "wall_s": round(wall, 3),
         "startup_s": round(wall - timings.get("total", 0.0) / 1000, 3),
         "timings_ms": timings,
         "model": {k: model[k] for k in MODEL_KEYS if k in model},
+        **rest,
         "answerer": name,
         "answered_by": f"{name} (fell back to quoting)" if check.get("fallback") else name,
         "notes": [line for line in stderr.splitlines() if line.startswith("newsbot:")],
@@ -85,6 +90,7 @@ def cold_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "startup_s": {"p50": p50(startups), "max": max(startups)},
         "timings_ms": {k: p50([r["timings_ms"][k] for r in runs]) for k in timing_keys},
         "model": {k: p50([r["model"][k] for r in runs]) for k in model_keys},
+        **({"answer_rest_ms": p50([r["answer_rest_ms"] for r in runs])} if all("answer_rest_ms" in r for r in runs) else {}),
         "answered_by": sorted({r["answered_by"] for r in runs}),
         "abstained": sum(r["abstained"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),

@@ -29,16 +29,18 @@ def _cold(c: dict[str, Any]) -> list[str]:
     within = "within" if c["within_target"] else "over"
     lines = [
         f"## Cold start: fresh `{c['command']}` processes ({c['runs_per_question']} per question, "
-        f"answerer setting {c['answerer_setting']}, embedder {c['embedder']}, {idx['articles']} articles / {idx['chunks']} chunks)",
+        f"answerer setting {c['answerer_setting']}, embedder {c['embedder']}, {idx['articles']} articles / {idx['chunks']} chunks"
+        f"{', the ingest phase index' if idx.get('reused') else ''})",
         "",
         f"Wall: process start to exit, all runs p50 {c['wall_s']['p50']:.1f} s, max {c['wall_s']['max']:.1f} s "
         f"({within} the {c['target_s']:.0f} s target). Start-up = wall - the answer's own total: the interpreter, "
-        "imports, the embedder's and the model's load, and the exit. Medians over the runs; model figures from "
-        "the answer's `check.model` (the local model only).",
+        "imports and the exit. The embedder, Chroma and BM25 load inside the first retrieve, the local model "
+        "inside the first answer: answer's rest = answer - prompt ms - generation ms (the model's load, the "
+        "claim check). Medians over the runs; model figures from the answer's `check.model` (the local model only).",
         "",
         "| question | answered by | wall p50 / max s | start-up p50 s | retrieve ms | answer ms | total ms "
-        "| prompt tokens / ms | generated tokens / ms | CPU s | peak RSS MB | abstained | answer |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| prompt tokens / ms | generated tokens / ms | answer's rest ms | CPU s | peak RSS MB | abstained | answer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for q in c["questions"]:
         t, mdl = q["timings_ms"], q["model"]
@@ -48,7 +50,7 @@ def _cold(c: dict[str, Any]) -> list[str]:
             f"| {q['kind']}: {question} | {', '.join(q['answered_by'])} | {q['wall_s']['p50']:.1f} / "
             f"{q['wall_s']['max']:.1f} | {q['startup_s']['p50']:.1f} | {_num(t, 'retrieve')} | {_num(t, 'answer')} | "
             f"{_num(t, 'total')} | {_num(mdl, 'prompt_tokens')} / {_num(mdl, 'prompt_ms')} | "
-            f"{_num(mdl, 'generated_tokens')} / {_num(mdl, 'generation_ms')} | {q['cpu_s']:.1f} | {q['peak_rss_mb']:.0f} | "
+            f"{_num(mdl, 'generated_tokens')} / {_num(mdl, 'generation_ms')} | {_num(q, 'answer_rest_ms')} | {q['cpu_s']:.1f} | {q['peak_rss_mb']:.0f} | "
             f"{q['abstained']}/{q['runs']} | {(text[:90] + '...') if len(text) > 90 else text} |"
         )
     lines.append("")

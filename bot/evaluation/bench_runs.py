@@ -134,7 +134,7 @@ def _w_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     if settings.embedder == "minilm-int8" and spec.get("cache_dir"):
         _share_int8_model(Path(spec["cache_dir"]), data_dir / "models")
     if spec.get("share_local_model") and spec.get("cache_dir"):
-        _share_local_model(Path(spec["cache_dir"]), data_dir / "models")
+        share_local_model(Path(spec["cache_dir"]), data_dir / "models")
     articles = load_articles(Path(spec["dataset"]), spec["n_articles"])
     embedder = make_embedder(settings)
     t0 = time.perf_counter()
@@ -193,7 +193,7 @@ def _share_int8_model(cache: Path, models: Path) -> None:
         os.link(model, models / model.name)
 
 
-def _share_local_model(cache: Path, models: Path) -> None:
+def share_local_model(cache: Path, models: Path) -> None:
     """Link the local answerer's model, assembled once into the cache, into a fresh data dir (when the
     local model can run here), so a timed `ask` loads it instead of assembling 1.1 GB first."""
     from bot.answer.llm_local import MODEL_FILE, assemble_model, missing_parts

@@ -2,7 +2,7 @@
 
 The sizes are small so that it runs in a few minutes; what it checks is that every phase runs on
 the real parts (both pipelines' ingest, the fp32 and int8 embedders, the grown index, the HNSW
-recall test) and that the report's figures are consistent with each other, not their values.
+recall test, fresh `newsbot ask` processes for the cold start) and that the report's figures are consistent with each other, not their values.
 """
 
 from __future__ import annotations
@@ -83,7 +83,11 @@ def test_bench_runs_every_phase_and_writes_consistent_reports(tmp_path: Path) ->
     by_ef = {r["ef_search"]: r["recall_at_10"] for r in recall}
     assert by_ef[64] >= by_ef[16]
 
+    assert len(report["cold"]["runs"]) == 2  # --quick: one fresh `ask` process per cold-start question
+    assert report["cold"]["index"]["reused"] and report["cold"]["index"]["chunks"] == ours["chunks"]
+
     md = (out / "report.md").read_text()
+    assert "## Cold start" in md
     assert "## Ingest, same articles" in md and "## Query latency by corpus size" in md and "## Build steps" in md and "## HNSW recall@10" in md
     assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -104,7 +108,7 @@ def test_bench_cold_phase_times_fresh_ask_processes(tmp_path: Path) -> None:
     assert report["machine"]["cpu_model"]
     cold = report["cold"]
     assert cold["runs_per_question"] == 1 and len(cold["runs"]) == 2  # --quick: one run of each question
-    assert cold["index"]["articles"] == 4 and cold["index"]["chunks"] > 0
+    assert cold["index"]["articles"] == 4 and cold["index"]["chunks"] > 0 and "reused" not in cold["index"]
     assert [q["kind"] for q in cold["questions"]] == ["answered", "unanswered"]
     for run in cold["runs"]:
         assert run["answerer"] == "extractive" and run["answered_by"] == "extractive"
@@ -112,7 +116,7 @@ def test_bench_cold_phase_times_fresh_ask_processes(tmp_path: Path) -> None:
         assert 0 < run["timings_ms"]["retrieve"] <= run["timings_ms"]["total"]
         assert run["wall_s"] >= run["timings_ms"]["total"] / 1000  # the process outlives its answer
         assert run["startup_s"] == pytest.approx(run["wall_s"] - run["timings_ms"]["total"] / 1000, abs=0.01)
-        assert run["model"] == {}  # no model: no token counters
+        assert run["model"] == {} and "answer_rest_ms" not in run  # no model: no token counters
         assert run["peak_rss_mb"] > 50 and run["cpu_s"] > 0
     answered = cold["questions"][0]
     assert answered["why"] == "its gold answer is in an ingested article"  # the made-up set has no evidence urls

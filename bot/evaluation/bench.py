@@ -54,7 +54,8 @@ DEFAULT_WORK = Path("evals/reports/tmp/bench")
 
 def register_cli(subparsers: Any) -> None:
     """Add the `bench` command."""
-    p = subparsers.add_parser("bench", help="measure ingest, query latency by corpus size, Chroma server, HNSW recall, cold start")
+    p = subparsers.add_parser(
+        "bench", help="measure ingest, query latency by corpus size, Chroma server, HNSW recall, cold start")
     add_arguments(p)
     p.set_defaults(handler=cmd_bench)
 
@@ -72,7 +73,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hnsw", help="HNSW builds to compare as M:ef_construction,... (default 16:100,16:200,32:200; quick: the store's)")
     p.add_argument("--ef-search", help="ef_search values tried on each build (default 32,64,128,256; quick: the store's)")
     p.add_argument("--ingest-embedders", help="embedders our pipeline ingests with (default: the configured one and minilm-int8)")
-    p.add_argument("--cold-runs", type=int, help="fresh `newsbot ask` processes per cold-start question (default 3; quick 1; 0: skip)")
+    p.add_argument("--cold-runs", type=int,
+                   help="fresh `newsbot ask` processes per cold-start question (default 3; quick 1; 0: skip)")
     p.add_argument("--skip", default="", help="phases to skip: embed,ingest,sizes,server,recall,cold")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT})")
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORK, help=f"indexes and caches (default {DEFAULT_WORK}, git-ignored)")
@@ -162,8 +164,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     need_pool = ("sizes" not in skip and plan["sizes"]) or ("recall" not in skip and plan["recall_size"])
     if need_pool and not pool_file.exists():
         built = _child("ingest", {**base, "pipeline": "ours", "record_pool": str(pool_file), "questions": [],
-                          "cache_dir": str(work / "models"),
-                          "data_dir": str(work / f"ingest-ours-{settings.embedder}"), "fresh": True})
+                                  "cache_dir": str(work / "models"),
+                                  "data_dir": str(work / f"ingest-ours-{settings.embedder}"), "fresh": True})
     if need_pool:
         report["corpus"] = corpus_note(pool_file, plan)
     if plan["sizes"]:
@@ -303,13 +305,15 @@ def _cold(plan: dict[str, Any], base: dict[str, Any], work: Path, settings: Sett
           built: dict[str, Any] | None) -> dict[str, Any]:
     """Index the bench's articles (or take the index this run's ingest `built` of them), then time fresh
     `newsbot ask --json` processes on it."""
+    local = settings.answerer in ("local", "auto")  # `auto` is the local model where it is installed
     if built is not None:
         data_dir, index = work / f"ingest-ours-{settings.embedder}", {**built, "reused": True}
-        share_local_model(work / "models", data_dir / "models")
+        if local:
+            share_local_model(work / "models", data_dir / "models")
     else:
         data_dir = work / f"cold-{settings.embedder}"
         index = _child("ingest", {**base, "pipeline": "ours", "questions": [], "cache_dir": str(work / "models"),
-                                  "data_dir": str(data_dir), "fresh": True, "share_local_model": True})
+                                  "data_dir": str(data_dir), "fresh": True, "share_local_model": local})
     asked = cold_questions(Path(base["dataset"]), load_articles(Path(base["dataset"]), plan["articles"]))
     env = {**os.environ, "PYTHONPATH": _pythonpath(), "NEWSBOT_DATA_DIR": str(data_dir),
            "NEWSBOT_EMBEDDER": settings.embedder, "NEWSBOT_ANSWERER": settings.answerer}

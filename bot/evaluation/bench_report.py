@@ -50,7 +50,8 @@ def _cold(c: dict[str, Any]) -> list[str]:
             f"| {q['kind']}: {question} | {', '.join(q['answered_by'])} | {q['wall_s']['p50']:.1f} / "
             f"{q['wall_s']['max']:.1f} | {q['startup_s']['p50']:.1f} | {_num(t, 'retrieve')} | {_num(t, 'answer')} | "
             f"{_num(t, 'total')} | {_num(mdl, 'prompt_tokens')} / {_num(mdl, 'prompt_ms')} | "
-            f"{_num(mdl, 'generated_tokens')} / {_num(mdl, 'generation_ms')} | {_num(q, 'answer_rest_ms')} | {q['cpu_s']:.1f} | {q['peak_rss_mb']:.0f} | "
+            f"{_num(mdl, 'generated_tokens')} / {_num(mdl, 'generation_ms')} | {_num(q, 'answer_rest_ms')} | "
+            f"{q['cpu_s']:.1f} | {q['peak_rss_mb']:.0f} | "
             f"{q['abstained']}/{q['runs']} | {(text[:90] + '...') if len(text) > 90 else text} |"
         )
     lines.append("")

@@ -109,6 +109,7 @@ def test_bench_cold_phase_times_fresh_ask_processes(tmp_path: Path) -> None:
     cold = report["cold"]
     assert cold["runs_per_question"] == 1 and len(cold["runs"]) == 2  # --quick: one run of each question
     assert cold["index"]["articles"] == 4 and cold["index"]["chunks"] > 0 and "reused" not in cold["index"]
+    assert not list(work.rglob("*.gguf"))  # the extractive answerer: the local model is not assembled
     assert [q["kind"] for q in cold["questions"]] == ["answered", "unanswered"]
     for run in cold["runs"]:
         assert run["answerer"] == "extractive" and run["answered_by"] == "extractive"

@@ -23,7 +23,14 @@ from typing import Any
 COLD_TARGET_S = 15.0
 # The local model's counters in an answer's `check.model` (bot/answer/llm_local.py).
 MODEL_KEYS = ("prompt_tokens", "prompt_ms", "generated_tokens", "generation_ms")
-_NOTE = re.compile(r"newsbot: answering with the (\w+) answerer")
+# The note `newsbot ask` prints on stderr when it resolves `auto` (bot/pipeline.py `resolve_answerer`).
+_NOTE = re.compile(r"answering with the (\w+) (?:answerer|model)")
+
+
+def answerer_from_note(stderr: str, setting: str) -> str:
+    """The answerer an `ask` process used: the one its stderr note names, else the setting it ran with."""
+    note = _NOTE.search(stderr)
+    return note.group(1) if note else setting
 
 
 def cold_ask(question: str, env: dict[str, str], answerer: str) -> dict[str, Any]:
@@ -49,8 +56,7 @@ def cold_ask(question: str, env: dict[str, str], answerer: str) -> dict[str, Any
     timings = answer.get("timings_ms") or {}
     check = answer.get("check") or {}
     model = check.get("model") or {}
-    note = _NOTE.search(stderr)
-    name = note.group(1) if note else answerer  # `auto` says on stderr which it resolved to
+    name = answerer_from_note(stderr, answerer)
     rest: dict[str, Any] = {}
     if "answer" in timings and "prompt_ms" in model and "generation_ms" in model:
         # The local model loads on its first answer: what the answer took besides reading and writing.

@@ -128,3 +128,13 @@ def test_bench_cold_phase_times_fresh_ask_processes(tmp_path: Path) -> None:
     md = (out / "report.md").read_text()
     assert "## Cold start: fresh `newsbot ask --json QUESTION` processes" in md
     assert "| answered: Which " in md and "| unanswered: " in md
+
+
+def test_cold_start_reads_which_answerer_auto_resolved_to(tmp_path: Path) -> None:
+    from bot.evaluation.bench_cold import answerer_from_note
+    from bot.pipeline import resolve_answerer
+    from bot.settings import Settings
+
+    name, note = resolve_answerer(Settings(data_dir=tmp_path, answerer="auto"))
+    assert answerer_from_note(f"newsbot: {note}\n", "auto") == name
+    assert answerer_from_note("", "extractive") == "extractive"  # a named answerer prints no note

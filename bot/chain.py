@@ -245,6 +245,7 @@ def format_answer(
         timings_ms={**timings, "total": total},
         check=reply.check,
         temporal=None if abstained else reply.temporal,
+        candidates=reply.candidates,
     )
 
 

@@ -259,6 +259,7 @@ class Reply:
     citations: list[Citation] = field(default_factory=list)
     check: dict[str, Any] | None = None
     temporal: NewsRule | None = None  # which news rule shaped the answer (TEMPORAL_RULES); None: none did
+    candidates: list[str] = field(default_factory=list)  # candidate answer sentences weighed, best evidence first
 
 
 ABSTAIN_TEXT = "I couldn't find that in the articles I have."
@@ -279,6 +280,7 @@ class Answer:
     undated: str | None = None  # how date filters treated undated articles ("kept"); None: no date filter
     temporal: NewsRule | None = None  # which news rule shaped the answer (see TEMPORAL_RULES)
     preliminary: bool = False  # the quick answer quoted from the passages while a model writes the answer
+    candidates: list[str] = field(default_factory=list)  # candidate answer sentences weighed, best evidence first
 
     def to_json(self) -> dict[str, Any]:
         """The object `newsbot ask --json` prints."""
@@ -297,6 +299,8 @@ class Answer:
             out["undated"] = self.undated
         if self.preliminary:
             out["preliminary"] = True
+        if self.candidates:
+            out["candidates"] = self.candidates
         return out
 
     def articles(self) -> list[Passage]:

@@ -122,14 +122,17 @@ def test_ask_json_is_the_documented_object(ingested: tuple[Path, subprocess.Comp
     obj = json.loads(result.stdout)
     assert {"question", "answer", "abstained", "citations", "timings_ms"} <= obj.keys()
     assert obj.keys() <= {"question", "answer", "abstained", "citations", "timings_ms", "standalone_query", "check",
-                          "temporal"}
+                          "temporal", "candidates"}
+    # The candidate answer sentences weighed, best first: exact sentences of the article, the answer's first.
+    text = ARTICLE.read_text(encoding="utf-8")
+    assert obj["candidates"] and all(" ".join(c.split()) in " ".join(text.split()) for c in obj["candidates"])
+    assert obj["candidates"][0] == obj["citations"][0]["quote"]
     assert obj.get("temporal") in (None, "as_of", "newest", "disagreement", "list", "timeline")
     assert obj["question"] == QUESTION
     assert obj["abstained"] is False
     assert isinstance(obj["answer"], str) and "Beijing Hyundai" in obj["answer"]
     assert all(isinstance(v, (int, float)) for v in obj["timings_ms"].values()) and "total" in obj["timings_ms"]
     assert obj["citations"]
-    text = ARTICLE.read_text(encoding="utf-8")
     for c in obj["citations"]:
         assert set(c) == {"n", "article_id", "title", "source", "published", "url", "path", "quote"}
         assert c["quote"] in text, "a citation must be an exact quote"

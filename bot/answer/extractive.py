@@ -3,7 +3,8 @@
 The extractive answerer needs no generative model. It scores every sentence of the retrieved
 passages against the question: weighted coverage of the question's terms (the previous sentence
 counts at half weight, since answers often say "it"), the passage's retrieval rank, and the
-embedding model's question-sentence similarity for the best lexical candidates. A sentence is
+embedding model's question-sentence similarity for the best lexical candidates, and the other
+articles that state its new names and figures (bot/answer/evidence.py). A sentence is
 eligible only when it holds the kind of thing asked for (a number for "how many" or "what was X's
 revenue", a date for "when") beyond what the question already says, and when the names and numbers the question is
 about appear around it. The answer is the best one or two sentences with [n] markers; with no
@@ -18,17 +19,19 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.answer.base import AnswerStream, Capabilities, ChatBackend
+from bot.answer.evidence import Candidate, shortlist, with_support
 from bot.answer.orders import gives_orders
 from bot.answer.question import (
     STOPWORDS,
     answer_type,
     asked_for_terms,
+    asks_for_more,
     content_terms,
     holds_figure,
     key_terms,
@@ -63,6 +66,7 @@ if TYPE_CHECKING:
 
 _FOOTNOTE = re.compile(r"\s*\[\d+\]")  # an article's own [n] marks: never shown where they would read as citations
 NEWS_EXTRA_WORDS = 15  # words an earlier figure may add past the answer's budget
+SHORTLIST = 5  # candidates a reply lists (Reply.candidates), one per passage: what a model would judge
 DAY_ITEMS = 3  # articles a question only about a day ("What happened yesterday?") is answered from
 
 _MONTHS = (
@@ -85,17 +89,6 @@ _MONEY = re.compile(
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    hit_index: int
-    start: int
-    end: int
-    text: str
-    score: float
-    coverage: float
-    similarity: float = 0.0
-
-
 class ExtractiveAnswerer:
     """Answers with the best-supported sentences of the retrieved passages; needs no generative model."""
 
@@ -107,6 +100,7 @@ class ExtractiveAnswerer:
         max_words: int = 50,
         max_sentences: int = 1,
         rerank: int = 12,
+        support: bool = True,
     ) -> None:
         self.embedder = embedder
         self.min_coverage = min_coverage
@@ -114,6 +108,7 @@ class ExtractiveAnswerer:
         self.max_words = max_words
         self.max_sentences = max_sentences
         self.rerank = rerank
+        self.support = support
 
     name = "extractive"
     capabilities = Capabilities()  # no model: nothing to warm up, the whole text at once, any number at a time
@@ -140,20 +135,20 @@ class ExtractiveAnswerer:
             spanning = self._span(question, own, q_terms, content_terms(carried), hits, form)
             if spanning is not None:
                 return spanning
-        candidates = self._candidates(own, q_terms, content_terms(carried), hits)
+        candidates = self._ranked(question, own, q_terms, carried, hits)
         if not candidates:
             return Reply(ABSTAIN_TEXT, True)
-        if self.embedder is not None:
-            candidates = self._rerank(question, candidates)
-        if avoid:
+        reply = self._choose(own, avoid, candidates, hits)
+        reply.candidates = [c.text for c in shortlist(candidates, SHORTLIST)]
+        return reply
+
+    def _choose(self, own: str, avoid: Sequence[str], candidates: list[Candidate], hits: Sequence[Hit]) -> Reply:
+        """The reply from ranked candidates: the best one or two, a news rule's answer, or an abstention."""
+        if avoid and asks_for_more(own):
             # A follow-up asks for something new: sentences already given drop behind the rest.
-            candidates.sort(key=lambda c: (any(c.text in q for q in avoid), -c.score))
+            candidates.sort(key=lambda c: (any(c.text in q for q in avoid), -c.evidence))
         best = candidates[0]
-        # Term coverage alone, or coverage and meaning together (follow-ups word things differently).
-        supported = best.coverage >= self.min_coverage or (
-            best.coverage >= self.min_coverage / 3 and best.coverage + 0.5 * best.similarity >= self.min_support
-        )
-        if not supported:
+        if not self._supported(best):
             return Reply(ABSTAIN_TEXT, True)
         news = None if habitual(own) else self._news(own, best, candidates, hits)
         if news is not None:
@@ -180,12 +175,21 @@ class ExtractiveAnswerer:
                 reply.temporal = "as_of"
         return reply
 
-    def _supported(self, c: _Candidate) -> bool:
+    def _ranked(self, question: str, own: str, q_terms: list[str], carried: str, hits: Sequence[Hit]) -> list[Candidate]:
+        candidates = self._candidates(own, q_terms, content_terms(carried), hits)
+        if candidates and self.embedder is not None:
+            candidates = self._rerank(question, candidates)
+        if candidates and self.support:
+            candidates = with_support(candidates, hits, {stem(t) for t in words(f"{own} {carried}")})
+        return candidates
+
+    def _supported(self, c: Candidate) -> bool:
+        # Term coverage alone, or coverage and meaning together (follow-ups word things differently).
         return c.coverage >= self.min_coverage or (
             c.coverage >= self.min_coverage / 3 and c.coverage + 0.5 * c.similarity >= self.min_support
         )
 
-    def _news(self, question: str, best: _Candidate, candidates: list[_Candidate], hits: Sequence[Hit]) -> Reply | None:
+    def _news(self, question: str, best: Candidate, candidates: list[Candidate], hits: Sequence[Hit]) -> Reply | None:
         """Newest wins, visibly; outlets of about the same date that disagree are flagged.
 
         The candidates about the same thing as the best one (one per article, nearly as well supported)
@@ -211,7 +215,7 @@ class ExtractiveAnswerer:
             return None
         vals = {id(c): values(c.text, question, kind) for c in related}
 
-        def when(c: _Candidate) -> int:
+        def when(c: Candidate) -> int:
             d = day(hits[c.hit_index].passage.published)
             return d.toordinal() if d else 0
 
@@ -275,7 +279,7 @@ class ExtractiveAnswerer:
         candidates = self._candidates(own, q_terms, carried, hits, kind=kind)
         if not candidates:
             return None
-        per_article: list[_Candidate] = []
+        per_article: list[Candidate] = []
         seen: set[str] = set()
         for c in candidates:
             d = hits[c.hit_index].passage.doc_id
@@ -329,14 +333,14 @@ class ExtractiveAnswerer:
             doc = h.passage.doc_id
             if doc not in first or h.passage.start < hits[first[doc]].passage.start:
                 first[doc] = i
-        chosen: list[_Candidate] = []
+        chosen: list[Candidate] = []
         for i in list(first.values())[:DAY_ITEMS]:
             p = hits[i].passage
             for s, e in split_sentences(p.text):
                 sentence = p.text[s:e]
                 if (len(words(sentence)) >= 4 and "|" not in sentence and not gives_orders(sentence)
                         and not any(sentence in q for q in avoid)):
-                    chosen.append(_Candidate(i, p.start + s, p.start + e, sentence, 1.0, 1.0))
+                    chosen.append(Candidate(i, p.start + s, p.start + e, sentence, 1.0, 1.0))
                     break
         if not chosen:
             return Reply(ABSTAIN_TEXT, True)
@@ -351,7 +355,7 @@ class ExtractiveAnswerer:
             return self._cite(chosen, hits, f"On {dated}: {text} [1]")
         return self._cite(chosen, hits, "\n".join(f"- {dated}: {text} [{n}]" for dated, text, n in lines))
 
-    def _cite(self, chosen: list[_Candidate], hits: Sequence[Hit], text: str) -> Reply:
+    def _cite(self, chosen: list[Candidate], hits: Sequence[Hit], text: str) -> Reply:
         """A reply whose [n] markers number `chosen` in order, one citation each."""
         citations = []
         for n, c in enumerate(chosen, start=1):
@@ -361,7 +365,7 @@ class ExtractiveAnswerer:
 
     def _candidates(
         self, question: str, q_terms: list[str], carried: list[str], hits: Sequence[Hit], kind: str | None = None
-    ) -> list[_Candidate]:
+    ) -> list[Candidate]:
         # (hit index, start, end, sentence, its terms, previous sentence's terms, nearby terms)
         rows: list[tuple[int, int, int, str, list[str], list[str], set[str]]] = []
         for i, hit in enumerate(hits):
@@ -412,7 +416,7 @@ class ExtractiveAnswerer:
         keys = key_terms(question)
         kind = kind or answer_type(question)
         q_lower = question.lower()
-        out: list[_Candidate] = []
+        out: list[Candidate] = []
         for i, s, e, sentence, toks, prev, nearby in rows:
             here, before = set(toks), set(prev)
             coverage = sum(w for t, w in weights.items() if t in here) + 0.5 * sum(
@@ -451,11 +455,11 @@ class ExtractiveAnswerer:
             score = coverage + 0.1 * type_bonus + 0.15 * rank_prior + lead + 0.1 * _bigram_bonus(q_terms, toks)
             if len(sentence.split()) > 60:
                 score *= 0.85
-            out.append(_Candidate(i, s, e, sentence, score, coverage))
+            out.append(Candidate(i, s, e, sentence, score, coverage))
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _rerank(self, question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]:
         """Add the embedding model's question-sentence similarity to the best lexical candidates."""
         assert self.embedder is not None
         top = candidates[: self.rerank]
@@ -466,9 +470,9 @@ class ExtractiveAnswerer:
         return rescored + candidates[self.rerank :]
 
 
-    def _compose(self, chosen: list[_Candidate], hits: Sequence[Hit], notes: bool = False) -> Reply:
+    def _compose(self, chosen: list[Candidate], hits: Sequence[Hit], notes: bool = False) -> Reply:
         numbers: dict[int, int] = {}
-        quotes: dict[int, list[_Candidate]] = {}
+        quotes: dict[int, list[Candidate]] = {}
         parts = []
         for cand in chosen:
             if cand.hit_index not in numbers:

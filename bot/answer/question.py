@@ -231,3 +231,13 @@ def holds_figure(text: str) -> bool:
 def asks_for_amount(question: str) -> bool:
     """True when a question asks for an amount ('how many ...', 'what was X's revenue?', '有多少'...)."""
     return answer_type(question) in ("number", "money", "percent")
+
+
+_MORE = re.compile(r"\b(?:else|more|other|others|another|besides|again|further)\b", re.IGNORECASE)
+
+
+def asks_for_more(question: str) -> bool:
+    """True when a follow-up asks for something beyond what was said ("What else ...?", "Any other ...?"):
+    only then are sentences already given passed over (another follow-up may be answered by the same
+    sentence: "When was it founded?" after the sentence that named it)."""
+    return _MORE.search(question) is not None

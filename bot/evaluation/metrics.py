@@ -230,7 +230,23 @@ def summarize(records: Sequence[Mapping[str, Any]], *, retrieval: bool, citation
             mean(float(s["evidence_hit"]) for s in with_evidence) if retrieval and with_evidence else None
         ),
     }
+    out["extra"]["stages"] = stages(records)
     return _round(out)  # type: ignore[no-any-return]
+
+
+def stages(records: Sequence[Mapping[str, Any]]) -> dict[str, float | None] | None:
+    """Where the answerable questions' gold answer is lost, stage by stage (None when the answerer
+    weighed no candidates): among the candidate answers weighed (`candidate_recall`), ranked first by
+    the evidence (`evidence@1`), in the answer given (`answer_contains`). Shares of answerable questions."""
+    answerable = [r for r in records if r["answerable"]]
+    if not answerable or not any(r.get("candidates") for r in records):
+        return None
+    ranks = [r["scores"].get("candidate_rank") for r in answerable]
+    return {
+        "candidate_recall": mean(float(k is not None) for k in ranks),
+        "evidence@1": mean(float(k == 1) for k in ranks),
+        "answer_contains": mean(float(r["scores"]["contains"]) for r in answerable),
+    }
 
 
 def round4(value: Any) -> Any:

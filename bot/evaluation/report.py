@@ -225,6 +225,11 @@ def markdown(report: Mapping[str, Any]) -> str:
                 rows.append([name, _f(r["answer_recall@1"]), _f(r["answer_recall@4"]),
                              _f(r["answer_recall@10"]), _f(r["mrr@10"]), "–"])
         lines += _table(["system", "recall@1", "recall@4", "recall@10", "MRR@10", "evidence hit@10"], rows)
+    stage = extra.get("stages")
+    if stage:
+        lines += ["## Answer stages", "", "Share of answerable questions whose gold answer is among the candidate "
+                  "answers weighed, ranked first by the evidence, and in the answer given.", ""]
+        lines += _table(list(stage), [[_f(v) for v in stage.values()]])
     cit, abst = report["citations"], report["abstention"]
     lines += ["## Citations and abstention", ""]
     lines += _table(

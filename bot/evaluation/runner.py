@@ -404,6 +404,9 @@ def score_record(
         scores["temporal"] = metrics.temporal_scores(
             answer.text, answer.abstained, turn.answers, case.expect,
             [(c.published, c.quote) for c in answer.citations])
+    if turn.answerable:
+        # The answer stages: the first candidate answer (best evidence first) holding the gold text.
+        scores["candidate_rank"] = metrics.first_rank(answer.candidates, turn.answers)
     scores["correct"] = bool(scores["contains"]) if turn.answerable else answer.abstained
     timings = {k: round(v, 2) for k, v in answer.timings_ms.items()}
     if dataset.given_passages:
@@ -425,6 +428,7 @@ def score_record(
         "abstained": answer.abstained,
         "citations": [c.to_json() | {"chunk_id": c.chunk_id} for c in answer.citations],
         "temporal": answer.temporal,
+        "candidates": list(answer.candidates),
         "answer_chunks": [h.passage.chunk_id for h in answer.hits],
         "retrieved": [h.passage.chunk_id for h in top],
         "scores": scores,

@@ -144,9 +144,17 @@ class ExtractiveAnswerer:
 
     def _choose(self, own: str, avoid: Sequence[str], candidates: list[Candidate], hits: Sequence[Hit]) -> Reply:
         """The reply from ranked candidates: the best one or two, a news rule's answer, or an abstention."""
-        if avoid and asks_for_more(own):
-            # A follow-up asks for something new: sentences already given drop behind the rest.
-            candidates.sort(key=lambda c: (any(c.text in q for q in avoid), -c.evidence))
+        if avoid:
+            # A sentence already given drops behind the rest when the follow-up asks for more ("What
+            # else ...?") or when it holds none of the follow-up's own words: "What would they buy?"
+            # wants something new, "When was it established?" may be answered by the sentence naming it.
+            asked = set(content_terms(without_days(own)))
+            more = asks_for_more(own)
+
+            def stale(c: Candidate) -> bool:
+                return any(c.text in q for q in avoid) and (more or not asked & set(terms(c.text)))
+
+            candidates.sort(key=lambda c: (stale(c), -c.evidence))
         best = candidates[0]
         if not self._supported(best):
             return Reply(ABSTAIN_TEXT, True)

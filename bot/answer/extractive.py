@@ -138,17 +138,20 @@ class ExtractiveAnswerer:
         candidates = self._ranked(question, own, q_terms, carried, hits)
         if not candidates:
             return Reply(ABSTAIN_TEXT, True)
-        reply = self._choose(own, avoid, candidates, hits)
+        reply = self._choose(own, q_terms, avoid, candidates, hits)
         reply.candidates = [c.text for c in shortlist(candidates, SHORTLIST)]
         return reply
 
-    def _choose(self, own: str, avoid: Sequence[str], candidates: list[Candidate], hits: Sequence[Hit]) -> Reply:
-        """The reply from ranked candidates: the best one or two, a news rule's answer, or an abstention."""
+    def _choose(
+        self, own: str, q_terms: list[str], avoid: Sequence[str], candidates: list[Candidate], hits: Sequence[Hit],
+    ) -> Reply:
+        """The reply from ranked candidates: the best one or two, a news rule's answer, or an abstention
+        (`q_terms`: the question's own content terms)."""
         if avoid:
             # A sentence already given drops behind the rest when the follow-up asks for more ("What
             # else ...?") or when it holds none of the follow-up's own words: "What would they buy?"
             # wants something new, "When was it established?" may be answered by the sentence naming it.
-            asked = set(content_terms(without_days(own)))
+            asked = set(q_terms)
             more = asks_for_more(own)
 
             def stale(c: Candidate) -> bool:

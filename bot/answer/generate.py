@@ -96,12 +96,16 @@ class GenerativeAnswerer:
         return AnswerStream(self._generate(query, list(hits)[:limit], box), box)
 
     def _generate(self, query: Query, hits: list[Hit], box: list[Reply]) -> Iterator[str]:
-        plan: list[Reply] = []
+        # The news rules, decided from the passages' dates and values by the extractive reading: when
+        # one shapes the answer (newest with the earlier, a disagreement, a list, a timeline), the
+        # model's checked answer must do what it does (cite those passages, say the sources disagree),
+        # or the extractive answer is given; so such an answer is sent whole, not sentence by sentence.
+        plan = self.fallback.answer(query, hits) if self.fallback is not None and hits and not query.avoid else None
         yield from self._write(query, hits, box, plan)
-        if box and plan:
-            box[0].candidates = plan[0].candidates  # the candidate answers the evidence weighed, for the record
+        if box and plan is not None:
+            box[0].candidates = plan.candidates  # the candidate answers the evidence weighed, for the record
 
-    def _write(self, query: Query, hits: list[Hit], box: list[Reply], planned: list[Reply]) -> Iterator[str]:
+    def _write(self, query: Query, hits: list[Hit], box: list[Reply], plan: Reply | None) -> Iterator[str]:
         question, own, avoid = query.search_text, query.text, query.avoid
         if not hits:
             box.append(Reply(ABSTAIN_TEXT, True, [], None))
@@ -115,12 +119,6 @@ class GenerativeAnswerer:
         quotes: dict[int, tuple[int, int, float]] = {}
         parts: list[str] = []
         said: list[str] = []  # the sentences as checked, before any "As of" was put in front
-        # The news rules, decided from the passages' dates and values by the extractive reading: when
-        # one shapes the answer (newest with the earlier, a disagreement, a list, a timeline), the
-        # model's checked answer must do what it does (cite those passages, say the sources disagree),
-        # or the extractive answer is given; so such an answer is sent whole, not sentence by sentence.
-        plan = self.fallback.answer(query, ranked) if self.fallback is not None and not avoid else None
-        planned.extend([plan] if plan is not None else [])
         structured = plan is not None and not plan.abstained and plan.temporal in _STRUCTURED
         dated = not structured and not avoid and can_change(own)
         conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None

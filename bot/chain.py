@@ -246,6 +246,7 @@ def format_answer(
         check=reply.check,
         temporal=None if abstained else reply.temporal,
         candidates=reply.candidates,
+        read=reply.read,
     )
 
 

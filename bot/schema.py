@@ -260,6 +260,7 @@ class Reply:
     check: dict[str, Any] | None = None
     temporal: NewsRule | None = None  # which news rule shaped the answer (TEMPORAL_RULES); None: none did
     candidates: list[str] = field(default_factory=list)  # candidate answer sentences weighed, best evidence first
+    read: str = ""  # the passages as a model read them (after its focus cut); "": no model read any
 
 
 ABSTAIN_TEXT = "I couldn't find that in the articles I have."
@@ -281,6 +282,7 @@ class Answer:
     temporal: NewsRule | None = None  # which news rule shaped the answer (see TEMPORAL_RULES)
     preliminary: bool = False  # the quick answer quoted from the passages while a model writes the answer
     candidates: list[str] = field(default_factory=list)  # candidate answer sentences weighed, best evidence first
+    read: str = ""  # the passages as a model read them (the harness's "read" stage); not in to_json
 
     def to_json(self) -> dict[str, Any]:
         """The object `newsbot ask --json` prints."""

@@ -331,6 +331,22 @@ def values(sentence: str, question: str, kind: str) -> dict[str, frozenset[str]]
     return {k: frozenset(v) for k, v in by_unit.items()}
 
 
+def stated(text: str, question: str, kind: str | None = None) -> frozenset[str]:
+    """The values a text states (see `values`), as one set of tokens: only those of the kind a question
+    asks for when `kind` is given (names for 'name'/'thing', years for 'year'/'date', amounts for the
+    rest), every kind when it is None. A name's possessive is dropped ("Hawaii's" -> "Hawaii")."""
+    found = values(text, question, kind or "")
+    if kind in ("name", "thing"):
+        keys = [k for k in found if k == "name"]
+    elif kind in ("year", "date"):
+        keys = [k for k in found if k == "year"]
+    elif kind is not None:
+        keys = [k for k in found if k.startswith("num:")]
+    else:
+        keys = list(found)
+    return frozenset(re.sub(r"['’]s$", "", v) for k in keys for v in found[k])
+
+
 _COMMON = frozenset(
     """a an the and or but if of at by for with in on to from as it its this that these those there he she they
     we i you his her their our correction update analysts officials regulators some about after before""".split()

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot.answer.base import Answerer, AnswerStream, Capabilities, ChatBackend, passage_budget
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict
-from bot.answer.prompting import build_messages, group_by_article, inert
+from bot.answer.prompting import build_messages, format_passages, group_by_article, inert
 from bot.errors import ConfigError
 from bot.settings import ANSWERERS
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Query, Reply
-from bot.temporal import can_change, day, format_day, question_form
+from bot.answer.question import answer_type
+from bot.temporal import can_change, day, format_day, question_form, stated
 
 if TYPE_CHECKING:
     from bot.embed import Embedder
@@ -119,6 +120,7 @@ class GenerativeAnswerer:
         quotes: dict[int, tuple[int, int, float]] = {}
         parts: list[str] = []
         said: list[str] = []  # the sentences as checked, before any "As of" was put in front
+        kept: list[str] = []  # the same, as written
         structured = plan is not None and not plan.abstained and plan.temporal in _STRUCTURED
         dated = not structured and not avoid and can_change(own)
         conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None
@@ -129,6 +131,7 @@ class GenerativeAnswerer:
                 if not v.kept or v.sentence.lower() in said:
                     continue  # unsupported, or a repeat of a sentence already given
                 said.append(v.sentence.lower())
+                kept.append(v.sentence)
                 for n in v.cites:
                     numbers.setdefault(n, len(numbers) + 1)
                     if n not in quotes or v.quotes[n][2] > quotes[n][2]:
@@ -146,10 +149,15 @@ class GenerativeAnswerer:
                 parts.append(text)
 
         usage: dict[str, float] = {}
-        messages = build_messages(query, hits, focus, conflict)
+        shown = format_passages(passages, question, focus)  # what the model reads (the harness's "read" stage)
+        messages = build_messages(query, hits, focus, conflict, shown)
         for piece in self.backend.complete(messages, stream=True, usage=usage):
             yield from accept(session.feed(piece))
         yield from accept(session.finish())
+
+        def done(reply: Reply) -> None:
+            reply.read = shown
+            box.append(reply)
 
         def checked(fallback: bool = False) -> dict[str, Any]:
             """The check's report, with the model's token counts and times (`usage`) where it gave them."""
@@ -165,6 +173,10 @@ class GenerativeAnswerer:
             if structured and plan is not None:
                 if follows(plan, reply):
                     reply.temporal = plan.temporal
+                elif plan.temporal in _CONFLICTS and answers_otherwise(plan, kept, own):
+                    # The rule compared other things than the model answered about (a quiz question about
+                    # one event, whose articles name many people): the checked answer stands, and says so.
+                    reply.check = {**(reply.check or {}), "temporal_set_aside": plan.temporal}
                 else:
                     report = checked(fallback=True)
                     report["temporal_fallback"] = plan.temporal
@@ -172,20 +184,20 @@ class GenerativeAnswerer:
                 yield reply.text
             elif dated and reply.text.startswith("As of"):
                 reply.temporal = "as_of"
-            box.append(reply)
+            done(reply)
             return
         if plan is not None and (self.fallback_on_abstain or not session.model_abstained):
             text = inert(plan.text)
-            box.append(Reply(text, plan.abstained, plan.citations, checked(fallback=True), plan.temporal))
+            done(Reply(text, plan.abstained, plan.citations, checked(fallback=True), plan.temporal))
             yield text
             return
         if self.fallback is not None and (self.fallback_on_abstain or not session.model_abstained):
             reply = self.fallback.answer(query, ranked)
             text = inert(reply.text)  # quotes of outside text: no working mention or disguised link
-            box.append(Reply(text, reply.abstained, reply.citations, checked(fallback=True), reply.temporal))
+            done(Reply(text, reply.abstained, reply.citations, checked(fallback=True), reply.temporal))
             yield text
             return
-        box.append(Reply(ABSTAIN_TEXT, True, [], checked()))
+        done(Reply(ABSTAIN_TEXT, True, [], checked()))
         yield ABSTAIN_TEXT
 
 
@@ -206,6 +218,18 @@ def follows(plan: Reply, reply: Reply) -> bool:
     if plan.temporal == "disagreement":
         return _SAYS_DISAGREE.search(reply.text) is not None
     return True
+
+
+def answers_otherwise(plan: Reply, sentences: Sequence[str], question: str) -> bool:
+    """Whether checked sentences state a value of the kind the question asks for (a name, a year, an
+    amount: `bot.temporal.stated`) that none of the quotes the news rule in `plan` compared states.
+
+    Such an answer is about something else than the rule compared: the rule's "newest" or "Sources
+    disagree" answer does not answer it better. An answer stating the rule's older value, its newest
+    one, or no value of the kind asked does not qualify, and gives way to the rule.
+    """
+    compared = " ".join(c.quote for c in plan.citations)
+    return bool(stated(" ".join(sentences), question, answer_type(question)) - stated(compared, question))
 
 
 def _lower_first(text: str) -> str:

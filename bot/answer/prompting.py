@@ -188,13 +188,15 @@ def news_instructions(question: str, conflict: str | None = None) -> str:
 
 def build_messages(
     query: Query | str, hits: Sequence[Hit], focus: int | None = None, conflict: str | None = None,
+    shown: str | None = None,
 ) -> list[Message]:
     """Chat messages (system + user) asking the query's question over the hits' passages, numbered from 1.
 
     A follow-up's carried names (`query.carried`) are shown as context; `query.avoid`
     holds quotes the user was already given, so the model prefers new information; `focus` keeps
     that many sentences of each passage (see `passage_text`); `conflict` names what the passages'
-    values show ("newest", "disagreement"; see `news_instructions`).
+    values show ("newest", "disagreement"; see `news_instructions`); `shown` is the hits' passages as
+    `format_passages(passages, query.search_text, focus)` gives them, when the caller has them already.
     """
     query = Query.of(query)
     passages = [h.passage for h in hits]
@@ -210,7 +212,7 @@ def build_messages(
     # small model answered "Yes." to "Who is the individual that ...?" (MultiHop-RAG inference questions).
     polar = " This question asks yes or no: start with Yes or No." if asks_yes_or_no(own) else ""
     user = (
-        f"Passages:\n\n{format_passages(passages, question, focus)}\n\n{given}"
+        f"Passages:\n\n{format_passages(passages, question, focus) if shown is None else shown}\n\n{given}"
         f"Question: {question_text}\n\n"
         "Give the specific answer (a name, place, number, date or short phrase) at the start of your first "
         "sentence, then finish that sentence with the number of the passage you used in square brackets, for "

@@ -235,17 +235,39 @@ def summarize(records: Sequence[Mapping[str, Any]], *, retrieval: bool, citation
 
 
 def stages(records: Sequence[Mapping[str, Any]]) -> dict[str, float | None] | None:
-    """Where the answerable questions' gold answer is lost, stage by stage (None when the answerer
-    weighed no candidates): among the candidate answers weighed (`candidate_recall`), ranked first by
-    the evidence (`evidence@1`), in the answer given (`answer_contains`). Shares of answerable questions."""
+    """Where the answerable questions' gold answer is lost, stage by stage, as shares of answerable
+    questions (None when no answer weighed candidates or was written by a model).
+
+    Among the candidate answers weighed (`candidate_recall`), ranked first by the evidence
+    (`evidence@1`); for a model's answers, in the passages as the model read them (`model_read`), in
+    what the model wrote (`model_wrote`), in the sentences the claim check kept (`check_kept`); in the
+    answer given (`answer_contains`, which a fallback to the quote or a news rule may change).
+    """
     answerable = [r for r in records if r["answerable"]]
-    if not answerable or not any(r.get("candidates") for r in records):
+    weighed = any(r.get("candidates") for r in records)
+    read = any(r["scores"].get("model_read") is not None for r in answerable)
+    if not answerable or not (weighed or read):
         return None
-    ranks = [r["scores"].get("candidate_rank") for r in answerable]
+    out: dict[str, float | None] = {}
+    if weighed:
+        ranks = [r["scores"].get("candidate_rank") for r in answerable]
+        out["candidate_recall"] = mean(float(k is not None) for k in ranks)
+        out["evidence@1"] = mean(float(k == 1) for k in ranks)
+    if read:
+        for stage in ("model_read", "model_wrote", "check_kept"):
+            out[stage] = mean(float(bool(r["scores"].get(stage))) for r in answerable)
+    out["answer_contains"] = mean(float(r["scores"]["contains"]) for r in answerable)
+    return out
+
+
+def model_stages(read: str, verdicts: Sequence[Mapping[str, Any]], golds: Sequence[str]) -> dict[str, bool]:
+    """Whether the gold text is in what a model read (`read`: its passages after the focus cut), in what it
+    wrote (every sentence the claim check weighed, `verdicts`: {"sentence", "kept", ...}) and in the
+    sentences the check kept. Whole-word matches of the normalised text (`contains_text`), no length cap."""
     return {
-        "candidate_recall": mean(float(k is not None) for k in ranks),
-        "evidence@1": mean(float(k == 1) for k in ranks),
-        "answer_contains": mean(float(r["scores"]["contains"]) for r in answerable),
+        "model_read": contains_text(read, golds),
+        "model_wrote": contains_text(" ".join(str(v.get("sentence", "")) for v in verdicts), golds),
+        "check_kept": contains_text(" ".join(str(v.get("sentence", "")) for v in verdicts if v.get("kept")), golds),
     }
 
 

@@ -228,7 +228,8 @@ def markdown(report: Mapping[str, Any]) -> str:
     stage = extra.get("stages")
     if stage:
         lines += ["## Answer stages", "", "Share of answerable questions whose gold answer is among the candidate "
-                  "answers weighed, ranked first by the evidence, and in the answer given.", ""]
+                  "answers weighed, ranked first by the evidence, in the passages as the model read them, in what "
+                  "it wrote, in the sentences the claim check kept, and in the answer given.", ""]
         lines += _table(list(stage), [[_f(v) for v in stage.values()]])
     cit, abst = report["citations"], report["abstention"]
     lines += ["## Citations and abstention", ""]

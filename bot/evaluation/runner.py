@@ -407,6 +407,8 @@ def score_record(
     if turn.answerable:
         # The answer stages: the first candidate answer (best evidence first) holding the gold text.
         scores["candidate_rank"] = metrics.first_rank(answer.candidates, turn.answers)
+        if answer.read:  # a model wrote the answer: what it read, wrote, and kept after the check
+            scores.update(metrics.model_stages(answer.read, (answer.check or {}).get("scores", []), turn.answers))
     scores["correct"] = bool(scores["contains"]) if turn.answerable else answer.abstained
     timings = {k: round(v, 2) for k, v in answer.timings_ms.items()}
     if dataset.given_passages:

@@ -57,3 +57,8 @@ def test_the_harness_reports_where_the_gold_answer_is_lost() -> None:
     records = [record(1, 1.0), record(2, 0.0), record(None, 0.0), record(1, 0.0), record(None, 0.0, False)]
     assert stages(records) == {"candidate_recall": 0.75, "evidence@1": 0.5, "answer_contains": 0.25}
     assert stages([{**r, "candidates": []} for r in records]) is None  # no candidates weighed: no stages
+    # A model's answers add what it read, wrote and kept after the claim check.
+    read = [{**r, "scores": {**r["scores"], "model_read": k is not None, "model_wrote": k == 1, "check_kept": False}}
+            for r, k in zip(records, (1, 2, None, 1, None))]
+    assert stages(read) == {"candidate_recall": 0.75, "evidence@1": 0.5, "model_read": 0.75, "model_wrote": 0.5,
+                            "check_kept": 0.0, "answer_contains": 0.25}

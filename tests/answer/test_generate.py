@@ -10,6 +10,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -424,6 +425,39 @@ def test_a_model_answer_that_quotes_the_older_version_gives_way_to_the_newest(fa
     assert reply.temporal == "newest"
     assert reply.text.startswith("As of 2 August 2023, Fenwick Air raised 50 million dollars")
     assert [c.published for c in reply.citations] == ["2023-08-02", "2023-08-01"]
+    assert reply.check is not None and reply.check["temporal_fallback"] == "newest"
+
+
+ARRESTS = [_news("a", "Police arrested 31 men near a park in Coeur d'Alene on Saturday, the sheriff said.", "2022-06-12", "Wire"),
+           _news("b", "Police arrested 31 men believed to be members of Patriot Front, the FBI said.", "2022-06-14", "Wire"),
+           _news("c", "The arrests took place in Idaho, where a Pride event was under way.", "2022-06-13", "Ledger")]
+
+
+@pytest.mark.parametrize("outlet", ["Wire", "Post"])
+def test_a_model_answer_about_what_the_news_rule_did_not_compare_stands(
+    fake: OpenAIFake, minilm: MiniLMEmbedder, outlet: str,
+) -> None:
+    # A quiz question about one event: the extractive reading compares two articles' sentences that name
+    # different people and places ("newest" from one outlet, "Sources disagree" from two), while the
+    # model answers with a state neither of those sentences names. The rule's answer does not answer it.
+    hits = [ARRESTS[0], replace(ARRESTS[1], passage=replace(ARRESTS[1].passage, source=outlet)), ARRESTS[2]]
+    question = "Police arrested 31 men this week. In which state did the arrests take place?"
+    plan = ExtractiveAnswerer().answer(question, hits)
+    assert plan.temporal == ("newest" if outlet == "Wire" else "disagreement")
+    fake.steps = [Step(reply="The arrests took place in Idaho [3].")]
+    reply = answerer(fake, minilm).answer(question, hits)
+    assert reply.text == "The arrests took place in Idaho. [1]"
+    assert [c.chunk_id for c in reply.citations] == ["c-c"] and reply.temporal is None
+    assert reply.check is not None and reply.check["temporal_set_aside"] == plan.temporal
+    assert "temporal_fallback" not in reply.check
+
+
+def test_a_model_answer_naming_only_what_the_news_rule_compared_gives_way(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    # The same question answered with a place the compared sentences name: the rule's answer is given.
+    fake.steps = [Step(reply="The men were arrested in Coeur d'Alene [1].")]
+    reply = answerer(fake, minilm).answer("Police arrested 31 men this week. In which state did the arrests take place?",
+                                          ARRESTS)
+    assert reply.temporal == "newest" and reply.text.startswith("As of 14 June 2022, ")
     assert reply.check is not None and reply.check["temporal_fallback"] == "newest"
 
 

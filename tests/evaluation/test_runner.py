@@ -224,6 +224,29 @@ def test_all_puts_the_naive_pipeline_and_the_closed_book_model_beside_ours(tmp_p
     assert result.records[0]["baselines"]["closed-book"]["prediction"].startswith("Celia Marsh")
 
 
+def test_a_models_answers_are_scored_stage_by_stage(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    from openai_fake import OpenAIFake, Step
+
+    # The model answers every question with the same sentence: right for the ribbon question (read,
+    # written, kept), written but dropped by the claim check for the festival (the passages do not say
+    # Celia Marsh won it), and what it read holds the festival's winner all the same.
+    settings, questions = make_jsonl_world(tmp_path)
+    with OpenAIFake([Step(reply="Celia Marsh cut the ribbon [1].")]) as fake:
+        llm = settings.with_(answerer="llm", llm="openai:gpt-test", llm_base_url=fake.base_url)
+        result = run_dataset(load_dataset(questions), llm, embedder=embedder, progress=False, out=tmp_path / "out")
+    scores = {r["id"]: r["scores"] for r in result.records}
+    assert {k: scores["mayor"][k] for k in ("model_read", "model_wrote", "check_kept")} == {
+        "model_read": True, "model_wrote": True, "check_kept": True}
+    assert scores["talk#1"]["model_read"] is True and scores["talk#1"]["model_wrote"] is False
+    assert "model_read" not in scores["moon"]  # unanswerable: no gold to look for
+    stages = result.report["extra"]["stages"]
+    assert list(stages)[-4:] == ["model_read", "model_wrote", "check_kept", "answer_contains"]
+    assert stages["model_wrote"] == pytest.approx(1 / 3, abs=1e-3) and stages["answer_contains"] == pytest.approx(
+        sum(bool(s["contains"]) for s in scores.values() if s["em"] is not None) / 3, abs=1e-3)
+    report_md = (tmp_path / "out" / "report.md").read_text()
+    assert "## Answer stages" in report_md and "model_read" in report_md
+
+
 def test_closed_book_needs_a_generative_answerer(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
     from bot.errors import ConfigError
 

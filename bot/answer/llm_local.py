@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import threading
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,7 @@ class LlamaCppBackend:
         self.temperature = temperature
         self.seed = seed
         self._llama: Any = None
+        self._prefix_checked = False  # whether the first prompt's fixed prefix was looked up on disk
         self._load_lock = threading.Lock()
         # A llama.cpp context serves one generation at a time; the others wait their turn, in order.
         self._run_lock = FifoLock()
@@ -224,6 +226,10 @@ class LlamaCppBackend:
                 import llama_cpp
 
                 ctx = self._llama._ctx.ctx
+                restored = None
+                if not self._prefix_checked:
+                    self._prefix_checked = True
+                    restored = self._restore_prefix(messages)
                 llama_cpp.llama_perf_context_reset(ctx)
                 result = self._llama.create_chat_completion(
                     messages=list(messages),
@@ -242,6 +248,93 @@ class LlamaCppBackend:
                     perf = llama_cpp.llama_perf_context(ctx)
                     usage.update(prompt_tokens=perf.n_p_eval, prompt_ms=round(perf.t_p_eval_ms, 1),
                                  generated_tokens=perf.n_eval, generation_ms=round(perf.t_eval_ms, 1))
+                    if restored is not None:  # a process's first prompt: its prefix tokens loaded from disk
+                        usage["prefix_restored_tokens"] = restored
             except (ValueError, RuntimeError) as exc:
                 # e.g. the prompt does not fit n_ctx
                 raise AnswerError(f"the local model failed: {exc}") from exc
+
+    def _restore_prefix(self, messages: Sequence[dict[str, str]]) -> int:
+        """Give a fresh process the model's state after the prompt's fixed prefix, read from disk; the
+        number of prefix tokens loaded (0: none; the prefix is then read here and its state saved).
+
+        Every prompt starts with the same system message (about 170 tokens with its chat-template
+        tokens). A warm process reads it once (llama-cpp-python reuses the previous prompt's matching
+        prefix); a fresh `newsbot ask` read it again every time, 2-4 s of its cold start. The first
+        prompt of a process now looks for the state after that prefix in `<models_dir>/prompt-state/`
+        (keyed by the model, the llama.cpp build, n_ctx and the prefix text) and loads it, or reads the
+        prefix and saves it there. llama-cpp-python then reads only the rest of the prompt: it keeps the
+        longest matching prefix of the tokens it holds and drops the rest of its cache, so a state
+        whose tokens differ costs only speed. Any failure here leaves the model as it was (a fresh
+        context), and the prompt is read whole. The first answer's `usage` says how many tokens were
+        loaded (`prefix_restored_tokens`).
+        """
+        import llama_cpp
+        import numpy as np
+
+        prefix = self._fixed_prefix(messages)
+        if not prefix:
+            return 0
+        llm = self._llama
+        key = hashlib.sha256("\n".join(
+            (MODEL_SHA256, llama_cpp.__version__, llama_cpp.llama_print_system_info().decode(errors="replace"),
+             str(self.n_ctx), repr(prefix))).encode()).hexdigest()[:20]
+        folder = self.models_dir / "prompt-state"
+        path = folder / f"prefix-{key}.npz"
+        if path.exists():
+            try:
+                with np.load(path) as saved:
+                    tokens, blob = saved["tokens"], saved["state"].tobytes()
+                if tokens.tolist() == prefix:
+                    ids = np.zeros_like(llm.input_ids)  # load_state takes the whole n_ctx-long token array
+                    ids[: len(prefix)] = tokens
+                    # The prefix's own logits are never sampled from (the prompt goes on after it): one
+                    # row of zeros stands for them (load_state broadcasts it).
+                    llm.load_state(llama_cpp.llama.LlamaState(
+                        ids, np.zeros((1, 1), dtype=np.single), len(prefix), blob, len(blob), self.seed))
+                    return len(prefix)
+            except (OSError, EOFError, ValueError, RuntimeError, KeyError, zipfile.BadZipFile):
+                llm.reset()  # a damaged or foreign state: read the prefix and save it again
+        try:
+            llm.reset()
+            llm.eval(prefix)
+            ctx = llm._ctx.ctx
+            size = llama_cpp.llama_state_get_size(ctx)
+            buffer = (llama_cpp.ctypes.c_uint8 * int(size))()
+            written = llama_cpp.llama_state_get_data(ctx, buffer, size)
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".prefix-", suffix=".npz", dir=folder)
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, tokens=np.asarray(prefix, dtype=np.intc),
+                         state=np.frombuffer(bytes(buffer)[: int(written)], dtype=np.uint8))
+            os.replace(tmp_name, path)
+            for old in folder.glob("prefix-*.npz"):  # a state of an earlier prefix or build is never read again
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except (OSError, ValueError, RuntimeError):
+            llm.reset()  # nothing saved: this process reads the whole prompt, the next one tries again
+        return 0
+
+    def _fixed_prefix(self, messages: Sequence[dict[str, str]]) -> list[int]:
+        """The tokens every prompt with this system message starts with: the chat template's rendering
+        of the system message and the opening of the user's turn, as the chat handler tokenizes them
+        ([] when the first message is not a system message or the model has no chat template)."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self._llama
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not messages or messages[0].get("role") != "system" or not template:
+            return []
+        vocab = llm._model
+        eos, bos = llm.token_eos(), llm.token_bos()  # as Llama() gives them to its own chat handler
+        formatter = Jinja2ChatFormatter(template=template, eos_token=vocab.token_get_text(eos) if eos != -1 else "",
+                                        bos_token=vocab.token_get_text(bos) if bos != -1 else "")
+
+        def tokens(user: str) -> list[int]:
+            chat: Any = [dict(messages[0]), {"role": "user", "content": user}]
+            result = formatter(messages=chat)
+            return list(llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True))
+
+        a, b = tokens("A"), tokens("B")
+        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        return a[:n]

@@ -127,6 +127,36 @@ def test_the_same_prompt_again_is_read_from_the_cache(local: GenerativeAnswerer)
     assert first.check["model"]["prompt_tokens"] > 50 and again.check["model"]["prompt_tokens"] < 10
 
 
+def test_a_fresh_process_reads_the_prompts_fixed_prefix_from_disk(local: GenerativeAnswerer, models_dir: Path) -> None:
+    import shutil
+
+    from bot.answer.llm_local import LlamaCppBackend
+    from bot.answer.prompting import build_messages
+
+    # Each backend is a fresh llama.cpp context, as in a new `newsbot ask` process.
+    messages = build_messages("Which Reserve Bank raised its cash rate, and by how much?", hits(RBA, EMMY))
+    state = models_dir / "prompt-state"
+    shutil.rmtree(state, ignore_errors=True)
+
+    def answer() -> tuple[str, dict[str, float]]:
+        usage: dict[str, float] = {}
+        text = "".join(LlamaCppBackend(models_dir, max_tokens=40).complete(messages, usage=usage))
+        return text, usage
+
+    first, first_usage = answer()  # reads the prefix and saves the state after it
+    saved = list(state.glob("prefix-*.npz"))
+    assert len(saved) == 1 and saved[0].stat().st_size > 100_000
+    assert first_usage["prefix_restored_tokens"] == 0
+    second, second_usage = answer()  # loads that state and reads only the rest of the prompt
+    assert second_usage["prefix_restored_tokens"] > 100  # the system message and its template tokens
+    assert second == first and second_usage["prompt_tokens"] == first_usage["prompt_tokens"]
+    # A damaged state is not trusted: the prefix is read again, the state saved again, the answer the same.
+    saved[0].write_bytes(b"not a state")
+    third, third_usage = answer()
+    assert third == first and third_usage["prefix_restored_tokens"] == 0
+    assert saved[0].stat().st_size > 100_000
+
+
 def test_it_abstains_when_the_passages_do_not_hold_the_answer(local: GenerativeAnswerer) -> None:
     reply = local.answer("What was the price of gold in London on Friday?", hits(RBA, EV, EMMY))
     assert reply.abstained and reply.citations == []

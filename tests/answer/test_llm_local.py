@@ -6,7 +6,10 @@ Needs the `local` extra (make local). Each answer takes 10-20 s on two cores.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -77,6 +80,20 @@ def assert_citations_valid(reply: Reply, passages: list[Passage]) -> None:
     by_chunk = {p.chunk_id: p for p in passages}
     for c in reply.citations:
         assert c.quote and c.quote in by_chunk[c.chunk_id].text  # an exact quote of the cited passage
+
+
+def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_dir: Path) -> None:
+    # First in this file, in a child process: a build that dies at the first prompt (the AMX int8 kernels
+    # of llama-cpp-python 0.3.36 built natively by GCC 12 segfaulted in ldtilecfg) fails here by its
+    # signal, instead of taking the test process down with it.
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed (make local)")
+    model = assemble_model(models_dir)
+    probe = Path(__file__).resolve().parents[2] / "scripts" / "llama_probe.py"
+    done = subprocess.run([sys.executable, str(probe), str(model)], capture_output=True, text=True, timeout=300)
+    # A negative status is the signal that killed it (-11: SIGSEGV).
+    assert done.returncode == 0, f"llama_probe.py exited {done.returncode}: {done.stderr[-2000:]}"
+    assert done.stdout.strip()
 
 
 def test_the_model_is_assembled_from_its_parts_and_verified(models_dir: Path, local: GenerativeAnswerer) -> None:

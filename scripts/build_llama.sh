@@ -103,6 +103,9 @@ wheel_for() {  # $1: amx|safe; prints the cached wheel, building it first when t
 
 install_wheel() {  # $1: wheel. --force-reinstall: the same version built for another CPU may be installed already.
   "$PY" -m pip install -q --no-deps --force-reinstall "$1"
+  # Then what llama_cpp imports (numpy, diskcache, jinja2, typing-extensions), at the project's pins: the
+  # probe below imports it before `pip install .[local]` would bring them.
+  "$PY" -m pip install -q -c "$ROOT/constraints.txt" "$1"
 }
 
 probe_model() {  # prints the GGUF the probe loads
@@ -180,11 +183,13 @@ if [[ "$BUILD" == safe ]]; then
   exit 1
 fi
 echo "llama-cpp-python's amx build ($AMX_TAG) failed its probe ($why): installing the safe build ($SAFE_TAG) instead" >&2
-echo "$(date -u +%Y-%m-%dT%H:%MZ) $why" >"$AMX_FAILED"
 install_wheel "$(wheel_for safe)"
-if why=$(probe "$model"); then
+if safe_why=$(probe "$model"); then
+  # Only a failure the safe build does not share is the amx build's own: remember it.
+  echo "$(date -u +%Y-%m-%dT%H:%MZ) $why" >"$AMX_FAILED"
   echo "llama-cpp-python safe build passed its probe" >&2
 else
+  why=$safe_why
   echo "llama-cpp-python's $SAFE_TAG build failed its probe too ($why): python $ROOT/scripts/llama_probe.py $model shows it" >&2
   exit 1
 fi

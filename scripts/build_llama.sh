@@ -3,10 +3,12 @@
 #
 # Two builds, one cached wheel per flag set in $NEWSBOT_WHEEL_CACHE/<tag>/:
 #   amx   where the CPU has amx_tile, amx_int8 and avx512_vnni: -march=native with llama.cpp's AMX int8
-#         kernels, from the sdist with one line of vendor/llama.cpp/ggml/src/ggml-cpu/amx/mmq.cpp fixed.
+#         kernels, from the sdist with two things in vendor/llama.cpp/ggml/src/ggml-cpu/amx/mmq.cpp fixed.
 #         GCC 12's _tile_loadconfig tells the compiler it reads 8 of the tile config's 64 bytes, so the
 #         stores that fill the config were dropped and the first prompt died in ldtilecfg (SIGSEGV): that
-#         was "the AMX crash". On a 2-core Xeon with AMX it read prompts 1.5x as fast as the safe build and
+#         was "the AMX crash". And the config was loaded once per thread, while onnxruntime's AMX int8
+#         kernels (the embedder) load their own on the same thread: every answer after a process's first
+#         was nonsense. On a 2-core Xeon with AMX it read prompts 1.5x as fast as the safe build and
 #         generated 0.89x as fast (evals/reports/session13-llama-build/).
 #   safe  everywhere else, and the fallback: explicit AVX2/FMA/F16C/BMI2 (+ AVX-512 and VNNI where
 #         present), AMX off; on a CPU without AVX2, GGML_NATIVE.
@@ -43,9 +45,9 @@ SAFE_TAG="avx2-avx512_${AVX512}-vnni_${VNNI}"
 if [[ "$(has avx2)" != ON ]]; then
   SAFE_TAG="native"  # not an AVX2 machine: let llama.cpp pick what this CPU has
 fi
-# -march=native takes every flag this CPU has, so the amx tag carries a hash of them all; "fix1" names the
-# mmq.cpp fix (change it with the fix, so a wheel built without it is never reused).
-AMX_TAG="amx-fix1-native-$(printf '%s' "$flags" | sha256sum | cut -c1-12)"
+# -march=native takes every flag this CPU has, so the amx tag carries a hash of them all; "fix2" names the
+# mmq.cpp fixes (change it with the fix, so a wheel built without it is never reused).
+AMX_TAG="amx-fix2-native-$(printf '%s' "$flags" | sha256sum | cut -c1-12)"
 AMX_FAILED="$CACHE_ROOT/$AMX_TAG/probe-failed"
 
 build_safe() {  # $1: cache folder
@@ -71,12 +73,20 @@ build_amx() {  # $1: cache folder. It runs where set -e is off (inside $(...) an
 import sys
 path = sys.argv[1]
 text = open(path).read()
-old = "    _tile_loadconfig(&tc);\n"
-# The asm names all 64 bytes of tc as its input, so the compiler keeps the stores that fill it.
-new = '    __asm__ volatile("ldtilecfg %0" :: "m"(tc));  // newsbot: all 64 bytes (scripts/build_llama.sh)\n'
-if text.count(old) != 1:
-    sys.exit(f"{path}: the line to fix ({old.strip()}) is not there exactly once")
-open(path, "w").write(text.replace(old, new))
+fixes = [
+    # The asm names all 64 bytes of tc as its input, so the compiler keeps the stores that fill it.
+    ("    _tile_loadconfig(&tc);\n",
+     '    __asm__ volatile("ldtilecfg %0" :: "m"(tc));  // newsbot: all 64 bytes (scripts/build_llama.sh)\n'),
+    # The tile config is a thread's state, and onnxruntime's AMX int8 kernels (the embedder) load their
+    # own on the same thread: loaded once per thread, every answer after a process's first was nonsense.
+    ("    if (done) {\n        return;\n    }\n",
+     "    (void) done;  // newsbot: load it every time, another library may have changed it (scripts/build_llama.sh)\n"),
+]
+for old, new in fixes:
+    if text.count(old) != 1:
+        sys.exit(f"{path}: the code to fix ({old.strip()}) is not there exactly once")
+    text = text.replace(old, new)
+open(path, "w").write(text)
 EOF
     CMAKE_ARGS="-DGGML_NATIVE=ON $COMMON" "$PY" -m pip wheel --no-deps --no-cache-dir \
       -w "$1" "$src/llama_cpp_python-$VERSION" || rc=1

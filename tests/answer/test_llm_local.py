@@ -188,6 +188,25 @@ def test_an_article_cannot_give_it_instructions(local: GenerativeAnswerer) -> No
     assert_citations_valid(reply, [HOSTILE, RBA])
 
 
+def test_answers_stay_right_when_the_int8_embedder_runs_between_them(local: GenerativeAnswerer, models_dir: Path) -> None:
+    from bot.embed_onnx import MiniLMInt8Embedder
+
+    # onnxruntime's int8 kernels (the default embedder) use AMX where the CPU has it, on the calling
+    # thread, with their own tile configuration. A llama.cpp build that loaded its configuration once per
+    # thread answered a process's first question right and wrote nonsense after the embedder had run
+    # (session 13's first AMX build, evals/reports/session13-llama-build/): the bot embeds every question.
+    embedder = MiniLMInt8Embedder(models_dir)
+    for question, passages, expected in (
+        ("What share of China's EV market did BYD have from January to May 2022?", (EV, RBA), "27.9"),
+        ("Which Reserve Bank raised its cash rate?", (RBA, EV), "Australia"),
+        ("What share of China's EV market did BYD have from January to May 2022?", (EV, EMMY), "27.9"),
+    ):
+        embedder.embed([question, passages[0].text])
+        reply = local.answer(question, hits(*passages))
+        assert reply.check is not None and not reply.check["fallback"], reply.check
+        assert expected in reply.text, reply.check
+
+
 def test_it_answers_over_the_shipped_corpus(corpus_pipeline: Pipeline, local: GenerativeAnswerer) -> None:
     question = "What share of China's EV market did BYD have from January to May 2022?"
     found = corpus_pipeline.retrieve(Query(question, k=5))

@@ -185,7 +185,7 @@ if ! model=$(probe_model); then
   exit 0
 fi
 if why=$(probe "$model"); then
-  echo "llama-cpp-python $BUILD build passed its probe (one completion with $model)" >&2
+  echo "llama-cpp-python $BUILD build passed its probe (two checked answers with $model)" >&2
   exit 0
 fi
 if [[ "$BUILD" == safe ]]; then

@@ -103,8 +103,6 @@ class GenerativeAnswerer:
         # or the extractive answer is given; so such an answer is sent whole, not sentence by sentence.
         plan = self.fallback.answer(query, hits) if self.fallback is not None and hits and not query.avoid else None
         yield from self._write(query, hits, box, plan)
-        if box and plan is not None:
-            box[0].candidates = plan.candidates  # the candidate answers the evidence weighed, for the record
 
     def _write(self, query: Query, hits: list[Hit], box: list[Reply], plan: Reply | None) -> Iterator[str]:
         question, own, avoid = query.search_text, query.text, query.avoid
@@ -119,8 +117,7 @@ class GenerativeAnswerer:
         numbers: dict[int, int] = {}
         quotes: dict[int, tuple[int, int, float]] = {}
         parts: list[str] = []
-        said: list[str] = []  # the sentences as checked, before any "As of" was put in front
-        kept: list[str] = []  # the same, as written
+        kept: list[str] = []  # the sentences as checked, before any "As of" was put in front
         structured = plan is not None and not plan.abstained and plan.temporal in _STRUCTURED
         dated = not structured and not avoid and can_change(own)
         conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None
@@ -128,9 +125,8 @@ class GenerativeAnswerer:
 
         def accept(verdicts: list[Verdict]) -> Iterator[str]:
             for v in verdicts:
-                if not v.kept or v.sentence.lower() in said:
+                if not v.kept or any(v.sentence.lower() == s.lower() for s in kept):
                     continue  # unsupported, or a repeat of a sentence already given
-                said.append(v.sentence.lower())
                 kept.append(v.sentence)
                 for n in v.cites:
                     numbers.setdefault(n, len(numbers) + 1)
@@ -157,6 +153,8 @@ class GenerativeAnswerer:
 
         def done(reply: Reply) -> None:
             reply.read = shown
+            if plan is not None:
+                reply.candidates = plan.candidates  # the candidate answers the evidence weighed, for the record
             box.append(reply)
 
         def checked(fallback: bool = False) -> dict[str, Any]:

@@ -238,6 +238,6 @@ _MORE = re.compile(r"\b(?:else|more|other|others|another|besides|again|further)\
 
 def asks_for_more(question: str) -> bool:
     """True when a follow-up asks for something beyond what was said ("What else ...?", "Any other ...?"):
-    only then are sentences already given passed over (another follow-up may be answered by the same
-    sentence: "When was it founded?" after the sentence that named it)."""
+    then sentences already given are passed over even when they hold the follow-up's own words (another
+    follow-up may be answered by the same sentence: "When was it founded?" after the one naming it)."""
     return _MORE.search(question) is not None

@@ -2,7 +2,8 @@
 
 A sentence is kept when the passages it cites support it:
 - every number and every capitalised name in it appears in those passages (their text, title, outlet
-  or date) or in the question (the user's own premise);
+  or date) or in the question (the user's own premise), save a year: one the question states must be
+  in the passages too;
 - and its support score reaches `support_min`, where support = cosine_weight * cosine +
   (1 - cosine_weight) * lexical; cosine is the embedding model's cosine between the sentence and
   the best-matching sentence (or pair of adjacent sentences) of a cited passage, lexical is the share
@@ -154,7 +155,10 @@ class CheckSession:
         self._buffer = ""
         self._evidence: dict[tuple[int, bool], _Evidence] = {}
         self._question_stems = set(terms(question))
-        self._question_numbers = claim_numbers(question)
+        # A year the question states is no premise: "BYD's share in 2021 was 27.9% [1]" needs 2021 in the
+        # passage, or it binds the passage's figure (for 2022) to the question's year.
+        years = {f"num:{y}" for y in re.findall(r"\b(?:19|20)\d\d\b", question)}
+        self._question_numbers = claim_numbers(question) - years
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
         self._statement = STATEMENT_LEAD.sub("", question).strip()
         self._polar = asks_yes_or_no(question)

@@ -14,6 +14,12 @@ takes the model's word instead. Without a fallback the answer is an abstention. 
 says which happened: `check.fallback`, `check.model_abstained`, `check.dropped_sentences`.
 A backend failure (timeout, refused key, server error) raises AnswerError: it is never hidden
 behind an extractive answer.
+
+Two rules of bot/answer/asked.py frame the model's part. When a name the question asks about is in none
+of the passages, the model is not asked: the answer says the articles do not mention it
+(`check.unfound_names`). When the question asks for a date or an amount, the checked sentences are held
+until one states it; if none does, the extractive answer is given when it states one (an amount with
+the years the question names), and an abstention otherwise (`check.not_asked`: the kind asked and the model's checked answer).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bot.answer.asked import asked_kind, gives_asked, names_phrase, unfound_names
 from bot.answer.base import Answerer, AnswerStream, Capabilities, ChatBackend, passage_budget
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict
 from bot.answer.prompting import build_messages, format_passages, group_by_article, inert
@@ -114,6 +121,13 @@ class GenerativeAnswerer:
         hits = group_by_article(hits)  # the prompt names each article once (see format_passages)
         passages = [h.passage for h in hits]
         session = self.checker.session(passages, question)
+        unfound = unfound_names(question, passages)
+        if unfound:
+            # The passages are about something else: the model would answer about what they do mention.
+            text = f"I couldn't find anything about {names_phrase(unfound)} in the articles I have."
+            box.append(Reply(text, True, [], {**session.report(), "unfound_names": unfound}))
+            yield text
+            return
         numbers: dict[int, int] = {}
         quotes: dict[int, tuple[int, int, float]] = {}
         parts: list[str] = []
@@ -122,6 +136,7 @@ class GenerativeAnswerer:
         dated = not structured and not avoid and can_change(own)
         conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None
         focus = 1 if self.focus and question_form(own) != "value" else self.focus
+        held = [asked_kind(question) is not None]  # sentences wait until one states the value asked for
 
         def accept(verdicts: list[Verdict]) -> Iterator[str]:
             for v in verdicts:
@@ -140,9 +155,17 @@ class GenerativeAnswerer:
                     if day(p.published) is not None:
                         sentence = f"As of {format_day(day(p.published), p.published)}, {_lower_first(sentence)}"
                 text = f"{sentence} {marks}"
-                if not structured:
-                    yield text if not parts else f" {text}"
                 parts.append(text)
+                if structured:
+                    continue
+                if held[0]:
+                    # A question asking for a date or an amount: sentences wait until one states it.
+                    if not gives_asked(" ".join(kept), question):
+                        continue
+                    held[0] = False
+                    yield " ".join(parts)
+                else:
+                    yield text if len(parts) == 1 else f" {text}"
 
         usage: dict[str, float] = {}
         shown = format_passages(passages, question, focus)  # what the model reads (the harness's "read" stage)
@@ -161,6 +184,17 @@ class GenerativeAnswerer:
             """The check's report, with the model's token counts and times (`usage`) where it gave them."""
             return {**session.report(fallback), "model": usage} if usage else session.report(fallback)
 
+        if parts and held[0] and not structured:
+            # Supported, and no answer: it states no value of the kind asked ("When ...?" answered without
+            # a date). The evidence's answer is given when it states one; otherwise none is.
+            report = {**checked(fallback=True), "not_asked": {"kind": asked_kind(question), "answer": " ".join(parts)}}
+            if plan is not None and not plan.abstained and gives_asked(_AS_OF.sub("", plan.text), question, years=True):
+                reply = Reply(inert(plan.text), False, plan.citations, report, plan.temporal)
+            else:
+                reply = Reply(ABSTAIN_TEXT, True, [], report)
+            done(reply)
+            yield reply.text
+            return
         if parts:
             citations = []
             for n, new in sorted(numbers.items(), key=lambda item: item[1]):
@@ -199,6 +233,7 @@ class GenerativeAnswerer:
         yield ABSTAIN_TEXT
 
 
+_AS_OF = re.compile(r"^As of [^,]+, ")  # the dated answer's lead ("As of 3 June 2025, ..."): no answer to "when"
 _STRUCTURED = ("newest", "disagreement", "list", "timeline")
 _CONFLICTS = ("newest", "disagreement")  # the rules the prompt states only when the passages show them
 _SAYS_DISAGREE = re.compile(r"\b(?:disagree\w*|conflict\w*|contradict\w*|differ(?:s|ent)?)\b", re.IGNORECASE)

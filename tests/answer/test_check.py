@@ -105,6 +105,15 @@ def test_names_from_the_question_are_the_users_premise(checker: ClaimChecker) ->
     assert verdicts(checker, claim, question="What is Redmi owner Xiaomi planning?").verdicts[0].kept
 
 
+def test_a_year_from_the_question_is_no_premise_and_must_be_in_the_passage(checker: ClaimChecker) -> None:
+    # The passage gives 2022's share: restating the question's 2021 binds it to another year.
+    claim = "BYD's share of China's EV market in 2021 was 27.9% [2]."
+    (v,) = verdicts(checker, claim, question="What was BYD's share of China's EV market in 2021?").verdicts
+    assert not v.kept and v.missing == ("2021",)
+    claim = "BYD's share of China's EV market from January to May 2022 was 27.9% [2]."
+    assert verdicts(checker, claim, question="What was BYD's share of China's EV market in 2022?").verdicts[0].kept
+
+
 def test_abstention_is_recognised_and_not_counted_as_a_dropped_claim(checker: ClaimChecker) -> None:
     s = verdicts(checker, "I don't know.")
     assert s.model_abstained

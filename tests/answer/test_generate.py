@@ -162,7 +162,7 @@ def test_when_the_model_says_it_does_not_know_the_extractive_answerer_judges(
     fake: OpenAIFake, minilm: MiniLMEmbedder
 ) -> None:
     fake.steps = [Step(reply="I don't know.")]
-    reply = answerer(fake, minilm).answer("Who won the 2022 World Cup?", HITS)
+    reply = answerer(fake, minilm).answer("Who is the chief executive of Xiaomi?", HITS)
     assert reply.abstained and reply.text == ABSTAIN_TEXT and reply.citations == []
     assert reply.check is not None and reply.check["model_abstained"] is True and reply.check["fallback"] is True
 
@@ -473,3 +473,60 @@ def test_a_model_answer_that_picks_one_of_two_disagreeing_outlets_is_replaced(fa
     reply = answerer(fake, minilm).answer("How many workers joined the strike at Halvern Mining?", STRIKE)
     assert reply.temporal == "disagreement" and reply.text.startswith("Sources disagree: ")
     assert "3,000" in reply.text and "5,000" in reply.text and len(reply.citations) == 2
+
+
+EV_TALKS = Passage(
+    "c-talks", "d4",
+    "Xiaomi said last year that it will enter the competitive EV industry. "
+    "China's EV market was the largest in the world in 2020. "
+    "According to Mordor Intelligence, it was valued at $124.2 billion in 2021.",
+    "https://example.com/xiaomi-ev", "Xiaomi's EV plans", "Mint", "2022-08-26",
+)
+
+
+def test_a_question_about_a_name_no_passage_mentions_is_not_put_to_the_model(
+    fake: OpenAIFake, minilm: MiniLMEmbedder
+) -> None:
+    # The passages hold another maker's share: a model would answer with it.
+    reply = answerer(fake, minilm).answer("What market share did NIO have in China?", HITS)
+    assert reply.abstained and reply.citations == []
+    assert reply.text == "I couldn't find anything about NIO in the articles I have."
+    assert reply.check is not None and reply.check["unfound_names"] == ["NIO"]
+    assert fake.requests == []
+    fake.steps = [Step(reply="BYD had a 27.9% market share in China [1].")]
+    reply = answerer(fake, minilm).answer("What market share did BYD have in China?", HITS)
+    assert "27.9%" in reply.text and len(fake.requests) == 1  # every name found: the model answers
+
+
+def test_an_answer_without_the_date_asked_for_gives_way_to_the_quote_that_states_it(
+    fake: OpenAIFake, minilm: MiniLMEmbedder
+) -> None:
+    fake.steps = [Step(reply="Xiaomi said it will enter the competitive EV industry [1].")]
+    question = "When did Xiaomi say it would enter the EV industry?"
+    stream = answerer(fake, minilm).stream(question, [Hit(EV_TALKS, 0.9)])
+    chunks = list(stream)
+    reply = stream.reply
+    assert chunks == [reply.text]  # the model's sentence was held, never shown
+    assert "last year" in reply.text and not reply.abstained
+    assert reply.text == ExtractiveAnswerer().answer(question, [Hit(EV_TALKS, 0.9)]).text
+    assert reply.check is not None and reply.check["fallback"] is True
+    assert reply.check["not_asked"] == {"kind": "date", "answer": "Xiaomi said it will enter the competitive EV industry. [1]"}
+
+
+def test_sentences_wait_for_the_one_that_states_the_date_asked_for(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    fake.steps = [Step(reply="Xiaomi will enter the competitive EV industry [1]. Xiaomi said so last year [1].")]
+    stream = answerer(fake, minilm).stream("When did Xiaomi say it would enter the EV industry?", [Hit(EV_TALKS, 0.9)])
+    chunks = list(stream)
+    reply = stream.reply
+    assert chunks == [reply.text] and reply.text.count("[1]") == 2  # both sentences, once the second gave the date
+    assert reply.check is not None and "not_asked" not in reply.check and reply.check["fallback"] is False
+
+
+def test_an_amount_for_another_year_than_asked_is_no_answer(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    fake.steps = [Step(reply="China's EV market was the largest in the world in 2020 [1].")]
+    reply = answerer(fake, minilm).answer("How much was China's EV market worth in 2020?", [Hit(EV_TALKS, 0.9)])
+    assert reply.abstained and reply.text == ABSTAIN_TEXT  # the passage's $124.2 billion is 2021's
+    assert reply.check is not None and reply.check["not_asked"]["kind"] == "money"
+    fake.steps = [Step(reply="China's EV market was the largest in the world in 2020 [1].")]
+    reply = answerer(fake, minilm).answer("How much was China's EV market worth in 2021?", [Hit(EV_TALKS, 0.9)])
+    assert not reply.abstained and "$124.2 billion" in reply.text  # the quote states 2021's value

@@ -1,0 +1,132 @@
+"""Whether an answer gives what its question asks for, and whether the passages know what it asks about.
+
+Two checks on a generated answer, after the claim check (`bot.answer.check`) has kept its sentences:
+
+- `gives_asked`: a question asking for a date, a year, a percentage, an amount of money or a number is
+  answered only by sentences that state one that the question does not already state. "Xiaomi wants to
+  mass-produce electric vehicles [1]." is supported by its passage and is no answer to "When does
+  Xiaomi want to mass-produce?". Names and other things are not judged here (the claim check holds
+  their names to the passages; what a name answers cannot be told by its spelling).
+- `unfound_names`: the names a question asks about ("What market share did NIO have ...?") that no
+  passage mentions, in its text, title or outlet. When one is missing the passages are about something
+  else, and a model reading them would answer about what they do mention: the answer says which name the
+  articles lack instead. A name is found when any of its distinctive words is in the passages, spelled
+  with its capital ("Hoyle" finds "Lindsay Hoyle"; "Great Wall Motor" is not found by "great" or
+  "Motor"); titles, months and words such as "Group" or "Co" are not distinctive.
+
+Both are deliberately narrow: on the team's RealTime QA 2022 and 2025 pools and the seed set (session
+14's runs, evals/reports/session14-asked/) neither turned a right answer into a wrong one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.answer.check import strip_markers
+from bot.answer.question import answer_type, asks_yes_or_no
+from bot.schema import Passage
+from bot.temporal import question_form, stated
+
+# Kinds of value whose presence in an answer can be told from its text.
+CHECKED_KINDS = ("year", "date", "percent", "money", "number")
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DATE_WORD = re.compile(
+    r"\b(?:" + "|".join(_MONTHS + _WEEKDAYS) + r")\b|"
+    r"\b(?:yesterday|today|tonight|tomorrow|ago|recently|decades?|century|centuries)\b|"
+    r"\b(?:last|next|this|past|previous|coming|same|that|early|late|mid)[\s-]+"
+    r"(?:week|weekend|month|year|quarter|season|spring|summer|autumn|fall|winter|night|morning|evening|day)s?\b|"
+    r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:half|quarter)\b|"
+    r"\b(?:1[5-9]|20)\d\ds?\b|\b\d{1,2}(?:st|nd|rd|th)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of value a question asks for, among `CHECKED_KINDS`, or None when its answer's kind
+    cannot be told from the answer's text (a name, a thing, yes or no, a list or a count of articles)."""
+    if not question.strip() or asks_yes_or_no(question) or question_form(question) != "value":
+        return None
+    kind = answer_type(question)
+    return kind if kind in CHECKED_KINDS else None
+
+
+def gives_asked(text: str, question: str, years: bool = False) -> bool:
+    """True when `text` (an answer's sentences, markers allowed) states a value of the kind `question`
+    asks for that the question does not state itself, or when that kind cannot be told (`asked_kind`).
+
+    With `years`, an amount must come with every year the question states: "$124.2 billion in 2021"
+    does not answer "How much was it worth in 2020?".
+    """
+    kind = asked_kind(question)
+    if kind is None:
+        return True
+    text = strip_markers(text)
+    if years and kind not in ("year", "date") and not set(_YEAR.findall(question)) <= set(_YEAR.findall(text)):
+        return False
+    if kind == "date":
+        q_words = {w.lower() for w in re.findall(r"\w+", question)}
+        return any(
+            not set(re.findall(r"\w+", m.group(0).lower())) <= q_words for m in _DATE_WORD.finditer(text)
+        )
+    return bool(stated(text, question, kind))
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# A run of capitalised words, "of"/"de"/"the" allowed inside ("House of Commons").
+_GROUP = re.compile(r"[A-Z][\w&'’.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w&'’.-]*)*")
+# Capitalised words that name no one: question and function words, titles, and corporate suffixes.
+_PLAIN = frozenset(
+    """I What Which Who Whom Whose When Where Why How The A An And Or But In On Of For To By At As From With
+    Is Are Was Were Did Do Does Has Have Had Will Would Can Could Should This That These Those It Its
+    After Before According Former Mr Mrs Ms Dr Sir Dame Lord Lady President Prime Minister Chancellor King
+    Queen Prince Princess Pope Chief Secretary Senator Governor Mayor Judge Justice General Actor Actress
+    Singer Motor Motors Group Co Corp Corporation Inc Ltd Company Holdings Plc LLC""".split()
+)
+_DATE_NAMES = frozenset(w.capitalize() for w in _MONTHS + _WEEKDAYS)
+# "Chinese", "Britons", "Midwestern": a people or a region's adjective, which passages may put otherwise.
+_DEMONYM = re.compile(r"(?:ese|ish|ian|ians|ans|ern)$")
+
+
+def question_names(question: str) -> list[list[str]]:
+    """The names a question asks about, each as its distinctive words: runs of capitalised words that do
+    not open a sentence, without titles, months, corporate suffixes or demonyms ("Lindsay Hoyle" ->
+    ["Lindsay", "Hoyle"]; "Great Wall Motor" -> ["Great", "Wall"])."""
+    names = []
+    for m in _GROUP.finditer(question):
+        opens = m.start() == 0 or re.search(r"[.?!:]\s*$", question[: m.start()]) is not None
+        words = [re.sub(r"['’]s$", "", w.strip(".,;:'’\"”)")).replace(".", "") for w in m.group(0).split()]
+        words = words[1:] if opens else words
+        kept = [
+            w for w in words
+            if w[:1].isupper() and w not in _PLAIN and w not in _DATE_NAMES and not _DEMONYM.search(w)
+        ]
+        if kept:
+            names.append(kept)
+    return names
+
+
+def unfound_names(question: str, passages: Sequence[Passage]) -> list[str]:
+    """The names `question` asks about (`question_names`) that no passage's text, title or outlet
+    mentions: none of a name's words is found with its capital (an all-capitals word in any case:
+    "US" in "U.S."). Empty when every name is found or the question names none."""
+    text = " ".join(f"{p.text} {p.title or ''} {p.source or ''}" for p in passages).replace(".", "")
+    missing = []
+    for words in question_names(question):
+        if not any(
+            re.search(rf"\b{re.escape(w)}(?:['’]s)?\b", text, 0 if not w.isupper() else re.IGNORECASE)
+            for w in words
+        ):
+            missing.append(" ".join(words))
+    return missing
+
+
+def names_phrase(names: Sequence[str]) -> str:
+    """'NIO', 'NIO or BYD', 'A, B or C': names joined for a sentence."""
+    quoted = list(dict.fromkeys(names))
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"

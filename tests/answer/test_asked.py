@@ -1,0 +1,76 @@
+"""What a question asks for, and which of its names the passages mention (bot/answer/asked.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.asked import asked_kind, gives_asked, names_phrase, question_names, unfound_names
+from bot.schema import Passage
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Xiaomi say it would enter the EV business?", "date"),
+        ("In which year was Chery founded?", "year"),
+        ("What percentage of the market did Tesla hold?", "percent"),
+        ("How much was China's EV market worth in 2020?", "money"),
+        ("How many plants does Beijing Hyundai run?", "number"),
+        ("Which carmaker is Xiaomi in talks with?", None),  # a name: its kind is not told by spelling
+        ("Did BAIC's shares rise?", None),  # yes or no
+        ("", None),
+    ],
+)
+def test_the_kind_asked_for_is_told_only_where_an_answers_text_can_show_it(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "gives"),
+    [
+        ("Xiaomi said it would enter the EV industry [1].", "When did Xiaomi say it would enter the EV industry?", False),
+        ("Xiaomi said so last year [1].", "When did Xiaomi say it would enter the EV industry?", True),
+        ("In the first half of 2024 [1].", "When does Xiaomi want to mass-produce?", True),
+        ("It happened in 2022 [1].", "When did it happen in 2022?", False),  # the question's own year
+        ("Tesla held the third-largest share [1].", "What percentage of the market did Tesla hold?", False),
+        ("Tesla held 8.5% [1].", "What percentage of the market did Tesla hold?", True),
+        ("It was the largest market [1].", "How much was the market worth?", False),  # "[1]" is no number
+        ("It was worth $124.2 billion [1].", "How much was the market worth?", True),
+        ("Beijing Automotive [1].", "Which carmaker is Xiaomi in talks with?", True),
+    ],
+)
+def test_an_answer_gives_what_is_asked_only_with_a_value_of_that_kind(answer: str, question: str, gives: bool) -> None:
+    assert gives_asked(answer, question) is gives
+
+
+def test_with_years_an_amount_must_be_for_the_year_asked_about() -> None:
+    question = "How much was China's EV market worth in 2020?"
+    assert gives_asked("It was valued at $124.2 billion in 2021.", question)
+    assert not gives_asked("It was valued at $124.2 billion in 2021.", question, years=True)
+    assert gives_asked("It was valued at $98 billion in 2020.", question, years=True)
+
+
+def test_a_questions_names_are_its_distinctive_capitalised_words() -> None:
+    assert question_names("What market share did NIO have in China from January to May 2022?") == [["NIO"], ["China"]]
+    names = question_names(
+        "The House of Commons speaker, Lindsay Hoyle, signed it. Which Great Wall Motor unit did President Joe Biden's team pick?"
+    )
+    assert names == [["House", "Commons"], ["Lindsay", "Hoyle"], ["Great", "Wall"], ["Joe", "Biden"]]
+    assert question_names("Which famous Chinese carmakers are homegrown?") == []  # a demonym and an opening word
+
+
+def test_a_name_is_unfound_when_no_passage_text_title_or_outlet_has_any_of_its_words() -> None:
+    passages = [
+        Passage("c1", "d1", "Hoyle said the U.S. would follow. Wall Street rose.", "a1", title="Commons votes", source="Reuters"),
+        Passage("c2", "d2", "BYD had a 27.9% share; a great year for makers.", "a2"),
+    ]
+    question = "Did Lindsay Hoyle, the US, Great Wall Motor, NIO, BYD and Reuters agree?"
+    # "Hoyle" finds Lindsay Hoyle, "U.S." the US, the outlet Reuters; "great" is not "Great", "Wall" is found.
+    assert unfound_names(question, passages) == ["NIO"]
+    assert unfound_names("What did Xiaomi agree with Great Wall Motor?", passages[1:]) == ["Xiaomi", "Great Wall"]
+    assert unfound_names("What did BYD say?", passages) == []
+
+
+def test_names_are_joined_for_a_sentence() -> None:
+    assert names_phrase(["NIO"]) == "NIO"
+    assert names_phrase(["NIO", "Great Wall", "NIO", "BYD"]) == "NIO, Great Wall or BYD"

@@ -30,6 +30,9 @@ def check_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None
         "markers_removed": sum(int(c.get("removed_markers") or 0) for c in checked),
         "fell_back_to_extractive": sum(1 for c in checked if c.get("fallback")),
         "model_said_not_found": sum(1 for c in checked if c.get("model_abstained")),
+        # bot/answer/asked.py: a name no passage mentions (no model asked); no value of the kind asked.
+        "names_not_in_passages": sum(1 for c in checked if c.get("unfound_names")),
+        "value_asked_not_stated": sum(1 for c in checked if c.get("not_asked")),
     }
 
 

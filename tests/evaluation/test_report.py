@@ -88,12 +88,16 @@ def test_the_claim_checks_work_is_summarised() -> None:
                                  "model_abstained": False}},
         {**RECORDS[2], "check": {"removed_markers": 0, "dropped_sentences": [], "kept": 0, "fallback": False,
                                  "model_abstained": True}},
+        {**RECORDS[2], "check": {"removed_markers": 0, "dropped_sentences": [], "kept": 0, "fallback": False,
+                                 "model_abstained": False, "unfound_names": ["NIO"]}},
+        {**RECORDS[1], "check": {"removed_markers": 0, "dropped_sentences": [], "kept": 1, "fallback": True,
+                                 "model_abstained": False, "not_asked": {"kind": "date", "answer": "x [1]"}}},
     ]
     report = build_report("mini", checked, CONFIG, retrieval=True, citations=True)
     assert report["extra"]["check"] == {
-        "answers_checked": 3, "answers_with_a_sentence_removed": 1, "share_with_a_sentence_removed": 0.3333,
-        "sentences_removed": 1, "sentences_kept": 1, "markers_removed": 1, "fell_back_to_extractive": 1,
-        "model_said_not_found": 1,
+        "answers_checked": 5, "answers_with_a_sentence_removed": 1, "share_with_a_sentence_removed": 0.2,
+        "sentences_removed": 1, "sentences_kept": 2, "markers_removed": 1, "fell_back_to_extractive": 2,
+        "model_said_not_found": 1, "names_not_in_passages": 1, "value_asked_not_stated": 1,
     }
 
 

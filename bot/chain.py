@@ -25,6 +25,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot.answer.base import Answerer
 from bot.conversation import Condenser, Turn, condense, is_followup
 from bot.errors import AnswerError
+from bot.numbers import number_tokens
 from bot.retrieve import Retriever
 from bot.schema import ABSTAIN_TEXT, Answer, Citation, Hit, Query, Reply
 
@@ -170,7 +171,8 @@ def make_llm_condenser(complete: Callable[[list[dict[str, str]]], str], history_
 
     Questions that already stand alone (no pronoun, no elliptical start, not very short) are not
     sent to the model: that costs nothing and cannot go wrong. A reply that is empty, several lines
-    of chatter or far longer than a question is not trusted either.
+    of chatter, far longer than a question, or holding a number (a year, a figure) that neither the
+    follow-up nor the conversation gave is not trusted either.
     """
     chain = build_condense_chain(complete)
 
@@ -186,6 +188,10 @@ def make_llm_condenser(complete: Callable[[list[dict[str, str]]], str], history_
             return condense(turns, question)
         rewritten = clean_condensed(reply)
         if not rewritten or len(rewritten) > 3 * len(question) + 200:
+            return condense(turns, question)
+        if set(number_tokens(rewritten)) - set(number_tokens(f"{question}\n{history}")):
+            # A year or figure the conversation never gave ("What was Chery's market share in 2023?" for
+            # "What was its market share?") would make retrieval and the answer look for something else.
             return condense(turns, question)
         return rewritten
 

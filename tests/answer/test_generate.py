@@ -314,6 +314,21 @@ def test_a_failing_condense_call_falls_back_to_the_rule_based_rewrite(
     assert "Beijing Hyundai No. 2" in second.text
 
 
+def test_a_rewrite_adding_a_year_the_conversation_never_gave_is_not_trusted(
+    fake: OpenAIFake, minilm: MiniLMEmbedder, corpus_pipeline: Pipeline
+) -> None:
+    pipeline = Pipeline(corpus_pipeline.settings, embedder=minilm, answerer=answerer(fake, minilm))
+    conv = Conversation()
+    fake.steps = [Step(reply="Xiaomi is in talks with Beijing Automotive Group [1].")]
+    pipeline.ask("Who is Xiaomi in talks with?", conversation=conv)
+    fake.steps = [Step(reply="What would Xiaomi buy from Beijing Automotive Group in 2023?"),
+                  Step(reply="Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [1].")]
+    second = pipeline.ask("What would they buy?", conversation=conv)
+    assert "2023" not in second.standalone_query  # the rule-based rewrite instead
+    assert second.standalone_query.startswith("What would they buy? (") and "Xiaomi" in second.standalone_query
+    assert "Beijing Hyundai No. 2" in second.text
+
+
 def test_a_focused_prompt_keeps_the_sentences_that_bear_on_the_question_in_order() -> None:
     from bot.answer.prompting import passage_text
 

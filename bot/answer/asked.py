@@ -11,8 +11,9 @@ Two checks on a generated answer, after the claim check (`bot.answer.check`) has
   passage mentions, in its text, title or outlet. When one is missing the passages are about something
   else, and a model reading them would answer about what they do mention: the answer says which name the
   articles lack instead. A name is found when any of its distinctive words is in the passages, spelled
-  with its capital ("Hoyle" finds "Lindsay Hoyle"; "Great Wall Motor" is not found by "great" or
-  "Motor"); titles, months and words such as "Group" or "Co" are not distinctive.
+  with its capital, whole or opening a longer word ("Hoyle" finds "Lindsay Hoyle", "Fed" the Federal
+  Reserve; "Great Wall Motor" is not found by "great" or "Motor"), or an acronym by its initials ("EU");
+  titles, months and words such as "Group" or "Co" are not distinctive.
 
 Both are deliberately narrow: on the team's RealTime QA 2022 and 2025 pools and the seed set (session
 14's runs, evals/reports/session14-asked/) neither turned a right answer into a wrong one.
@@ -97,33 +98,51 @@ def question_names(question: str) -> list[list[str]]:
     """The names a question asks about, each as its distinctive words: runs of capitalised words that do
     not open a sentence, without titles, months, corporate suffixes or demonyms ("Lindsay Hoyle" ->
     ["Lindsay", "Hoyle"]; "Great Wall Motor" -> ["Great", "Wall"])."""
+    return [words for _, words in _names(question)]
+
+
+def _names(question: str) -> list[tuple[str, list[str]]]:
+    """`question_names`, each with its words as the question spells them ("House of Commons")."""
     names = []
     for m in _GROUP.finditer(question):
         opens = m.start() == 0 or re.search(r"[.?!:]\s*$", question[: m.start()]) is not None
-        words = [re.sub(r"['’]s$", "", w.strip(".,;:'’\"”)")).replace(".", "") for w in m.group(0).split()]
-        words = words[1:] if opens else words
-        kept = [
-            w for w in words
-            if w[:1].isupper() and w not in _PLAIN and w not in _DATE_NAMES and not _DEMONYM.search(w)
+        raw = m.group(0).split()
+        words = [re.sub(r"['’]s$", "", w.strip(".,;:'’\"”)")).replace(".", "") for w in raw]
+        keep = [
+            i for i, w in enumerate(words)
+            if (i > 0 or not opens) and w[:1].isupper() and w not in _PLAIN and w not in _DATE_NAMES
+            and not _DEMONYM.search(w)
         ]
-        if kept:
-            names.append(kept)
+        if keep:
+            shown = " ".join(raw[keep[0] : keep[-1] + 1])
+            names.append((re.sub(r"['’]s$", "", shown.strip(".,;:'’\"”)")), [words[i] for i in keep]))
     return names
 
 
 def unfound_names(question: str, passages: Sequence[Passage]) -> list[str]:
     """The names `question` asks about (`question_names`) that no passage's text, title or outlet
-    mentions: none of a name's words is found with its capital (an all-capitals word in any case:
-    "US" in "U.S."). Empty when every name is found or the question names none."""
+    mentions. A name is mentioned when one of its words is, with its capital: whole, or opening a
+    longer word ("Fed" in "Federal", "Brit" in "British"); an all-capitals word also in any case ("US"
+    in "U.S.") or as the initials of a run of capitalised words ("EU": "European Union", "DOJ":
+    "Department of Justice"). Empty when every name is found or the question names none."""
     text = " ".join(f"{p.text} {p.title or ''} {p.source or ''}" for p in passages).replace(".", "")
-    missing = []
-    for words in question_names(question):
-        if not any(
-            re.search(rf"\b{re.escape(w)}(?:['’]s)?\b", text, 0 if not w.isupper() else re.IGNORECASE)
-            for w in words
-        ):
-            missing.append(" ".join(words))
-    return missing
+    initials: set[str] = set()
+    for run in re.findall(r"[A-Z][\w'’&-]*(?:\s+(?:of\s+|for\s+|the\s+)*[A-Z][\w'’&-]*)+", text):
+        tokens = run.split()
+        capital = [i for i, t in enumerate(tokens) if t[:1].isupper()]
+        for a in capital:  # every stretch of the run that starts and ends on a capitalised word
+            for b in (i for i in capital if i > a):
+                part = tokens[a : b + 1]
+                initials.add("".join(t[0] for t in part if t[:1].isupper()))  # "European Union": EU
+                initials.add("".join(t[0].upper() for t in part))  # "Department of Justice": DOJ
+
+    def mentioned(word: str) -> bool:
+        if word.isupper() and len(word) > 1:
+            return word in initials or re.search(rf"\b{re.escape(word)}\b", text, re.IGNORECASE) is not None
+        tail = r"\w*" if len(word) >= 3 else r"(?:['’]s)?\b"
+        return re.search(rf"\b{re.escape(word)}{tail}", text) is not None
+
+    return [shown for shown, words in _names(question) if not any(mentioned(w) for w in words)]
 
 
 def names_phrase(names: Sequence[str]) -> str:

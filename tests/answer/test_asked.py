@@ -71,6 +71,13 @@ def test_a_name_is_unfound_when_no_passage_text_title_or_outlet_has_any_of_its_w
     assert unfound_names("What did BYD say?", passages) == []
 
 
+def test_a_short_form_finds_its_long_form_and_an_acronym_its_initials() -> None:
+    passages = [Passage("c1", "d1", "The Federal Reserve, the European Union and the Department of Justice met. "
+                                    "British officials agreed.", "a1")]
+    question = "Did the Fed, the EU, the DOJ, a famous Brit, the ECB and the House of Commons agree?"
+    assert unfound_names(question, passages) == ["ECB", "House of Commons"]  # named as the question spells them
+
+
 def test_names_are_joined_for_a_sentence() -> None:
     assert names_phrase(["NIO"]) == "NIO"
     assert names_phrase(["NIO", "Great Wall", "NIO", "BYD"]) == "NIO, Great Wall or BYD"

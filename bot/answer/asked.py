@@ -11,9 +11,10 @@ Two checks on a generated answer, after the claim check (`bot.answer.check`) has
   passage mentions, in its text, title or outlet. When one is missing the passages are about something
   else, and a model reading them would answer about what they do mention: the answer says which name the
   articles lack instead. A name is found when any of its distinctive words is in the passages, spelled
-  with its capital, whole or opening a longer word ("Hoyle" finds "Lindsay Hoyle", "Fed" the Federal
-  Reserve; "Great Wall Motor" is not found by "great" or "Motor"), or an acronym by its initials ("EU");
-  titles, months and words such as "Group" or "Co" are not distinctive.
+  with its capital (in any case for a one-word name, which may be a capitalised common word), whole or
+  opening a longer word ("Hoyle" finds "Lindsay Hoyle", "Fed" the Federal Reserve; "Great Wall Motor" is
+  not found by "great" or "Motor"), or an acronym by its initials ("EU"); titles, months and words such
+  as "Group" or "Co" are not distinctive.
 
 Both are deliberately narrow: on the team's RealTime QA 2022 and 2025 pools and the seed set (session
 14's runs, evals/reports/session14-asked/) neither turned a right answer into a wrong one.
@@ -91,7 +92,7 @@ _PLAIN = frozenset(
 )
 _DATE_NAMES = frozenset(w.capitalize() for w in _MONTHS + _WEEKDAYS)
 # "Chinese", "Britons", "Midwestern": a people or a region's adjective, which passages may put otherwise.
-_DEMONYM = re.compile(r"(?:ese|ish|ian|ians|ans|ern)$")
+_DEMONYM = re.compile(r"(?:ese|ish|ian|ians|ean|eans|ans|ern)$")
 
 
 def question_names(question: str) -> list[list[str]]:
@@ -121,8 +122,9 @@ def _names(question: str) -> list[tuple[str, list[str]]]:
 
 def unfound_names(question: str, passages: Sequence[Passage]) -> list[str]:
     """The names `question` asks about (`question_names`) that no passage's text, title or outlet
-    mentions. A name is mentioned when one of its words is, with its capital: whole, or opening a
-    longer word ("Fed" in "Federal", "Brit" in "British"); an all-capitals word also in any case ("US"
+    mentions. A name is mentioned when one of its words is, with its capital (a one-word name in any
+    case), whole, without a plural's "s", or opening a longer word ("Fed" in "Federal", "Brit" in
+    "British"); an all-capitals word also in any case ("US"
     in "U.S.") or as the initials of a run of capitalised words ("EU": "European Union", "DOJ":
     "Department of Justice"). Empty when every name is found or the question names none."""
     text = " ".join(f"{p.text} {p.title or ''} {p.source or ''}" for p in passages).replace(".", "")
@@ -136,13 +138,16 @@ def unfound_names(question: str, passages: Sequence[Passage]) -> list[str]:
                 initials.add("".join(t[0] for t in part if t[:1].isupper()))  # "European Union": EU
                 initials.add("".join(t[0].upper() for t in part))  # "Department of Justice": DOJ
 
-    def mentioned(word: str) -> bool:
+    def mentioned(word: str, alone: bool) -> bool:
         if word.isupper() and len(word) > 1:
             return word in initials or re.search(rf"\b{re.escape(word)}\b", text, re.IGNORECASE) is not None
-        tail = r"\w*" if len(word) >= 3 else r"(?:['’]s)?\b"
-        return re.search(rf"\b{re.escape(word)}{tail}", text) is not None
+        stem = word[:-1] if word.endswith("s") and len(word) > 4 else word  # "Sportsbooks": "sportsbook"
+        tail = r"\w*" if len(stem) >= 3 else r"(?:['’]s)?\b"
+        # A one-word name may be a capitalised common word ("the Governments section"): any case will do.
+        flags = re.IGNORECASE if alone else 0
+        return re.search(rf"\b{re.escape(stem)}{tail}", text, flags) is not None
 
-    return [shown for shown, words in _names(question) if not any(mentioned(w) for w in words)]
+    return [shown for shown, words in _names(question) if not any(mentioned(w, len(words) == 1) for w in words)]
 
 
 def names_phrase(names: Sequence[str]) -> str:

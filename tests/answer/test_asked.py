@@ -78,6 +78,12 @@ def test_a_short_form_finds_its_long_form_and_an_acronym_its_initials() -> None:
     assert unfound_names(question, passages) == ["ECB", "House of Commons"]  # named as the question spells them
 
 
+def test_a_one_word_name_may_be_a_capitalised_common_word() -> None:
+    passages = [Passage("c1", "d1", "Many governments fund the sportsbook industry; a great wall of money.", "a1")]
+    # "Governments" and "Sportsbooks" are found in any case (and singular); "Great Wall" still needs its capitals.
+    assert unfound_names("Do Governments back the Sportsbooks, as Great Wall says?", passages) == ["Great Wall"]
+
+
 def test_names_are_joined_for_a_sentence() -> None:
     assert names_phrase(["NIO"]) == "NIO"
     assert names_phrase(["NIO", "Great Wall", "NIO", "BYD"]) == "NIO, Great Wall or BYD"

@@ -80,8 +80,9 @@ def gives_asked(text: str, question: str, years: bool = False) -> bool:
 
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-# A run of capitalised words, "of"/"de"/"the" allowed inside ("House of Commons").
-_GROUP = re.compile(r"[A-Z][\w&'’.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w&'’.-]*)*")
+# A run of capitalised words starting a word ("Phone" in "iPhone" is none), "of"/"de"/"the" allowed
+# inside ("House of Commons"), and a title's colon ("The Legend of Zelda: Breath of the Wild" is one name).
+_GROUP = re.compile(r"(?<![\w'’])[A-Z][\w&'’.-]*(?:(?::\s+|\s+(?:of\s+|de\s+|the\s+)*)[A-Z][\w&'’.-]*)*")
 # Capitalised words that name no one: question and function words, titles, and corporate suffixes.
 _PLAIN = frozenset(
     """I What Which Who Whom Whose When Where Why How The A An And Or But In On Of For To By At As From With

@@ -84,6 +84,15 @@ def test_a_one_word_name_may_be_a_capitalised_common_word() -> None:
     assert unfound_names("Do Governments back the Sportsbooks, as Great Wall says?", passages) == ["Great Wall"]
 
 
+def test_a_title_with_a_colon_is_one_name_and_a_capital_inside_a_word_is_none() -> None:
+    passages = [Passage("c1", "d1", "Breath of the Wild came out in March 2017.", "a1")]
+    assert question_names("When was The Legend of Zelda: Breath of the Wild released?") == [
+        ["Legend", "Zelda", "Breath", "Wild"]
+    ]
+    assert unfound_names("When was The Legend of Zelda: Breath of the Wild released?", passages) == []
+    assert question_names("When does the iPhone 11 release?") == []
+
+
 def test_names_are_joined_for_a_sentence() -> None:
     assert names_phrase(["NIO"]) == "NIO"
     assert names_phrase(["NIO", "Great Wall", "NIO", "BYD"]) == "NIO, Great Wall or BYD"

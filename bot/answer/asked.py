@@ -13,7 +13,7 @@ Two checks on a generated answer, after the claim check (`bot.answer.check`) has
   articles lack instead. A name is found when any of its distinctive words is in the passages, spelled
   with its capital (in any case for a one-word name, which may be a capitalised common word), whole or
   opening a longer word ("Hoyle" finds "Lindsay Hoyle", "Fed" the Federal Reserve; "Great Wall Motor" is
-  not found by "great" or "Motor"), or an acronym by its initials ("EU"); titles, months and words such
+  not found by "great" or "Motor"), or an acronym by its initials ("ECB"); titles, months and words such
   as "Group" or "Co" are not distinctive.
 
 Both are deliberately narrow: on the team's RealTime QA 2022 and 2025 pools and the seed set (session
@@ -98,7 +98,8 @@ _DEMONYM = re.compile(r"(?:ese|ish|ian|ians|ean|eans|ans|ern)$")
 
 def question_names(question: str) -> list[list[str]]:
     """The names a question asks about, each as its distinctive words: runs of capitalised words that do
-    not open a sentence, without titles, months, corporate suffixes or demonyms ("Lindsay Hoyle" ->
+    not open a sentence, without titles, months, corporate suffixes, demonyms or two-letter
+    abbreviations, which mostly qualify what is asked ("Which US national park ...?") ("Lindsay Hoyle" ->
     ["Lindsay", "Hoyle"]; "Great Wall Motor" -> ["Great", "Wall"])."""
     return [words for _, words in _names(question)]
 
@@ -113,7 +114,7 @@ def _names(question: str) -> list[tuple[str, list[str]]]:
         keep = [
             i for i, w in enumerate(words)
             if (i > 0 or not opens) and w[:1].isupper() and w not in _PLAIN and w not in _DATE_NAMES
-            and not _DEMONYM.search(w)
+            and not _DEMONYM.search(w) and not (w.isupper() and len(w) <= 2)
         ]
         if keep:
             shown = " ".join(raw[keep[0] : keep[-1] + 1])
@@ -125,8 +126,8 @@ def unfound_names(question: str, passages: Sequence[Passage]) -> list[str]:
     """The names `question` asks about (`question_names`) that no passage's text, title or outlet
     mentions. A name is mentioned when one of its words is, with its capital (a one-word name in any
     case), whole, without a plural's "s", or opening a longer word ("Fed" in "Federal", "Brit" in
-    "British"); an all-capitals word also in any case ("US"
-    in "U.S.") or as the initials of a run of capitalised words ("EU": "European Union", "DOJ":
+    "British"); an all-capitals word also in any case ("NATO"
+    in "Nato") or as the initials of a run of capitalised words ("ECB": "European Central Bank", "DOJ":
     "Department of Justice"). Empty when every name is found or the question names none."""
     text = " ".join(f"{p.text} {p.title or ''} {p.source or ''}" for p in passages).replace(".", "")
     initials: set[str] = set()

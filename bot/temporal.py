@@ -82,7 +82,7 @@ _EXPLICIT_DAY = re.compile(
     re.IGNORECASE,
 )
 _SMALL = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year, 1900-2099 (also used by the answer checks)
 _NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]")
 
 
@@ -307,7 +307,7 @@ def values(sentence: str, question: str, kind: str) -> dict[str, frozenset[str]]
     q_numbers = {a.token for a in amounts(question)}
     q_words = {w.lower() for w in re.findall(r"\w+", question)}
     by_unit: dict[str, set[str]] = {}
-    text = _YEAR.sub("    ", sentence)  # same length: amounts' offsets stay the sentence's
+    text = YEAR.sub("    ", sentence)  # same length: amounts' offsets stay the sentence's
     for a in amounts(text):
         if a.token in q_numbers:
             continue
@@ -316,7 +316,7 @@ def values(sentence: str, question: str, kind: str) -> dict[str, frozenset[str]]
         after = re.match(r"\W*([A-Za-z]+)", text[a.end:])
         unit = a.unit or (after.group(1).lower().rstrip("s") if after else "")
         by_unit.setdefault(f"num:{unit}", set()).add(a.token)
-    years = {y for y in _YEAR.findall(sentence) if y not in question}
+    years = {y for y in YEAR.findall(sentence) if y not in question}
     if years:
         by_unit["year"] = years
     names = {

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from bot.answer.check import strip_markers
 from bot.answer.question import answer_type, asks_yes_or_no
 from bot.schema import Passage
-from bot.temporal import question_form, stated
+from bot.temporal import YEAR, question_form, stated
 
 # Kinds of value whose presence in an answer can be told from its text.
 CHECKED_KINDS = ("year", "date", "percent", "money", "number")
@@ -70,7 +70,7 @@ def gives_asked(text: str, question: str, years: bool = False) -> bool:
     if kind is None:
         return True
     text = strip_markers(text)
-    if years and kind not in ("year", "date") and not set(_YEAR.findall(question)) <= set(_YEAR.findall(text)):
+    if years and kind not in ("year", "date") and not set(YEAR.findall(question)) <= set(YEAR.findall(text)):
         return False
     if kind == "date":
         q_words = {w.lower() for w in re.findall(r"\w+", question)}
@@ -80,7 +80,6 @@ def gives_asked(text: str, question: str, years: bool = False) -> bool:
     return bool(stated(text, question, kind))
 
 
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # A run of capitalised words starting a word ("Phone" in "iPhone" is none), "of"/"de"/"the" allowed
 # inside ("House of Commons"), and a title's colon ("The Legend of Zelda: Breath of the Wild" is one name).
 _GROUP = re.compile(r"(?<![\w'’])[A-Z][\w&'’.-]*(?:(?::\s+|\s+(?:of\s+|de\s+|the\s+)*)[A-Z][\w&'’.-]*)*")

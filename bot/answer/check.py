@@ -58,7 +58,7 @@ from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import found
 from bot.schema import Passage
-from bot.temporal import describe_relative
+from bot.temporal import YEAR, describe_relative
 from bot.tokens import words
 
 # [1], [1, 2], [1][2], [Passage 1], [source 2], [1-3].
@@ -157,7 +157,7 @@ class CheckSession:
         self._question_stems = set(terms(question))
         # A year the question states is no premise: "BYD's share in 2021 was 27.9% [1]" needs 2021 in the
         # passage, or it binds the passage's figure (for 2022) to the question's year.
-        years = {f"num:{y}" for y in re.findall(r"\b(?:19|20)\d\d\b", question)}
+        years = {f"num:{y}" for y in YEAR.findall(question)}
         self._question_numbers = claim_numbers(question) - years
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
         self._statement = STATEMENT_LEAD.sub("", question).strip()

@@ -136,7 +136,8 @@ class GenerativeAnswerer:
         dated = not structured and not avoid and can_change(own)
         conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None
         focus = 1 if self.focus and question_form(own) != "value" else self.focus
-        held = [asked_kind(question) is not None]  # sentences wait until one states the value asked for
+        kind = asked_kind(question)  # a date or an amount: sentences wait until one states it
+        held = [kind is not None]
 
         def accept(verdicts: list[Verdict]) -> Iterator[str]:
             for v in verdicts:
@@ -187,7 +188,7 @@ class GenerativeAnswerer:
         if parts and held[0] and not structured:
             # Supported, and no answer: it states no value of the kind asked ("When ...?" answered without
             # a date). The evidence's answer is given when it states one; otherwise none is.
-            report = {**checked(fallback=True), "not_asked": {"kind": asked_kind(question), "answer": " ".join(parts)}}
+            report = {**checked(fallback=True), "not_asked": {"kind": kind, "answer": " ".join(parts)}}
             if plan is not None and not plan.abstained and gives_asked(_AS_OF.sub("", plan.text), question, years=True):
                 reply = Reply(inert(plan.text), False, plan.citations, report, plan.temporal)
             else:

@@ -24,7 +24,7 @@ from bot.answer.generate import LOCAL_FOCUS, LOCAL_PASSAGES, GenerativeAnswerer,
 from bot.answer.llm_chat import ChatModelBackend
 from bot.pipeline import Pipeline
 from bot.answer.prompting import PASSAGE_CLOSE, PASSAGE_OPEN
-from bot.schema import ABSTAIN_TEXT, Hit, Passage, Query
+from bot.schema import ABSTAIN_TEXT, Answer, Hit, Passage, Query
 from bot.settings import Settings
 from openai_fake import OpenAIFake, Step
 
@@ -270,13 +270,19 @@ def test_a_fallback_quote_carries_no_working_mention_or_link(fake: OpenAIFake, m
     assert reply.citations[0].quote in passage.text  # the citation still quotes the article exactly
 
 
+def _talks(fake: OpenAIFake, minilm: MiniLMEmbedder, corpus_pipeline: Pipeline, **kw: object) -> tuple[Pipeline, Conversation, Answer]:
+    """A pipeline over the shipped corpus with the answerer on the fake, and a conversation whose first
+    question ("Who is Xiaomi in talks with?") is answered."""
+    pipeline = Pipeline(corpus_pipeline.settings, embedder=minilm, answerer=answerer(fake, minilm, **kw))
+    conv = Conversation()
+    fake.steps = [Step(reply="Xiaomi is in talks with Beijing Automotive Group [1].")]
+    return pipeline, conv, pipeline.ask("Who is Xiaomi in talks with?", conversation=conv)
+
+
 def test_an_llm_answerer_condenses_follow_ups_through_the_model(
     fake: OpenAIFake, minilm: MiniLMEmbedder, corpus_pipeline: Pipeline
 ) -> None:
-    pipeline = Pipeline(corpus_pipeline.settings, embedder=minilm, answerer=answerer(fake, minilm))
-    conv = Conversation()
-    fake.steps = [Step(reply="Xiaomi is in talks with Beijing Automotive Group [1].")]
-    first = pipeline.ask("Who is Xiaomi in talks with?", conversation=conv)
+    pipeline, conv, first = _talks(fake, minilm, corpus_pipeline)
     assert not first.abstained and len(fake.requests) == 1  # a first question is never condensed
 
     fake.steps = [
@@ -303,10 +309,7 @@ def test_an_llm_answerer_condenses_follow_ups_through_the_model(
 def test_a_failing_condense_call_falls_back_to_the_rule_based_rewrite(
     fake: OpenAIFake, minilm: MiniLMEmbedder, corpus_pipeline: Pipeline
 ) -> None:
-    pipeline = Pipeline(corpus_pipeline.settings, embedder=minilm, answerer=answerer(fake, minilm, max_retries=0))
-    conv = Conversation()
-    fake.steps = [Step(reply="Xiaomi is in talks with Beijing Automotive Group [1].")]
-    pipeline.ask("Who is Xiaomi in talks with?", conversation=conv)
+    pipeline, conv, _ = _talks(fake, minilm, corpus_pipeline, max_retries=0)
     fake.steps = [Step(status=500, reply="upstream broke"),
                   Step(reply="Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [1].")]
     second = pipeline.ask("What would they buy?", conversation=conv)
@@ -317,10 +320,7 @@ def test_a_failing_condense_call_falls_back_to_the_rule_based_rewrite(
 def test_a_rewrite_adding_a_year_the_conversation_never_gave_is_not_trusted(
     fake: OpenAIFake, minilm: MiniLMEmbedder, corpus_pipeline: Pipeline
 ) -> None:
-    pipeline = Pipeline(corpus_pipeline.settings, embedder=minilm, answerer=answerer(fake, minilm))
-    conv = Conversation()
-    fake.steps = [Step(reply="Xiaomi is in talks with Beijing Automotive Group [1].")]
-    pipeline.ask("Who is Xiaomi in talks with?", conversation=conv)
+    pipeline, conv, _ = _talks(fake, minilm, corpus_pipeline)
     fake.steps = [Step(reply="What would Xiaomi buy from Beijing Automotive Group in 2023?"),
                   Step(reply="Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [1].")]
     second = pipeline.ask("What would they buy?", conversation=conv)

@@ -3,7 +3,8 @@
 Two checks on a generated answer, after the claim check (`bot.answer.check`) has kept its sentences:
 
 - `gives_asked`: a question asking for a date, a year, a percentage, an amount of money or a number is
-  answered only by sentences that state one that the question does not already state. "Xiaomi wants to
+  answered only by sentences that state one that the question does not already state; a "why"
+  question by sentences that give a reason ("because", "due to", "to avoid" ...). "Xiaomi wants to
   mass-produce electric vehicles [1]." is supported by its passage and is no answer to "When does
   Xiaomi want to mass-produce?". Names and other things are not judged here (the claim check holds
   their names to the passages; what a name answers cannot be told by its spelling).
@@ -27,12 +28,23 @@ import re
 from collections.abc import Sequence
 
 from bot.answer.check import strip_markers
-from bot.answer.question import answer_type, asks_yes_or_no
+from bot.answer.question import DEMONYM, answer_type, asks_yes_or_no
 from bot.schema import Passage
 from bot.temporal import YEAR, question_form, stated
 
 # Kinds of value whose presence in an answer can be told from its text.
 CHECKED_KINDS = ("year", "date", "percent", "money", "number")
+# A "why" question asks for a reason: an answer giving none gives way to a quote that does, if any.
+REASON = "reason"
+_WHY = re.compile(r"^\W*why\b", re.IGNORECASE)
+# Words that give a reason or a purpose ("due to difficulties in obtaining a licence", "to stop the rollback").
+_CAUSE = re.compile(
+    r"\b(?:because|due\s+to|owing\s+to|thanks\s+to|as\s+a\s+result|given|since|so\s+that|in\s+order\s+to|"
+    r"reasons?|caused|causing|after|amid|over|for|following|led\s+to|leading\s+to|driven\s+by|prompted|"
+    r"aims?\s+to|aimed\s+at|to\s+(?:avoid|stop|prevent|protect|celebrate|mark|help|ensure|respond|address|"
+    r"comply|meet|reduce|cut|save|raise|boost|fund|pay))\b",
+    re.IGNORECASE,
+)
 
 _MONTHS = (
     "january february march april may june july august september october november december "
@@ -51,10 +63,13 @@ _DATE_WORD = re.compile(
 
 
 def asked_kind(question: str) -> str | None:
-    """The kind of value a question asks for, among `CHECKED_KINDS`, or None when its answer's kind
-    cannot be told from the answer's text (a name, a thing, yes or no, a list or a count of articles)."""
+    """The kind of value a question asks for, among `CHECKED_KINDS`, `REASON` for a "why" question, or
+    None when its answer's kind cannot be told from the answer's text (a name, a thing, yes or no, a
+    list or a count of articles)."""
     if not question.strip() or asks_yes_or_no(question) or question_form(question) != "value":
         return None
+    if _WHY.match(question):
+        return REASON
     kind = answer_type(question)
     return kind if kind in CHECKED_KINDS else None
 
@@ -70,6 +85,8 @@ def gives_asked(text: str, question: str, years: bool = False) -> bool:
     if kind is None:
         return True
     text = strip_markers(text)
+    if kind == REASON:
+        return _CAUSE.search(text) is not None
     if years and kind not in ("year", "date") and not set(YEAR.findall(question)) <= set(YEAR.findall(text)):
         return False
     if kind == "date":
@@ -92,8 +109,6 @@ _PLAIN = frozenset(
     Singer Motor Motors Group Co Corp Corporation Inc Ltd Company Holdings Plc LLC""".split()
 )
 _DATE_NAMES = frozenset(w.capitalize() for w in _MONTHS + _WEEKDAYS)
-# "Chinese", "Britons", "Midwestern": a people or a region's adjective, which passages may put otherwise.
-_DEMONYM = re.compile(r"(?:ese|ish|ian|ians|ean|eans|ans|ern)$")
 
 
 def question_names(question: str) -> list[list[str]]:
@@ -114,7 +129,7 @@ def _names(question: str) -> list[tuple[str, list[str]]]:
         keep = [
             i for i, w in enumerate(words)
             if (i > 0 or not opens) and w[:1].isupper() and w not in _PLAIN and w not in _DATE_NAMES
-            and not _DEMONYM.search(w) and not (w.isupper() and len(w) <= 2)
+            and not DEMONYM.search(w) and not (w.isupper() and len(w) <= 2)
         ]
         if keep:
             shown = " ".join(raw[keep[0] : keep[-1] + 1])

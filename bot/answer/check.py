@@ -27,7 +27,8 @@ and numbers must be in the passage, and the similarity is the question's with th
 A yes/no answer ("Yes." / "False." / "Yes, the article suggests X" to "Does the article suggest X?")
 is a verdict on the question's statement: it is kept when the passages support that statement at the
 usual bar and hold at least half its names and numbers (similarity cannot tell yes from no; the
-citation lets the reader check which it is).
+citation lets the reader check which it is). A bare yes or no to a question that asks to choose
+between two ("Is GAC privately owned or owned by the state?") answers neither and is dropped.
 
 `CheckSession` checks sentences as text streams in, so a front end can show each sentence once it
 has passed; `ClaimChecker.check` runs a whole answer through one session.
@@ -53,7 +54,9 @@ from bot.answer.claims import (
 )
 from bot.answer.orders import describes_an_order, first_link, gives_orders, links, ordered_words
 from bot.answer.prompting import inert
-from bot.answer.question import STATEMENT_LEAD, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms
+from bot.answer.question import (
+    STATEMENT_LEAD, asks_either_or, asks_for_amount, asks_yes_or_no, holds_figure, stem, terms,
+)
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import found
@@ -121,6 +124,11 @@ class _Evidence:
     links: set[str]
 
 
+def bare_verdict(claim: str) -> bool:
+    """Whether a claim is a bare yes or no ("Yes.", "False!"), with nothing else said."""
+    return _VERDICT.match(claim) is not None
+
+
 def strip_markers(text: str) -> str:
     """Text without citation markers, whitespace tidied."""
     text = _MARKER.sub("", text)
@@ -162,6 +170,7 @@ class CheckSession:
         # What the question asks about ("True or false: X" asks about X), and whether it asks yes or no.
         self._statement = STATEMENT_LEAD.sub("", question).strip()
         self._polar = asks_yes_or_no(question)
+        self._either = asks_either_or(question)  # "Is it A or B?": yes or no answers neither
         self._wants_figure = bool(question) and not self._polar and asks_for_amount(question)
         # Each passage's orders (its sentences, and its title, that give orders), found once.
         self._orders = [_orders_of(p) for p in self.passages]
@@ -227,8 +236,9 @@ class CheckSession:
         if _ABSTAIN.search(claim):
             return Verdict(claim, cited, False, "abstain")
         if _VERDICT.match(claim):
-            if self.question and not self._polar:
-                # "Yes. [1]" to "Which company is the biggest EV maker?" answers nothing.
+            if self.question and (not self._polar or self._either):
+                # "Yes. [1]" to "Which company is the biggest EV maker?" or "No." to "Is GAC privately owned
+                # or owned by the state?" answers nothing.
                 return Verdict(claim, cited, False, "yes/no to a question that does not ask yes or no")
             return self._verdict(claim, cited)
         content = claim_content(_VERDICT_LEAD.sub("", claim))

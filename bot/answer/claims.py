@@ -1,13 +1,13 @@
 """What a claim in an answer says, for the claim check (bot/answer/check.py): its names, numbers,
 dates and content words, and whether it contradicts the quote it matches (a negation or an ordinal
-the passage does not share)."""
+the passage does not share, or the quote's own words with one of its numbers changed)."""
 
 from __future__ import annotations
 
 import re
 
 from bot.answer.question import STOPWORDS, stem
-from bot.numbers import Amount, amounts, number_tokens, without_amounts
+from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
 from bot.tokens import words
 
 _MONTHS = "january february march april may june july august september october november december".split()
@@ -92,7 +92,10 @@ def contradiction(claim: str, quote: str) -> str:
 
     A negation counts only when one side negates words the other side states: "Chery did not release
     its figures" contradicts "Chery released its figures", but "Balenciaga, which did not respond to a
-    request for comment, faced criticism" does not contradict "Balenciaga faced criticism".
+    request for comment, faced criticism" does not contradict "Balenciaga faced criticism". A claim
+    that says nothing but the quote's words with a number of its own in place of the quote's ("Three
+    out of China's top five car makers are homegrown" against "Four out of ...") misreads it, even
+    when its number is found elsewhere in the passage ("three factories").
     """
     claim_negated, quote_negated = negated_stems(claim), negated_stems(quote)
     if bool(_NEGATION.search(claim)) != bool(_NEGATION.search(quote)) and (
@@ -104,7 +107,19 @@ def contradiction(claim: str, quote: str) -> str:
         ordinal, superlative = match.group(1).lower(), match.group(2).lower()
         if superlative in claim_lower and ordinal not in claim_lower:
             return f"passage says '{match.group(0)}'"
+    claim_values, quote_values = claim_numbers(claim), claim_numbers(quote)
+    changed = [t for t in claim_values if not found(t, quote_values)]
+    if changed and quote_values - claim_values:
+        words_only = stems_of(without_amounts(claim)[0])
+        if words_only and words_only <= stems_of(without_amounts(quote)[0]):
+            return f"passage gives another number than {amounts_text(claim, changed)}"
     return ""
+
+
+def amounts_text(claim: str, tokens: list[str]) -> str:
+    """How the claim writes the amounts with these canonical tokens ("Three")."""
+    shown = [claim[a.start : a.end] for a in amounts(claim) if a.token in tokens]
+    return ", ".join(f"'{s}'" for s in shown) or ", ".join(tokens)
 
 
 def stems_of(text: str) -> set[str]:

@@ -7,7 +7,8 @@ embedding model's question-sentence similarity for the best lexical candidates, 
 articles that state its new names and figures (bot/answer/evidence.py). A sentence is
 eligible only when it holds the kind of thing asked for (a number for "how many" or "what was X's
 revenue", a date for "when") beyond what the question already says, and when the names and numbers the question is
-about appear around it. The answer is the best one or two sentences with [n] markers; with no
+about appear around it (the most specific of them, asked for something of it, in the sentence itself:
+BYD's share is no answer to "What was SGMW's share?"). The answer is the best one or two sentences with [n] markers; with no
 eligible, well-supported sentence it abstains. Quotes are exact slices of the article text. A sentence
 that gives orders (to an AI, or pushing the reader to a link: bot.answer.orders) is never a candidate,
 nor is a title that does: an article's orders are not what it reports.
@@ -28,6 +29,7 @@ from bot.answer.base import AnswerStream, Capabilities, ChatBackend
 from bot.answer.evidence import Candidate, shortlist, with_support
 from bot.answer.orders import gives_orders
 from bot.answer.question import (
+    DEMONYM,
     STOPWORDS,
     answer_type,
     asked_for_terms,
@@ -73,6 +75,9 @@ _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
+# A sentence that opens with "The"/"This" or holds a pronoun ("According to X, it was valued at ...") may
+# be about what the sentence before it named.
+_REFERS_BACK = re.compile(r"^\W*(?:the|this|these|that|those|such)\b|\b(?:it|its|he|his|him|she|her|they|their|them)\b", re.IGNORECASE)
 _DATE = re.compile(
     rf"\b(({_MONTHS})\b|(1[89]|20)\d\d\b|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"yesterday|today|tomorrow|last (year|week|month)|this (year|week|month)|next (year|week|month)|"
@@ -378,7 +383,7 @@ class ExtractiveAnswerer:
         self, question: str, q_terms: list[str], carried: list[str], hits: Sequence[Hit], kind: str | None = None
     ) -> list[Candidate]:
         # (hit index, start, end, sentence, its terms, previous sentence's terms, nearby terms)
-        rows: list[tuple[int, int, int, str, list[str], list[str], set[str]]] = []
+        rows: list[tuple[int, int, int, str, list[str], list[str], set[str], set[str]]] = []
         for i, hit in enumerate(hits):
             text = hit.passage.text
             # The title and the outlet are context: "as reported by The Verge" names the source.
@@ -401,7 +406,10 @@ class ExtractiveAnswerer:
                 prev = header if is_row and header is not None else history[-1]
                 if len(words(sentence)) >= (2 if is_row else 4):  # a table row is short: "Tents | 12.1m | +3%"
                     nearby = set(toks).union(*history[-2:], prev, title_terms)
-                    rows.append((i, hit.passage.start + s, hit.passage.start + e, sentence, toks, prev, nearby))
+                    # What the sentence is about: its own names, the title's, and the sentence before's when
+                    # it refers back (_REFERS_BACK).
+                    close = set(toks).union(title_terms, prev if _REFERS_BACK.search(sentence) else ())
+                    rows.append((i, hit.passage.start + s, hit.passage.start + e, sentence, toks, prev, nearby, close))
                 header = (toks if header is None else header) if is_row else None
                 history.append(toks)
         if not rows:
@@ -427,8 +435,21 @@ class ExtractiveAnswerer:
         keys = key_terms(question)
         kind = kind or answer_type(question)
         q_lower = question.lower()
+        # Asked for something of a name (an amount, a date, a thing), the question's most specific name
+        # the passages spell its way ("SGMW" beside "China" and "EV") is whose it asks: a sentence without
+        # it (in itself, its article's title, or the sentence before when it refers back) gives someone
+        # else's (BYD's share is no answer to "What was SGMW's share?"), however many of the other names
+        # it holds. A people ("Chinese") or a month ("May") qualifies what is asked and is no subject.
+        # Asked for a name, the answer names someone else: "Who won the Tour de France?" names the winner.
+        subject = None
+        if kind != "name":
+            qualifiers = {stem(w) for w in words(question) if (w[:1].isupper() and DEMONYM.search(w)) or _DATE.fullmatch(w)}
+            spelled = {k: df[k] for k in keys if not k.startswith("num:") and k not in qualifiers and df.get(k)}
+            rarest = sorted(spelled.values())
+            if len(rarest) > 1 and rarest[0] < rarest[1]:
+                subject = min(spelled, key=lambda k: spelled[k])
         out: list[Candidate] = []
-        for i, s, e, sentence, toks, prev, nearby in rows:
+        for i, s, e, sentence, toks, prev, nearby, close in rows:
             here, before = set(toks), set(prev)
             coverage = sum(w for t, w in weights.items() if t in here) + 0.5 * sum(
                 w for t, w in weights.items() if t in before and t not in here
@@ -440,7 +461,7 @@ class ExtractiveAnswerer:
                 missing_numbers = sum(1 for k in keys if k.startswith("num:") and not found(k, nearby))
                 missing_names = sum(1 for k in keys if not k.startswith("num:") and k not in nearby)
                 names = sum(1 for k in keys if not k.startswith("num:"))
-                if missing_numbers or missing_names > names // 3:
+                if missing_numbers or missing_names > names // 3 or (subject is not None and subject not in close):
                     continue
             novel = [w for w in words(sentence) if stem(w) not in q_set and w.lower() not in STOPWORDS]
             if not novel:
@@ -561,7 +582,11 @@ def _has_new_figure(sentence: str, novel: list[str], question: str) -> bool:
     if any(a.tokens[-1] not in asked for a in amounts(sentence)):
         return True
     q_lower = question.lower()
-    return any(holds_figure(w) and w.lower() not in q_lower for w in novel)
+    # "two" is no new figure beside the question's "No. 2": a number word counts by its value.
+    return any(
+        holds_figure(w) and w.lower() not in q_lower and not (set(number_tokens(w)) and set(number_tokens(w)) <= asked)
+        for w in novel
+    )
 
 
 def _has_new_date(sentence: str, question: str) -> bool:

@@ -28,9 +28,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.answer.asked import asked_kind, gives_asked, names_phrase, unfound_names
+from bot.answer.asked import REASON, asked_kind, gives_asked, names_phrase, unfound_names
 from bot.answer.base import Answerer, AnswerStream, Capabilities, ChatBackend, passage_budget
-from bot.answer.check import CheckConfig, ClaimChecker, Verdict
+from bot.answer.check import CheckConfig, ClaimChecker, Verdict, bare_verdict
 from bot.answer.prompting import build_messages, format_passages, group_by_article, inert
 from bot.errors import ConfigError
 from bot.settings import ANSWERERS
@@ -150,6 +150,11 @@ class GenerativeAnswerer:
                         quotes[n] = v.quotes[n]
                 marks = "".join(f"[{numbers[n]}]" for n in v.cites)
                 sentence = v.sentence
+                if bare_verdict(sentence) and v.cites:
+                    # "Yes. [1]" alone makes the reader open the article: the sentence that decided it follows.
+                    start, end, _ = v.quotes[v.cites[0]]
+                    said = " ".join(inert(passages[v.cites[0] - 1].text[start:end]).split())
+                    sentence = f"{sentence.strip().rstrip('.!')}: “{said}”"
                 if dated and not parts and v.cites and not sentence.lower().startswith("as of"):
                     # A value that can change is true as of its article's date.
                     p = passages[v.cites[0] - 1]
@@ -187,15 +192,18 @@ class GenerativeAnswerer:
 
         if parts and held[0] and not structured:
             # Supported, and no answer: it states no value of the kind asked ("When ...?" answered without
-            # a date). The evidence's answer is given when it states one; otherwise none is.
+            # a date). The evidence's answer is given when it states one; otherwise none is, except to
+            # "why", whose reasons are not all worded as such: the checked sentences are given then.
             report = {**checked(fallback=True), "not_asked": {"kind": kind, "answer": " ".join(parts)}}
+            reply = None
             if plan is not None and not plan.abstained and gives_asked(_AS_OF.sub("", plan.text), question, years=True):
                 reply = Reply(inert(plan.text), False, plan.citations, report, plan.temporal)
-            else:
+            elif kind != REASON:
                 reply = Reply(ABSTAIN_TEXT, True, [], report)
-            done(reply)
-            yield reply.text
-            return
+            if reply is not None:
+                done(reply)
+                yield reply.text
+                return
         if parts:
             citations = []
             for n, new in sorted(numbers.items(), key=lambda item: item[1]):
@@ -203,6 +211,10 @@ class GenerativeAnswerer:
                 start, end, _ = quotes[n]
                 citations.append(Citation.of(new, p, p.text[start:end]))
             reply = Reply(" ".join(parts), False, citations, checked())
+            if held[0] and not structured:
+                # A "why" answer giving no reason word, and no quote that does: held until now, given whole.
+                reply.check = {**(reply.check or {}), "not_asked": {"kind": kind, "answer": reply.text}}
+                yield reply.text
             if structured and plan is not None:
                 if follows(plan, reply):
                     reply.temporal = plan.temporal

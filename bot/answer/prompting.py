@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from bot.answer.base import Message
 from bot.answer.orders import gives_orders
-from bot.answer.question import asks_yes_or_no, content_terms
+from bot.answer.question import asks_either_or, asks_yes_or_no, content_terms
 from bot.chunking import split_sentences
 from bot.schema import Hit, Passage, Query
 from bot.temporal import describe_relative, question_form
@@ -211,6 +211,8 @@ def build_messages(
     # Only a question that asks yes or no is told to start with Yes or No: told to every question, the
     # small model answered "Yes." to "Who is the individual that ...?" (MultiHop-RAG inference questions).
     polar = " This question asks yes or no: start with Yes or No." if asks_yes_or_no(own) else ""
+    if asks_either_or(own):  # "Is GAC privately owned or owned by the state?": told "Yes or No", it said "No."
+        polar = " This question asks which of two it is: start with the one the passages support."
     user = (
         f"Passages:\n\n{format_passages(passages, question, focus) if shown is None else shown}\n\n{given}"
         f"Question: {question_text}\n\n"

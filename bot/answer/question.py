@@ -7,6 +7,8 @@ generate.py, check.py), so a question is read the same way wherever it is read:
 - `answer_type`, `asks_for_amount`, `asked_for_terms`: the kind of thing asked for ('year', 'date',
   'percent', 'money', 'number', 'name', 'thing') and the phrase naming it;
 - `asks_yes_or_no`, `STATEMENT_LEAD`: whether it asks yes or no ("Does ...?", "True or false: ...");
+- `asks_either_or`: whether a question shaped for yes or no asks to choose between two ("Is GAC
+  privately owned or owned by the state?"), which "Yes" or "No" does not answer;
 - `holds_figure`: whether a text holds a figure at all.
 News forms (value, list, count, timeline) and dates asked about are read by bot/temporal.py.
 """
@@ -96,6 +98,12 @@ def asked_for_terms(question: str) -> set[str]:
     return out
 
 
+# A company's legal form, which articles mostly leave out of its name.
+_LEGAL_FORMS = frozenset("co corp corporation inc incorporated ltd limited plc llc ag sa nv gmbh".split())
+# "Chinese", "Britons", "Midwestern": a people's or a region's adjective, which a passage may put otherwise.
+DEMONYM = re.compile(r"(?:ese|ish|ian|ians|ean|eans|ans|ern)$")
+
+
 def key_terms(question: str) -> list[str]:
     """Names and numbers a question is about: capitalised words past the first, and 'num:' tokens.
 
@@ -109,6 +117,8 @@ def key_terms(question: str) -> list[str]:
         lw = w.lower()
         if lw in STOPWORDS or lw in _QWORDS or stem(w) in asked_for or any(ch.isdigit() for ch in w):
             continue
+        if lw.rstrip(".") in _LEGAL_FORMS:
+            continue  # "Xiaomi Corp" is the Xiaomi a passage calls "Xiaomi"
         if (i > 0 and w[:1].isupper()) or (w.isupper() and len(w) > 1):
             out.append(stem(w))
     # A number written in digits or with a unit is a key term; a bare number word is not: "four-bedroom"
@@ -221,6 +231,38 @@ def asks_yes_or_no(question: str) -> bool:
     if _AUX_START.match(last) or _AUX_SUBJECT.search(last):
         return True
     return not _WH_INSIDE.search(last) and bool(_AUX_CLAUSE.search(last))
+
+
+# Two alternatives: a word and its negation ("consistent or inconsistent") or an opposed pair. A second
+# question after ", or" is not one: MultiHop-RAG's writers answer "Does X ..., or do they ...?" with
+# "Yes" or "No" as often as with a choice.
+_OPPOSED = re.compile(
+    r"\b(?P<a>\w{3,})\s+or\s+(?:un|in|im|il|ir|non-?|dis)(?P=a)\b|"
+    r"\b(?:before\s+or\s+after|after\s+or\s+before|earlier\s+or\s+later|higher\s+or\s+lower|lower\s+or\s+higher|"
+    r"increased?\s+or\s+decreased?|rise\s+or\s+fall|more\s+or\s+fewer)\b",
+    re.I,
+)
+# A short question whose last words offer a second alternative: "Is GAC privately owned or owned by the state?".
+_SHORT_OR = re.compile(r"\bor\s+(?:\S+\s+){0,4}\S+\s*\?\s*$", re.I)
+_SHORT_OR_WORDS = 12
+
+
+def asks_either_or(question: str) -> bool:
+    """Whether a question shaped for yes or no asks to choose between two: "Is GAC privately owned or
+    owned by the state?", "... consistent or inconsistent?", "Was X reported before or after Y?".
+
+    A short question (at most 12 words) with "or" among its last six words, or any question offering
+    a word and its negation or an opposed pair. "True or false", "yes or no" and "whether or not" ask
+    yes or no; a list inside a long question ("... like injuries or roster changes?") does not count.
+    """
+    if not asks_yes_or_no(question) or STATEMENT_LEAD.match(question):
+        return False
+    text = re.sub(r"\b(?:or\s+not|whether|true\s+or\s+false|yes\s+or\s+no)\b", " ", question.strip(), flags=re.I)
+    spans = split_sentences(text)
+    last = text[spans[-1][0]:spans[-1][1]] if spans else text
+    if _OPPOSED.search(last):
+        return True
+    return len(last.split()) <= _SHORT_OR_WORDS and _SHORT_OR.search(last) is not None
 
 
 def holds_figure(text: str) -> bool:

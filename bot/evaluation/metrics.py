@@ -72,10 +72,22 @@ def contains_text(text: str, golds: Sequence[str]) -> bool:
 
 
 def contains(prediction: str, golds: Sequence[str], max_words: int = MAX_CONTAINS_WORDS) -> float:
-    """Gold-contained-in-answer, counted only for answers of at most `max_words` words."""
+    """Gold-contained-in-answer, counted only for answers of at most `max_words` words.
+
+    A yes/no gold ("Yes", "no", "True") is met by the answer's verdict, the first yes, no, true or false it
+    says: "Yes: “... no longer ...” [1]" does not contain the gold "No".
+    """
     if word_count(prediction) > max_words:
         return 0.0
-    return float(contains_text(strip_markers(prediction), golds))
+    text = strip_markers(prediction)
+    wanted = {normalize(g) for g in golds}
+    if wanted and wanted <= _VERDICTS:
+        verdict = next((w for w in normalize(text).split() if w in _VERDICTS), None)
+        return float(verdict in wanted)
+    return float(contains_text(text, golds))
+
+
+_VERDICTS = frozenset({"yes", "no", "true", "false"})
 
 
 def answer_scores(

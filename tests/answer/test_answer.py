@@ -58,9 +58,41 @@ def test_asks_for_a_date_gets_a_date_sentence() -> None:
     assert "2025" in reply.text
 
 
+def test_a_company_named_with_its_legal_form_is_found_without_it() -> None:
+    reply = ExtractiveAnswerer().answer("How much will the plant of Acme Corp cost?", _hits())
+    assert "$2.1 billion" in reply.text
+
+
 def test_abstains_when_the_named_subject_is_absent() -> None:
     reply = ExtractiveAnswerer().answer("How much will the Toyota battery plant in Kentucky cost?", _hits())
     assert reply.abstained and reply.text == ABSTAIN_TEXT and not reply.citations
+
+
+SHARES = (
+    "Tesla held the third-largest share of China's EV market from January to May 2022. "
+    "BYD, China's top EV manufacturer, had a 27.9% share of China's EV market from January to May 2022. "
+    "The joint venture SGMW held a share of 10.1%. According to the survey, its rivals trailed."
+)
+
+
+def test_an_amount_is_answered_only_by_a_sentence_about_whose_amount_is_asked() -> None:
+    p = Passage("s:0", "s", SHARES, "https://example.com/ev", "China's EV market", "EV Weekly", "2022-06-30",
+                "https://example.com/ev", None, 0, len(SHARES))
+    # BYD's sentence holds every other name and a percentage: it is still not Tesla's share.
+    reply = ExtractiveAnswerer().answer("What percentage of China's EV market did Tesla hold from January to May 2022?", [Hit(p, 1.0)])
+    assert reply.abstained
+    reply = ExtractiveAnswerer().answer("What was SGMW's share of China's EV market from January to May 2022?", [Hit(p, 1.0)])
+    assert "10.1%" in reply.text and "27.9%" not in reply.text
+    # A name asked about is not whose amount it is: the answer names someone else.
+    reply = ExtractiveAnswerer().answer("Which company held 27.9% of China's EV market?", [Hit(p, 1.0)])
+    assert "BYD" in reply.text
+
+
+def test_a_number_word_with_the_questions_value_is_no_new_figure() -> None:
+    text = "The two companies are weighing a stake in the Acme No. 2 plant, which holds a licence to build cars."
+    p = Passage("n:0", "n", text, "u", "Acme plant", "Wire", "2022-08-26", "u", None, 0, len(text))
+    assert ExtractiveAnswerer().answer("How many people work at the Acme No. 2 plant?", [Hit(p, 1.0)]).abstained
+    assert not ExtractiveAnswerer().answer("How many companies are weighing a stake in the plant?", [Hit(p, 1.0)]).abstained
 
 
 def test_abstains_when_no_sentence_has_the_kind_of_answer() -> None:

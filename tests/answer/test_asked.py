@@ -97,3 +97,12 @@ def test_a_title_with_a_colon_is_one_name_and_a_capital_inside_a_word_is_none() 
 def test_names_are_joined_for_a_sentence() -> None:
     assert names_phrase(["NIO"]) == "NIO"
     assert names_phrase(["NIO", "Great Wall", "NIO", "BYD"]) == "NIO, Great Wall or BYD"
+
+
+def test_a_why_question_asks_for_a_reason() -> None:
+    question = "Why did Ford recall nearly 700,000 SUVs this week?"
+    assert asked_kind(question) == "reason"
+    assert gives_asked("Ford recalled the SUVs because a fuel injector may crack [1].", question)
+    assert gives_asked("The recall aims to prevent engine fires [2].", question)
+    assert not gives_asked("Ford recalled nearly 700,000 SUVs this week [1].", question)
+    assert asked_kind("Why? Because.") == "reason" and asked_kind("Did Ford say why it recalled the SUVs?") is None

@@ -347,3 +347,34 @@ def test_a_bare_yes_or_no_to_a_question_that_does_not_ask_yes_or_no_is_dropped(c
         for reply in ("Yes. [1]", "No [1]"):
             (v,) = checker.check(reply, PASSAGES, question).verdicts
             assert not v.kept and "does not ask yes or no" in v.reason, (question, reply)
+
+
+def test_a_bare_yes_or_no_to_a_choice_between_two_is_dropped(checker: ClaimChecker) -> None:
+    # "Is it A or B?" is shaped for yes or no and asks for one of two: "No." answers neither.
+    for question in ("Is Chery privately owned or owned by the state?",
+                     "Was BYD's share reported before or after Tesla's?",
+                     "Was the market share figure consistent or inconsistent across the two reports?"):
+        (v,) = checker.check("No. [2]", PASSAGES, question).verdicts
+        assert not v.kept and "does not ask yes or no" in v.reason, question
+    # A yes/no question holding a list stays one: the verdict is judged as before.
+    (v,) = checker.check("Yes. [1]", PASSAGES, "Is Xiaomi in talks with Beijing Automotive Group or its partners about "
+                                           "electric vehicles, according to reports from Bloomberg or Reuters?").verdicts
+    assert v.reason != "yes/no to a question that does not ask yes or no"
+
+
+def test_a_restated_quote_with_its_number_changed_is_a_misreading(checker: ClaimChecker) -> None:
+    passage = Passage(
+        "c14", "d14",
+        "Beijing Hyundai operates three factories in Beijing. "
+        "Four out of China's top five car makers, with the exception of Tesla, are homegrown.",
+        "a14", "China's carmakers", "Mint", "2022-08-26",
+    )
+    question = "How many of China's top five car makers are homegrown?"
+    (v,) = checker.check("Three out of China's top five car makers, with the exception of Tesla, are homegrown. [1]",
+                         [passage], question).verdicts
+    # "three" is in the passage (the factories), but this sentence is the quote's with its "Four" changed.
+    assert not v.kept and v.reason == "passage gives another number than 'Three'"
+    (v,) = checker.check("Four out of China's top five car makers are homegrown. [1]", [passage], question).verdicts
+    assert v.kept, v.reason
+    (v,) = checker.check("Beijing Hyundai operates three factories [1].", [passage]).verdicts
+    assert v.kept, v.reason  # its own sentence's number

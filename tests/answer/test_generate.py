@@ -545,3 +545,45 @@ def test_an_amount_for_another_year_than_asked_is_no_answer(fake: OpenAIFake, mi
     fake.steps = [Step(reply="China's EV market was the largest in the world in 2020 [1].")]
     reply = answerer(fake, minilm).answer("How much was China's EV market worth in 2021?", [Hit(EV_TALKS, 0.9)])
     assert not reply.abstained and "$124.2 billion" in reply.text  # the quote states 2021's value
+
+
+def test_a_bare_yes_or_no_comes_with_the_sentence_that_decided_it(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    fake.steps = [Step(reply="Yes. [1]")]
+    reply = answerer(fake, minilm).answer("Does BYD hold the top share of China's EV market?", HITS)
+    assert reply.text.startswith("Yes: “BYD, China's top EV manufacturer, had a 27.9% market share")
+    assert reply.text.endswith("” [1]") and reply.citations[0].chunk_id == "c-market"
+
+
+def test_a_choice_between_two_is_not_told_to_answer_yes_or_no() -> None:
+    from bot.answer.prompting import build_messages
+
+    hits = [Hit(PLANT, 1.0)]
+    for q in ("Is Beijing Hyundai privately owned or owned by the state?",
+              "Was the stake reported before or after the licence was granted?"):
+        content = build_messages(q, hits)[1]["content"]
+        assert "Yes or No" not in content and "which of two" in content, q
+
+
+WHY = Passage(
+    "c-why", "d5",
+    "Xiaomi is considering a partnership due to difficulties in obtaining a licence to build cars on its own. "
+    "Beijing Hyundai operates three factories in Beijing.",
+    "https://example.com/why", "Xiaomi's EV route", "Mint", "2022-08-26",
+)
+
+
+def test_a_why_answer_giving_no_reason_gives_way_to_the_quote_that_gives_one(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    question = "Why doesn't Xiaomi build the cars on its own?"
+    fake.steps = [Step(reply="Beijing Hyundai operates three factories in Beijing [1].")]
+    stream = answerer(fake, minilm).stream(question, [Hit(WHY, 0.9)])
+    chunks = list(stream)
+    assert chunks == [stream.reply.text] and "due to difficulties" in stream.reply.text
+    assert stream.reply.check is not None and stream.reply.check["not_asked"]["kind"] == "reason"
+    # No quote gives a reason either: the model's checked answer stands (a reason need not say "because").
+    bare = Passage("c-why2", "d6", "Beijing Hyundai operates three factories in Beijing. Xiaomi lacks a licence to build cars.",
+                   "https://example.com/why2", "Xiaomi's EV route", "Mint", "2022-08-26")
+    fake.steps = [Step(reply="Xiaomi lacks a licence to build cars [1].")]
+    stream = answerer(fake, minilm).stream(question, [Hit(bare, 0.9)])
+    chunks = list(stream)
+    assert chunks == [stream.reply.text] and stream.reply.text == "Xiaomi lacks a licence to build cars. [1]"
+    assert not stream.reply.abstained

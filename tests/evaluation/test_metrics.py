@@ -143,3 +143,12 @@ def test_summarize_leaves_null_what_a_dataset_cannot_fill() -> None:
     assert s["citations"]["precision"] is None
     assert s["abstention"] == {"precision": None, "recall": None}
     assert s["latency_ms"]["total_p50"] is None
+
+
+def test_a_yes_or_no_gold_is_met_by_the_answers_verdict_alone() -> None:
+    assert metrics.contains("Yes: “Shares rose, no longer falling.” [1]", ["Yes"]) == 1.0
+    assert metrics.contains("Yes: “Shares rose, no longer falling.” [1]", ["No"]) == 0.0  # the quote's "no" is no verdict
+    assert metrics.contains("No, the article does not say so [2].", ["no"]) == 1.0
+    assert metrics.contains("True. [1]", ["True"]) == 1.0 and metrics.contains("False. [1]", ["True"]) == 0.0
+    assert metrics.contains("The passages do not say.", ["Yes"]) == 0.0
+    assert metrics.contains("Yes, Xiaomi is in talks with BAIC [1].", ["BAIC"]) == 1.0  # other golds as before

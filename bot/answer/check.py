@@ -277,7 +277,10 @@ class CheckSession:
         joint = self._score(claim, content, vector, cited, orders=describing) if cited else _Score()
         if cited and self._passes(joint, self.config.support_min, self.config.support_cosine_min):
             keep = tuple(n for n in cited if one(n).support >= self.config.cite_min)
-            keep = keep or (max(cited, key=lambda n: one(n).support),)
+            # Where some cited passages hold all the claim's names and numbers, the others add nothing:
+            # a list of names cited [1]-[5] from one article's five chunks cites the one that names them.
+            whole = tuple(n for n in keep if not one(n).missing)
+            keep = whole or keep or (max(cited, key=lambda n: one(n).support),)
             return self._final(joint, claim, cited, keep, "supported", scored, describing)
         # Not supported as cited: a model that cited gets its citation corrected when another passage
         # supports the sentence at the usual bar; an uncited sentence is attributed only to a passage

@@ -378,3 +378,15 @@ def test_a_restated_quote_with_its_number_changed_is_a_misreading(checker: Claim
     assert v.kept, v.reason
     (v,) = checker.check("Beijing Hyundai operates three factories [1].", [passage]).verdicts
     assert v.kept, v.reason  # its own sentence's number
+
+
+def test_a_claim_cites_only_the_passages_holding_all_its_names_when_some_do(checker: ClaimChecker) -> None:
+    other = Passage("c15", "d1", "Xiaomi's shares rose 3.3% in Hong Kong after the report on its electric vehicle talks.",
+                    "a1", "Xiaomi in talks with BAIC over EVs", "Mint", "2022-08-26")
+    (v,) = checker.check("Xiaomi is in talks with Beijing Automotive Group about electric vehicles [1][2].",
+                         [TALKS, other]).verdicts
+    assert v.kept and v.cites == (1,)  # the second passage never names Beijing Automotive Group
+    # Two passages that each hold it all both stay cited: a fact two articles state.
+    (v,) = checker.check("Xiaomi is in talks with Beijing Automotive Group about electric vehicles [1][2].",
+                         [TALKS, TALKS]).verdicts
+    assert v.kept and v.cites == (1, 2)

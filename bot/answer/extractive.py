@@ -77,6 +77,8 @@ _MONTHS = (
 )
 # A sentence that opens with "The"/"This" or holds a pronoun ("According to X, it was valued at ...") may
 # be about what the sentence before it named.
+_COMPARES = re.compile(r"\b(?:compared\s+(?:to|with)|than|versus|vs\.?|relative\s+to)\s", re.IGNORECASE)
+_CORPORATE = frozenset(stem(w) for w in "motor motors group holdings company companies co corp inc ltd bank".split())
 _REFERS_BACK = re.compile(r"^\W*(?:the|this|these|that|those|such)\b|\b(?:it|its|he|his|him|she|her|they|their|them)\b", re.IGNORECASE)
 _DATE = re.compile(
     rf"\b(({_MONTHS})\b|(1[89]|20)\d\d\b|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
@@ -435,19 +437,9 @@ class ExtractiveAnswerer:
         keys = key_terms(question)
         kind = kind or answer_type(question)
         q_lower = question.lower()
-        # Asked for something of a name (an amount, a date, a thing), the question's most specific name
-        # the passages spell its way ("SGMW" beside "China" and "EV") is whose it asks: a sentence without
-        # it (in itself, its article's title, or the sentence before when it refers back) gives someone
-        # else's (BYD's share is no answer to "What was SGMW's share?"), however many of the other names
-        # it holds. A people ("Chinese") or a month ("May") qualifies what is asked and is no subject.
-        # Asked for a name, the answer names someone else: "Who won the Tour de France?" names the winner.
-        subject = None
-        if kind != "name":
-            qualifiers = {stem(w) for w in words(question) if (w[:1].isupper() and DEMONYM.search(w)) or _DATE.fullmatch(w)}
-            spelled = {k: df[k] for k in keys if not k.startswith("num:") and k not in qualifiers and df.get(k)}
-            rarest = sorted(spelled.values())
-            if len(rarest) > 1 and rarest[0] < rarest[1]:
-                subject = min(spelled, key=lambda k: spelled[k])
+        # Asked for an amount, a date or a thing of a name, a sentence must hold that name (in itself, its
+        # article's title, or the sentence before when it refers back to it).
+        subject = asked_subject(question, keys, df, kind)
         out: list[Candidate] = []
         for i, s, e, sentence, toks, prev, nearby, close in rows:
             here, before = set(toks), set(prev)
@@ -531,6 +523,28 @@ class ExtractiveAnswerer:
 
 _MODAL = frozenset("would will may might could should shall".split())
 _INTENT = frozenset("plan plans planned planning aim aims aimed expect expects hope hopes want wants intend intends".split())
+
+
+def asked_subject(question: str, keys: Sequence[str], df: dict[str, int], kind: str) -> str | None:
+    """The name whose amount, date or thing `question` asks for, as a key term, or None.
+
+    Asked for something of a name, the question's most specific name the passages spell its way (the
+    one fewest of their sentences hold, `df`: sentences per term; "SGMW" beside "China" and "EV") is
+    whose it asks: a sentence without it gives someone else's (BYD's share is no answer to "What was
+    SGMW's share?"), however many of the other names it holds. None when the question asks for a
+    name ("Who won the Tour de France?" is answered by the winner's name), compares names ("Xiaomi's
+    rise compared to BAIC Motor's"), or when no name is clearly the rarest. A people ("Chinese"), a
+    month ("May") or a word many names share ("Motor", "Group") is no subject.
+    """
+    if kind == "name" or _COMPARES.search(question):
+        return None
+    qualifiers = {stem(w) for w in words(question)
+                  if (w[:1].isupper() and DEMONYM.search(w)) or _DATE.fullmatch(w) or stem(w) in _CORPORATE}
+    spelled = {k: df[k] for k in keys if not k.startswith("num:") and k not in qualifiers and df.get(k)}
+    rarest = sorted(spelled.values())
+    if len(rarest) > 1 and rarest[0] < rarest[1]:
+        return min(spelled, key=lambda k: spelled[k])
+    return None
 
 
 def _says(sentence: str, verb: str) -> bool:

@@ -299,3 +299,17 @@ def test_a_bare_number_word_in_a_question_is_description_not_a_key_term() -> Non
     assert "num:4" in key_terms("Which company owns 4 stores in Leeds?")
     assert "num:5:pct" in key_terms("Which retailer cut prices by five percent?")
     assert "num:800" in key_terms("蓝湾电池有八百名员工吗？")
+
+
+def test_the_subject_of_a_question_is_its_rarest_name_unless_it_asks_for_a_name_or_compares() -> None:
+    from bot.answer.extractive import asked_subject
+
+    df = {"sgmw": 1, "china": 9, "ev": 12, "xiaomi": 6, "baic": 4, "motor": 3, "chines": 1, "may": 1}
+    q = "What was SGMW's share of China's EV market?"
+    assert asked_subject(q, key_terms(q), df, "thing") == "sgmw"
+    q = "What was BAIC Motor's share of the Chinese EV market in May?"  # "Motor", "Chinese", "May": no subjects
+    assert asked_subject(q, key_terms(q), df, "percent") == "baic"
+    q = "What was the percentage increase in Xiaomi's stock compared to BAIC Motor's?"
+    assert asked_subject(q, key_terms(q), df, "percent") is None
+    q = "Who had the largest share of China's EV market, SGMW or BYD?"
+    assert asked_subject(q, key_terms(q), df, "name") is None

@@ -138,11 +138,16 @@ class GenerativeAnswerer:
         focus = 1 if self.focus and question_form(own) != "value" else self.focus
         kind = asked_kind(question)  # a date or an amount: sentences wait until one states it
         held = [kind is not None]
+        # A bare "Yes." waits to see whether the model says more: alone, it is given with the sentence
+        # that decided it ("Yes: “...” [1]"); followed by the model's own reasons, it stays bare.
+        pending: list[tuple[int, Verdict, str]] = []
 
         def accept(verdicts: list[Verdict]) -> Iterator[str]:
             for v in verdicts:
                 if not v.kept or any(v.sentence.lower() == s.lower() for s in kept):
                     continue  # unsupported, or a repeat of a sentence already given
+                if pending:
+                    yield pending.pop()[2]
                 kept.append(v.sentence)
                 for n in v.cites:
                     numbers.setdefault(n, len(numbers) + 1)
@@ -150,11 +155,6 @@ class GenerativeAnswerer:
                         quotes[n] = v.quotes[n]
                 marks = "".join(f"[{numbers[n]}]" for n in v.cites)
                 sentence = v.sentence
-                if bare_verdict(sentence) and v.cites:
-                    # "Yes. [1]" alone makes the reader open the article: the sentence that decided it follows.
-                    start, end, _ = v.quotes[v.cites[0]]
-                    said = " ".join(inert(passages[v.cites[0] - 1].text[start:end]).split())
-                    sentence = f"{sentence.strip().rstrip('.!')}: “{said}”"
                 if dated and not parts and v.cites and not sentence.lower().startswith("as of"):
                     # A value that can change is true as of its article's date.
                     p = passages[v.cites[0] - 1]
@@ -171,7 +171,18 @@ class GenerativeAnswerer:
                     held[0] = False
                     yield " ".join(parts)
                 else:
-                    yield text if len(parts) == 1 else f" {text}"
+                    shown_text = text if len(parts) == 1 else f" {text}"
+                    if bare_verdict(v.sentence) and v.cites:
+                        pending.append((len(parts) - 1, v, shown_text))
+                        continue
+                    yield shown_text
+
+        def decided(i: int, v: Verdict) -> str:
+            """parts[i], a bare yes or no, followed by the passage sentence that decided it."""
+            start, end, _ = v.quotes[v.cites[0]]
+            said = " ".join(inert(passages[v.cites[0] - 1].text[start:end]).split())
+            parts[i] = parts[i].replace(v.sentence, f"{v.sentence.strip().rstrip('.!')}: “{said}”", 1)
+            return parts[i] if i == 0 else f" {parts[i]}"
 
         usage: dict[str, float] = {}
         shown = format_passages(passages, question, focus)  # what the model reads (the harness's "read" stage)
@@ -179,6 +190,9 @@ class GenerativeAnswerer:
         for piece in self.backend.complete(messages, stream=True, usage=usage):
             yield from accept(session.feed(piece))
         yield from accept(session.finish())
+        if pending:  # "Yes. [1]" was all the model said
+            i, v, _ = pending.pop()
+            yield decided(i, v)
 
         def done(reply: Reply) -> None:
             reply.read = shown

@@ -587,3 +587,11 @@ def test_a_why_answer_giving_no_reason_gives_way_to_the_quote_that_gives_one(fak
     chunks = list(stream)
     assert chunks == [stream.reply.text] and stream.reply.text == "Xiaomi lacks a licence to build cars. [1]"
     assert not stream.reply.abstained
+
+
+def test_a_yes_followed_by_the_models_reasons_stays_bare(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    fake.steps = [Step(reply="Yes. [1] BYD had a 27.9% market share in China from January to May 2022 [1].")]
+    stream = answerer(fake, minilm).stream("Does BYD hold the top share of China's EV market?", HITS)
+    chunks = list(stream)
+    assert chunks[0] == "Yes. [1]" and "".join(chunks) == stream.reply.text
+    assert stream.reply.text.startswith("Yes. [1] BYD had a 27.9% market share")

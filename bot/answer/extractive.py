@@ -30,6 +30,7 @@ from bot.answer.evidence import Candidate, shortlist, with_support
 from bot.answer.orders import gives_orders
 from bot.answer.question import (
     DEMONYM,
+    SHARED_NAME_WORDS,
     STOPWORDS,
     answer_type,
     asked_for_terms,
@@ -75,10 +76,11 @@ _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
+# A comparison ("Xiaomi's rise compared to BAIC Motor's") asks about both names (asked_subject).
+_COMPARES = re.compile(r"\b(?:compared\s+(?:to|with)|than|versus|vs\.?|relative\s+to)\s", re.IGNORECASE)
+_CORPORATE = frozenset(stem(w) for w in SHARED_NAME_WORDS)
 # A sentence that opens with "The"/"This" or holds a pronoun ("According to X, it was valued at ...") may
 # be about what the sentence before it named.
-_COMPARES = re.compile(r"\b(?:compared\s+(?:to|with)|than|versus|vs\.?|relative\s+to)\s", re.IGNORECASE)
-_CORPORATE = frozenset(stem(w) for w in "motor motors group holdings company companies co corp inc ltd bank".split())
 _REFERS_BACK = re.compile(r"^\W*(?:the|this|these|that|those|such)\b|\b(?:it|its|he|his|him|she|her|they|their|them)\b", re.IGNORECASE)
 _DATE = re.compile(
     rf"\b(({_MONTHS})\b|(1[89]|20)\d\d\b|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"

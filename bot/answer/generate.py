@@ -20,6 +20,9 @@ of the passages, the model is not asked: the answer says the articles do not men
 (`check.unfound_names`). When the question asks for a date or an amount, the checked sentences are held
 until one states it; if none does, the extractive answer is given when it states one (an amount with
 the years the question names), and an abstention otherwise (`check.not_asked`: the kind asked and the model's checked answer).
+A "why" question's sentences wait for a reason word the same way; with none, the quote is given if it
+has one, the model's checked answer otherwise. A bare "Yes." or "No." that is all the model said is
+given with the passage sentence that decided it ("Yes: “...” [1]").
 """
 
 from __future__ import annotations

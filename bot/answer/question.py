@@ -100,6 +100,8 @@ def asked_for_terms(question: str) -> set[str]:
 
 # A company's legal form, which articles mostly leave out of its name.
 _LEGAL_FORMS = frozenset("co corp corporation inc incorporated ltd limited plc llc ag sa nv gmbh".split())
+# Words many companies' names share ("Hyundai Motor", "SAIC Motor"): they tell no company apart.
+SHARED_NAME_WORDS = _LEGAL_FORMS | frozenset("motor motors group holdings company companies bank".split())
 # "Chinese", "Britons", "Midwestern": a people's or a region's adjective, which a passage may put otherwise.
 DEMONYM = re.compile(r"(?:ese|ish|ian|ians|ean|eans|ans|ern)$")
 

@@ -369,6 +369,17 @@ def conflict(newer: dict[str, frozenset[str]], older: dict[str, frozenset[str]],
     return False
 
 
+def differ_in_amount(newer: dict[str, frozenset[str]], older: dict[str, frozenset[str]], kind: str) -> bool:
+    """True when two sentences' values (see `values`) give one unit different amounts, for a question
+    that does not ask for a name: the one difference that makes two outlets' reports of the same days
+    rivals (see `disagree`). Names and years that differ between such reports most often tell two facts
+    ("the first American man since 2006", "the first Black American man since 1972") or spell one
+    two ways ("the U.K.", "the United Kingdom")."""
+    return kind != "name" and any(
+        key.startswith("num:") and not (newer[key] & older[key]) for key in newer.keys() & older.keys()
+    )
+
+
 def disagree(newer: Passage, older: Passage, newer_text: str) -> bool:
     """True when two conflicting passages are rival reports, not versions: different outlets within
     DISAGREE_DAYS of each other, the later one not saying it corrects or revises."""

@@ -137,6 +137,24 @@ def test_outlets_of_about_the_same_date_that_differ_are_flagged() -> None:
     assert {c.source for c in reply.citations} == {"The Northgate Courier", "Eastbank Times"}
 
 
+def test_outlets_that_differ_only_in_names_or_years_tell_two_facts_not_a_disagreement() -> None:
+    # Two facts in years: the first rider since 2009, the first woman rider since 1987.
+    years = [_hit("a", "Ilse Marrow became the first rider to reach the Calder Cup final since 2009 by beating "
+                       "Tomas Vey on Sunday.", "2025-09-07", source="Harbor Wire"),
+             _hit("b", "Ilse Marrow became the first woman rider to reach a Calder Cup final since Nadia Olt "
+                       "in 1987.", "2025-09-08", source="Eastbank Times")]
+    reply = ExtractiveAnswerer().answer("Ilse Marrow became the first rider to reach the Calder Cup final since when?", years)
+    assert reply.temporal != "disagreement" and not reply.text.startswith("Sources disagree")
+    assert "2009" in reply.text.split("Earlier")[0]
+    # One country in two spellings, with other names beside it.
+    names = [_hit("a", "U.K. gets a new leader: Ada Penwick to be Britain's new prime minister, replacing "
+                       "Hugo Tarr.", "2025-09-06", source="Harbor Wire"),
+             _hit("b", "Ada Penwick has become the United Kingdom's new prime minister, succeeding Hugo Tarr, "
+                       "who resigned in July.", "2025-09-05", source="Eastbank Times")]
+    reply = ExtractiveAnswerer().answer("Ada Penwick became the new prime minister of which country this week?", names)
+    assert reply.temporal != "disagreement" and "Earlier" not in reply.text
+
+
 def test_a_correction_is_a_new_version_not_a_disagreement() -> None:
     hits = [_hit("a", "The bridge over Lake Senna will cost 340 million dollars, the council said.", "2025-07-08",
                  source="Riverside Herald"),

@@ -51,6 +51,7 @@ from bot.temporal import (
     conflict,
     day,
     describe_relative,
+    differ_in_amount,
     disagree,
     event_day,
     event_verb,
@@ -215,8 +216,10 @@ class ExtractiveAnswerer:
         The candidates about the same thing as the best one (one per article, nearly as well supported)
         are compared by the values of the kind asked for (amounts by unit, years, names): the newest
         that differs from the best answers, and the latest earlier one that differs is mentioned as
-        earlier; a differing one from another outlet within two days (not a correction) is a rival
-        report, and the answer says the sources disagree. None when no two differ.
+        earlier; one from another outlet within two days (not a correction) that gives a different
+        amount is a rival report, and the answer says the sources disagree, while one that differs only
+        in names or years tells another fact and is left out (`bot.temporal.differ_in_amount`). None
+        when no two differ.
         """
         kind = answer_type(question)
         doc = hits[best.hit_index].passage.doc_id
@@ -239,6 +242,18 @@ class ExtractiveAnswerer:
             d = day(hits[c.hit_index].passage.published)
             return d.toordinal() if d else 0
 
+        def rivals_of(a: Candidate, b: Candidate) -> bool | None:
+            """True: rival reports (different amounts); False: two facts, neither version nor rival
+            (other outlets' reports of the same days differing in names or years); None: versions."""
+            newer, older = (a, b) if when(a) >= when(b) else (b, a)
+            if not disagree(hits[newer.hit_index].passage, hits[older.hit_index].passage, newer.text):
+                return None
+            return differ_in_amount(vals[id(newer)], vals[id(older)], kind)
+
+        related = [best] + [c for c in related[1:] if rivals_of(c, best) is not False]
+        if len(related) < 2:
+            return None
+
         newest_first = sorted(related, key=lambda c: -when(c))
         primary = best
         for c in newest_first:
@@ -253,7 +268,7 @@ class ExtractiveAnswerer:
             newer, older = (primary, c) if when(primary) >= when(c) else (c, primary)
             if not (conflict(vals[id(newer)], vals[id(older)], kind) and conflict(vals[id(older)], vals[id(newer)], kind)):
                 continue
-            if disagree(hits[newer.hit_index].passage, hits[older.hit_index].passage, newer.text):
+            if rivals_of(newer, older):
                 rivals.append(c)
         if rivals:
             parts = []

@@ -7,7 +7,8 @@ are `num:5:km`; Chinese numerals count too ("八百人" is `num:800`, "1.2亿美
 that names the amount without its unit still meets it. Text is NFKC-normalised first (full-width
 digits and signs count), and the small English number words (zero to twenty) count as values.
 
-An amount with a unit is found where the same value is written without any unit (`found`).
+An amount with a unit is found where the same value is written without any unit (`found`), and a
+rounded amount where the amount it rounds is (`found_rounded`: "$400 million" for "$402 million").
 
 The one canonicaliser for the answerer's key terms (bot/answer/extractive.py), the claim check's number matching
 (bot/answer/check.py) and the BM25 tokens (bot/lexical.py): no library matches "1.2bn" with "1.2 billion".
@@ -20,7 +21,7 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 _SCALES = {
     "k": 3, "thousand": 3, "thousands": 3, "m": 6, "mn": 6, "mln": 6, "million": 6, "millions": 6,
@@ -231,6 +232,45 @@ def found(token: str, tokens: Collection[str]) -> bool:
     if not sep or bare == "num" or unit in _SHARES:
         return False
     return bare in tokens and not any(t.startswith(f"{bare}:") for t in tokens)
+
+
+ROUNDING_MAX = Decimal("0.02")  # the most a rounded amount may differ from the one it rounds, relatively
+
+
+def found_rounded(token: str, tokens: Collection[str]) -> bool:
+    """True when `tokens` hold the amount `token` stands for (`found`), or one it rounds.
+
+    A rounding is of the same unit, is the amount to the token's own significant digits, and differs
+    from it by at most ROUNDING_MAX: "$400 million" rounds "$402 million", "28%" rounds "27.9%", "$5"
+    rounds "$4.96"; "$400 million" does not round "$449 million", nor "three" "four". A bare number
+    below a million (a count, a year) has no rounding: it must be found as it is.
+    """
+    if found(token, tokens):
+        return True
+    _, value, unit = _parts(token)
+    if value is None or value <= 0 or (not unit and value < 1_000_000):
+        return False
+    exponent = value.normalize().as_tuple().exponent  # 4E+8 -> 8 (rounded to 1E+8); 27.9 -> -1 (to 0.1)
+    if not isinstance(exponent, int):
+        return False
+    quantum = Decimal(1).scaleb(exponent)
+    for other in tokens:
+        _, near, other_unit = _parts(other)
+        if near is None or near <= 0 or other_unit != unit:
+            continue
+        if (near / quantum).to_integral_value(ROUND_HALF_UP) * quantum == value and abs(near - value) <= ROUNDING_MAX * near:
+            return True
+    return False
+
+
+def _parts(token: str) -> tuple[str, Decimal | None, str]:
+    """('num', value, unit) of a canonical token; value None when it is no number."""
+    head, _, rest = token.partition(":")
+    value, _, unit = rest.partition(":")
+    try:
+        return head, Decimal(value), unit
+    except InvalidOperation:
+        return head, None, unit
 
 
 def has_figure(text: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.numbers import amounts, found, has_figure, number_tokens, without_amounts
+from bot.numbers import amounts, found, found_rounded, has_figure, number_tokens, without_amounts
 
 
 def token(text: str) -> str:
@@ -105,3 +105,18 @@ def test_found_by_value_and_unit() -> None:
     assert found("num:5", tokens("prices fell 5%"))  # a bare number meets any spelling of its value
     assert not found("num:5:pct", tokens("5 stores closed"))  # a share is found only as a share
     assert found("num:5:pct", tokens("prices fell 5 per cent"))
+
+
+def test_a_rounded_amount_is_found_where_the_amount_it_rounds_is() -> None:
+    def tokens(text: str) -> set[str]:
+        return set(number_tokens(text))
+
+    fine = tokens("a record fine of 405 million euros ($402 million)")
+    assert found_rounded("num:400000000:usd", fine)  # $402 million to one significant digit
+    assert not found_rounded("num:450000000:usd", fine) and not found_rounded("num:400000000:gbp", fine)
+    assert not found_rounded("num:400000000:usd", tokens("a fine of $449 million"))  # 12% off: no rounding
+    assert found_rounded("num:28:pct", tokens("a 27.9% share")) and not found_rounded("num:27:pct", tokens("a 27.9% share"))
+    assert found_rounded("num:5:usd", tokens("$4.96 a gallon"))
+    # Counts and years have no rounding: three is not four, 2022 is not 2023.
+    assert not found_rounded("num:3", tokens("four factories")) and not found_rounded("num:2022", tokens("in 2023"))
+    assert not found_rounded("num:100", tokens("102 people"))

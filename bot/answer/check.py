@@ -59,7 +59,7 @@ from bot.answer.question import (
 )
 from bot.chunking import split_sentences
 from bot.embed import Embedder
-from bot.numbers import found
+from bot.numbers import found, found_rounded
 from bot.schema import Passage
 from bot.temporal import YEAR, describe_relative
 from bot.tokens import words
@@ -402,8 +402,9 @@ class CheckSession:
         numbers = set().union(*(ev.numbers for ev in evidence))
         counted = [t for t in content if t in stems or t not in q_stems]
         best.lexical = sum(t in stems for t in counted) / len(counted) if counted else 1.0
-        # A number is in the passage when the same value (and unit, if the claim gives one) is, in any spelling.
-        missing = [a.plain for t, a in sorted(claimed_amounts(claim).items()) if not (found(t, numbers) or found(t, q_numbers))]
+        # A number is in the passage when the same value (and unit, if the claim gives one) is, in any spelling,
+        # or one it rounds ("$400 million" for "$402 million").
+        missing = [a.plain for t, a in sorted(claimed_amounts(claim).items()) if not (found_rounded(t, numbers) or found(t, q_numbers))]
         for name in claim_names(claim):
             low = name.lower()
             if stem(name) in stems or low in lower or stem(name) in q_stems:

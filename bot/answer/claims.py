@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.answer.question import STOPWORDS, stem
-from bot.numbers import Amount, amounts, found, number_tokens, without_amounts
+from bot.numbers import Amount, amounts, found_rounded, number_tokens, without_amounts
 from bot.tokens import words
 
 _MONTHS = "january february march april may june july august september october november december".split()
@@ -108,7 +108,7 @@ def contradiction(claim: str, quote: str) -> str:
         if superlative in claim_lower and ordinal not in claim_lower:
             return f"passage says '{match.group(0)}'"
     claim_values, quote_values = claim_numbers(claim), claim_numbers(quote)
-    changed = [t for t in claim_values if not found(t, quote_values)]
+    changed = [t for t in claim_values if not found_rounded(t, quote_values)]
     if changed and quote_values - claim_values:
         words_only = stems_of(without_amounts(claim)[0])
         if words_only and words_only <= stems_of(without_amounts(quote)[0]):

@@ -378,6 +378,15 @@ def test_a_restated_quote_with_its_number_changed_is_a_misreading(checker: Claim
     assert v.kept, v.reason
     (v,) = checker.check("Beijing Hyundai operates three factories [1].", [passage]).verdicts
     assert v.kept, v.reason  # its own sentence's number
+    # A rounded figure is no changed one: "$400 million" for the passage's "$402 million".
+    fine = Passage("c16", "d16", "The regulator levied a record fine of 405 million euros ($402 million) against "
+                   "the social network over its handling of children's data.", "a16", "Record fine", "Mint", "2022-09-05")
+    (v,) = checker.check("The regulator levied a fine of $400 million against the social network [1].", [fine],
+                         "How much was the social network fined?").verdicts
+    assert v.kept, v.reason
+    (v,) = checker.check("The regulator levied a fine of $420 million against the social network [1].", [fine],
+                         "How much was the social network fined?").verdicts
+    assert not v.kept
 
 
 def test_a_claim_cites_only_the_passages_holding_all_its_names_when_some_do(checker: ClaimChecker) -> None:

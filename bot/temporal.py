@@ -20,12 +20,13 @@ reason about it, with no model:
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from typing import Literal
 
 from dataclasses import dataclass
 
-from bot.numbers import amounts
+from bot.numbers import amounts, without_amounts
 from bot.schema import Passage, date_ordinal
 
 DISAGREE_DAYS = 2
@@ -378,6 +379,39 @@ def differ_in_amount(newer: dict[str, frozenset[str]], older: dict[str, frozense
     return kind != "name" and any(
         key.startswith("num:") and not (newer[key] & older[key]) for key in newer.keys() & older.keys()
     )
+
+
+COPY_OVERLAP = 0.8  # the share of their other words two sentences must share to be one sentence (`one_sentence`)
+
+
+def one_sentence(a: str, b: str) -> bool:
+    """True when two sentences are one sentence with other names or numbers in it: their words, names
+    and numbers aside, share at least COPY_OVERLAP of the longer's ("Norway came out on top of the
+    medal count", "The U.S. came out on top of the medal count")."""
+    def rest(text: str) -> set[str]:
+        plain = without_amounts(_NAME.sub(" ", text))[0]
+        return {w.lower() for w in re.findall(r"\w+", plain)}
+
+    ra, rb = rest(a), rest(b)
+    return bool(ra and rb) and len(ra & rb) >= COPY_OVERLAP * max(len(ra), len(rb))
+
+
+def told_apart(a: str, b: str, most: int = 8) -> tuple[str, str]:
+    """What one sentence says in place of the other's words, where they are one sentence (`one_sentence`):
+    ("Damien Chazelle", "Chloé Zhao") from "Damien Chazelle wins Best Director" and "Chloé Zhao wins Best
+    Director"; ("", "") when their words differ in more than one place or by more than `most` words."""
+    wa, wb = a.split(), b.split()
+    changed = [op for op in difflib.SequenceMatcher(a=wa, b=wb, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if len(changed) != 1:
+        return "", ""
+    _, i1, i2, j1, j2 = changed[0]
+    if not (0 < i2 - i1 <= most and 0 < j2 - j1 <= most):
+        return "", ""
+    def span(words: list[str]) -> str:
+        text = " ".join(words).strip(",;:!?\"'“”‘’()")
+        last = text.split()[-1] if text else ""
+        return text[:-1] if last.endswith(".") and "." not in last[:-1] else text  # "U.S." keeps its dot
+    return span(wa[i1:i2]), span(wb[j1:j2])
 
 
 def disagree(newer: Passage, older: Passage, newer_text: str) -> bool:

@@ -10,7 +10,9 @@ import pytest
 
 from bot.answer.extractive import ExtractiveAnswerer
 from bot.schema import Hit, Passage
-from bot.temporal import can_change, concepts, conflict, question_form, resolve_relative, values
+from bot.temporal import (
+    can_change, concepts, conflict, one_sentence, question_form, resolve_relative, told_apart, values,
+)
 
 
 def _hit(doc: str, text: str, published: str, source: str = "Harbor Wire", score: float = 0.1) -> Hit:
@@ -153,6 +155,32 @@ def test_outlets_that_differ_only_in_names_or_years_tell_two_facts_not_a_disagre
                        "who resigned in July.", "2025-09-05", source="Eastbank Times")]
     reply = ExtractiveAnswerer().answer("Ada Penwick became the new prime minister of which country this week?", names)
     assert reply.temporal != "disagreement" and "Earlier" not in reply.text
+
+
+def test_undated_copies_of_one_sentence_with_other_values_are_flagged_with_their_values() -> None:
+    def undated(doc: str, text: str) -> Hit:
+        return Hit(Passage(f"{doc}:0", doc, text, doc), 0.1)
+
+    hits = [undated("a", "After 19 days of racing in Valmont, Norway came out on top of the final medal count."),
+            undated("b", "After 19 days of racing in Valmont, the U.S. came out on top of the final medal count."),
+            undated("c", "Tickets for the Valmont games sold out in March.")]
+    reply = ExtractiveAnswerer().answer("Which country won the most medals at the Valmont games?", hits)
+    assert reply.temporal == "disagreement"
+    assert reply.text in ("Sources disagree: Norway [1]; the U.S. [2].", "Sources disagree: the U.S. [1]; Norway [2].")
+    assert len(reply.citations) == 2 and all("came out on top" in c.quote for c in reply.citations)
+    # Undated sentences worded otherwise tell two facts: the best one answers alone.
+    other = [hits[0], undated("d", "The U.S. finished second in Valmont after 19 days, with 23 medals.")]
+    reply = ExtractiveAnswerer().answer("Which country won the most medals at the Valmont games?", other)
+    assert reply.temporal is None and reply.text.startswith("After 19 days of racing in Valmont, Norway")
+
+
+def test_one_sentence_with_other_values_and_what_each_says() -> None:
+    assert one_sentence("Damien Chazelle wins Best Director.", "Chloé Zhao wins Best Director.")
+    assert not one_sentence("Damien Chazelle wins Best Director.", "Chloé Zhao directed the film in 2020 in Nevada.")
+    assert told_apart("Damien Chazelle wins Best Director.", "Chloé Zhao wins Best Director.") == ("Damien Chazelle", "Chloé Zhao")
+    assert told_apart("The winner was Norway.", "The winner was the U.S.") == ("Norway", "the U.S.")
+    # Two places changed: no single value each.
+    assert told_apart("Ann Lee won in 2019 in Oslo.", "Bo Ek won in 2019 in Rome.") == ("", "")
 
 
 def test_a_correction_is_a_new_version_not_a_disagreement() -> None:

@@ -58,8 +58,10 @@ from bot.temporal import (
     format_day,
     habitual,
     negated,
+    one_sentence,
     only_about_a_day,
     question_form,
+    told_apart,
     values,
     without_days,
 )
@@ -243,9 +245,13 @@ class ExtractiveAnswerer:
             return d.toordinal() if d else 0
 
         def rivals_of(a: Candidate, b: Candidate) -> bool | None:
-            """True: rival reports (different amounts); False: two facts, neither version nor rival
-            (other outlets' reports of the same days differing in names or years); None: versions."""
+            """True: rival reports (different amounts; an undated sentence with other values); False: two
+            facts, neither version nor rival (other outlets' reports of the same days differing in names
+            or years; undated sentences worded otherwise); None: versions, the newer one wins."""
             newer, older = (a, b) if when(a) >= when(b) else (b, a)
+            if not when(newer) or not when(older):
+                # Nothing tells which is newer: one sentence with another value in it is a rival report.
+                return one_sentence(newer.text, older.text)
             if not disagree(hits[newer.hit_index].passage, hits[older.hit_index].passage, newer.text):
                 return None
             return differ_in_amount(vals[id(newer)], vals[id(older)], kind)
@@ -271,11 +277,22 @@ class ExtractiveAnswerer:
             if rivals_of(newer, older):
                 rivals.append(c)
         if rivals:
+            shown = [primary] + rivals[:2]
+            if not any(when(c) for c in shown):
+                # Undated copies of one sentence: each gives its own value, and its citation the sentence.
+                values_of = [told_apart(primary.text, c.text) for c in rivals[:2]]
+                if all(mine and theirs for mine, theirs in values_of):
+                    said = [values_of[0][0]] + [theirs for _, theirs in values_of]
+                    text = "Sources disagree: " + "; ".join(f"{v} [{n}]" for n, v in enumerate(said, start=1)) + "."
+                    reply = self._cite(shown, hits, text)
+                    reply.temporal = "disagreement"
+                    return reply
             parts = []
             for n, c in enumerate([primary] + rivals[:2], start=1):
                 p = hits[c.hit_index].passage
-                parts.append(f"{p.source or 'one outlet'} ({format_day(day(p.published), p.published)}) says "
-                             f"{_clean(c.text).rstrip('.')} [{n}]")
+                dated = day(p.published)
+                label = f"{p.source or 'one outlet'} ({format_day(dated, p.published)})" if dated else p.source or "one passage"
+                parts.append(f"{label} says {_clean(c.text).rstrip('.')} [{n}]")
             reply = self._cite([primary] + rivals[:2], hits, "Sources disagree: " + "; ".join(parts) + ".")
             reply.temporal = "disagreement"
             return reply

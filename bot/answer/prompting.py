@@ -167,8 +167,8 @@ def news_instructions(question: str, conflict: str | None = None) -> str:
     """The news rules a question needs, in a few words: a small model follows short, relevant instructions.
 
     `conflict` is what the passages' dates and values show (the extractive reading's `temporal`):
-    "newest" (a value changed between articles) or "disagreement" (outlets of about the same date
-    differ); only then is the model told how to give both. A value that can change needs no rule:
+    "newest" (a value changed between articles) or "disagreement" (outlets of about the same date,
+    or undated copies of one sentence, differ); only then is the model told how to give both. A value that can change needs no rule:
     the answerer puts "As of <date>" in front of the answer itself.
     """
     form = question_form(question)
@@ -182,7 +182,8 @@ def news_instructions(question: str, conflict: str | None = None) -> str:
         return (" The passages' dates differ and so do their values: give the newest value and mention the "
                 "earlier one as earlier, citing both.")
     if conflict == "disagreement":
-        return " Outlets of about the same date give different values: say 'Sources disagree:' and give each with its citation."
+        return (" The passages give different values, none of them newer (outlets of about the same date, or "
+                "undated passages): say 'Sources disagree:' and give each with its citation.")
     return ""
 
 

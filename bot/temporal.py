@@ -396,6 +396,11 @@ def one_sentence(a: str, b: str) -> bool:
     return bool(ra and rb) and len(ra & rb) >= COPY_OVERLAP * max(len(ra), len(rb))
 
 
+_DATE_WORD = re.compile(
+    r"^(?:\d{1,4}(?:st|nd|rd|th)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?)[,.]?$", re.IGNORECASE
+)
+
+
 def told_apart(a: str, b: str, most: int = 8) -> tuple[str, str]:
     """What one sentence says in place of the other's words, where they are one sentence (`one_sentence`):
     ("Damien Chazelle", "Chloé Zhao") from "Damien Chazelle wins Best Director" and "Chloé Zhao wins Best
@@ -405,6 +410,12 @@ def told_apart(a: str, b: str, most: int = 8) -> tuple[str, str]:
     if len(changed) != 1:
         return "", ""
     _, i1, i2, j1, j2 = changed[0]
+    if any(_DATE_WORD.match(w) for w in wa[i1:i2] + wb[j1:j2]):
+        # A changed part of a date takes the rest of the date with it: "November 18, 2020", not "18".
+        while i1 and j1 and wa[i1 - 1] == wb[j1 - 1] and _DATE_WORD.match(wa[i1 - 1]):
+            i1, j1 = i1 - 1, j1 - 1
+        while i2 < len(wa) and j2 < len(wb) and wa[i2] == wb[j2] and _DATE_WORD.match(wa[i2]):
+            i2, j2 = i2 + 1, j2 + 1
     if not (0 < i2 - i1 <= most and 0 < j2 - j1 <= most):
         return "", ""
     def span(words: list[str]) -> str:

@@ -179,6 +179,9 @@ def test_one_sentence_with_other_values_and_what_each_says() -> None:
     assert not one_sentence("Damien Chazelle wins Best Director.", "Chloé Zhao directed the film in 2020 in Nevada.")
     assert told_apart("Damien Chazelle wins Best Director.", "Chloé Zhao wins Best Director.") == ("Damien Chazelle", "Chloé Zhao")
     assert told_apart("The winner was Norway.", "The winner was the U.S.") == ("Norway", "the U.S.")
+    # A changed part of a date takes the whole date.
+    assert told_apart("It opens on Wednesday, November 18, 2020 in Bristol.", "It opens on Wednesday, May 8, 2020 in Bristol.") == (
+        "November 18, 2020", "May 8, 2020")
     # Two places changed: no single value each.
     assert told_apart("Ann Lee won in 2019 in Oslo.", "Bo Ek won in 2019 in Rome.") == ("", "")
 

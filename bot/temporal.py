@@ -360,9 +360,8 @@ def conflict(newer: dict[str, frozenset[str]], older: dict[str, frozenset[str]],
     Amounts: some unit both state has no value in common. Years (for 'when' questions): no year in
     common. Names (for 'who/which' questions): the newer names someone the older does not.
     """
-    for key in newer.keys() & older.keys():
-        if key.startswith("num:") and kind not in ("name",) and not (newer[key] & older[key]):
-            return True
+    if differ_in_amount(newer, older, kind):
+        return True
     if kind in ("year", "date") and "year" in newer and "year" in older and not newer["year"] & older["year"]:
         return True
     if kind in ("name", "thing") and "name" in newer and "name" in older:
@@ -396,9 +395,9 @@ def one_sentence(a: str, b: str) -> bool:
     return bool(ra and rb) and len(ra & rb) >= COPY_OVERLAP * max(len(ra), len(rb))
 
 
-_DATE_WORD = re.compile(
-    r"^(?:\d{1,4}(?:st|nd|rd|th)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?)[,.]?$", re.IGNORECASE
-)
+# A word of a written date: a day or year ("18,", "2020", "1st") or a month, in full or short ("Nov.").
+_MONTH_WORDS = "|".join(sorted({*_MONTHS, *(m[:3] for m in _MONTHS), "sept"}, key=len, reverse=True))
+_DATE_WORD = re.compile(rf"^(?:\d{{1,4}}(?:st|nd|rd|th)?|(?:{_MONTH_WORDS})\.?)[,.]?$", re.IGNORECASE)
 
 
 def told_apart(a: str, b: str, most: int = 8) -> tuple[str, str]:

@@ -288,12 +288,12 @@ class ExtractiveAnswerer:
                     reply.temporal = "disagreement"
                     return reply
             parts = []
-            for n, c in enumerate([primary] + rivals[:2], start=1):
+            for n, c in enumerate(shown, start=1):
                 p = hits[c.hit_index].passage
                 dated = day(p.published)
                 label = f"{p.source or 'one outlet'} ({format_day(dated, p.published)})" if dated else p.source or "one passage"
                 parts.append(f"{label} says {_clean(c.text).rstrip('.')} [{n}]")
-            reply = self._cite([primary] + rivals[:2], hits, "Sources disagree: " + "; ".join(parts) + ".")
+            reply = self._cite(shown, hits, "Sources disagree: " + "; ".join(parts) + ".")
             reply.temporal = "disagreement"
             return reply
         earlier = [c for c in newest_first if when(c) < when(primary) and conflict(vals[id(primary)], vals[id(c)], kind)]

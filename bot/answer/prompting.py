@@ -168,8 +168,8 @@ def news_instructions(question: str, conflict: str | None = None) -> str:
 
     `conflict` is what the passages' dates and values show (the extractive reading's `temporal`):
     "newest" (a value changed between articles) or "disagreement" (outlets of about the same date,
-    or undated copies of one sentence, differ); only then is the model told how to give both. A value that can change needs no rule:
-    the answerer puts "As of <date>" in front of the answer itself.
+    or undated copies of one sentence, differ); only then is the model told how to give both. A value
+    that can change needs no rule: the answerer puts "As of <date>" in front of the answer itself.
     """
     form = question_form(question)
     if form in ("list", "count"):

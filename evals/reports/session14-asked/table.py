@@ -2,19 +2,16 @@
 
     python table.py /tmp/s14/runs seed rtqa2025 mh rgb rtqa2022
 """
-import json
 import os
 import sys
+from pathlib import Path
 
-
-def f(x):
-    return "–" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from before_after import fmt as f, load as _load  # noqa: E402  (the shared report helpers)
 
 
 def load(folder):
-    r = json.load(open(os.path.join(folder, "report.json")))
-    recs = {x["id"]: x for x in map(json.loads, open(os.path.join(folder, "results.jsonl")))}
-    return r, recs
+    return _load(Path(folder))
 
 
 def right(x):

@@ -5,26 +5,16 @@
 Both runs are rescored with the after tree's `contains` (bot/evaluation/metrics.py: a yes/no gold is met
 by the answer's verdict word alone), beside each run's own figure, so the rows compare like for like.
 """
-import json
 import os
 import sys
+from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-from bot.evaluation.metrics import contains  # noqa: E402
-
-
-def f(x):
-    return "–" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from before_after import fmt as f, load as _load, right  # noqa: E402  (the shared report helpers)
 
 
 def load(folder):
-    r = json.load(open(os.path.join(folder, "report.json")))
-    recs = {x["id"]: x for x in map(json.loads, open(os.path.join(folder, "results.jsonl")))}
-    return r, recs
-
-
-def right(x):
-    return x["answerable"] and not x["abstained"] and contains(x["answer"], x["gold"]) == 1.0
+    return _load(Path(folder))
 
 
 def why(x):

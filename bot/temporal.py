@@ -32,9 +32,11 @@ from bot.schema import Passage, date_ordinal
 DISAGREE_DAYS = 2
 LIST_K = 12  # passages retrieved for a question whose answer spans articles
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+# Every way news writes a month: the names, then their short forms ("Sept" too).
+MONTH_FORMS = MONTHS + ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
 # What a question may count or list: things with names, one per article.
 _ENTITY = (
     r"compan(?:y|ies)|firms?|businesses|banks?|carmakers?|automakers?|makers?|manufacturers?|retailers?|"
@@ -77,7 +79,7 @@ _RELATIVE = re.compile(
     re.IGNORECASE,
 )
 # A calendar date right after a weekday: ", September 5", " 5 September", " (Sept. 5)".
-_MONTH_WORD = "(?:" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?"  # "Sept.", "September"
+_MONTH_WORD = "(?:" + "|".join(m[:3] for m in MONTHS) + r")[a-z]*\.?"  # "Sept.", "September"
 _EXPLICIT_DAY = re.compile(
     rf",?\s*\(?\s*(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_WORD}|{_MONTH_WORD}\s+\d{{1,2}}\b)",
     re.IGNORECASE,
@@ -114,7 +116,7 @@ def question_form(question: str) -> QuestionForm:
 
 
 def _names_in(text: str) -> bool:
-    return any(w.lower() not in _MONTHS and w.lower() not in _WEEKDAYS for w in _NAME.findall(text))
+    return any(w.lower() not in MONTHS and w.lower() not in WEEKDAYS for w in _NAME.findall(text))
 
 
 def spans_articles(question: str) -> bool:
@@ -160,7 +162,7 @@ def format_day(d: dt.date | None, published: str | None = None) -> str:
     if d is None:
         return "an unknown date"
     precision = len((published or d.isoformat()).split("-"))
-    month = _MONTHS[d.month - 1].capitalize()
+    month = MONTHS[d.month - 1].capitalize()
     if precision == 1:
         return str(d.year)
     if precision == 2:
@@ -185,7 +187,7 @@ def resolve_relative(sentence: str, published: str | None) -> list[tuple[str, dt
         if m.group(1) and _EXPLICIT_DAY.match(sentence, m.end()):
             continue  # "on Monday, September 5": the sentence gives the date itself
         if m.group(1):
-            target = _WEEKDAYS.index(m.group(1).lower())
+            target = WEEKDAYS.index(m.group(1).lower())
             delta = (base.weekday() - target) % 7
             when = base - dt.timedelta(days=delta) if not future or delta == 0 else base + dt.timedelta(days=(target - base.weekday()) % 7)
             out.append((phrase, when, "day"))
@@ -323,7 +325,7 @@ def values(sentence: str, question: str, kind: str) -> dict[str, frozenset[str]]
     names = {
         w.rstrip(".'’") for w in _NAME.findall(sentence)
         if w.lower().rstrip(".'’s") not in q_words and w.lower() not in q_words
-        and w.lower() not in _WEEKDAYS and w.lower() not in _MONTHS and not w[:1].isdigit()
+        and w.lower() not in WEEKDAYS and w.lower() not in MONTHS and not w[:1].isdigit()
         and w.lower() not in _COMMON
     }
     if names:
@@ -396,7 +398,7 @@ def one_sentence(a: str, b: str) -> bool:
 
 
 # A word of a written date: a day or year ("18,", "2020", "1st") or a month, in full or short ("Nov.").
-_MONTH_WORDS = "|".join(sorted({*_MONTHS, *(m[:3] for m in _MONTHS), "sept"}, key=len, reverse=True))
+_MONTH_WORDS = "|".join(sorted(set(MONTH_FORMS), key=len, reverse=True))
 _DATE_WORD = re.compile(rf"^(?:\d{{1,4}}(?:st|nd|rd|th)?|(?:{_MONTH_WORDS})\.?)[,.]?$", re.IGNORECASE)
 
 

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from bot.answer.check import strip_markers
 from bot.answer.question import DEMONYM, answer_type, asks_yes_or_no
 from bot.schema import Passage
-from bot.temporal import YEAR, question_form, stated
+from bot.temporal import MONTH_FORMS, WEEKDAYS, YEAR, question_form, stated
 
 # Kinds of value whose presence in an answer can be told from its text.
 CHECKED_KINDS = ("year", "date", "percent", "money", "number")
@@ -46,11 +46,8 @@ _CAUSE = re.compile(
     re.IGNORECASE,
 )
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-).split()
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_MONTHS = list(MONTH_FORMS)
+_WEEKDAYS = list(WEEKDAYS)
 _DATE_WORD = re.compile(
     r"\b(?:" + "|".join(_MONTHS + _WEEKDAYS) + r")\b|"
     r"\b(?:yesterday|today|tonight|tomorrow|ago|recently|decades?|century|centuries)\b|"

@@ -8,9 +8,9 @@ import re
 
 from bot.answer.question import STOPWORDS, stem
 from bot.numbers import Amount, amounts, found_rounded, number_tokens, without_amounts
+from bot.temporal import MONTHS
 from bot.tokens import words
 
-_MONTHS = "january february march april may june july august september october november december".split()
 # Capitalised words that are not names (sentence openers, discourse words, titles of address).
 _NOT_NAMES = frozenset(
     """according however therefore meanwhile additionally also yes no passage passages article articles
@@ -36,7 +36,7 @@ def date_words(published: str | None) -> str:
     parts = published.split("-")
     out = [parts[0]]
     if len(parts) > 1 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
-        out.append(_MONTHS[int(parts[1]) - 1])
+        out.append(MONTHS[int(parts[1]) - 1])
     if len(parts) > 2:
         out.append(str(int(parts[2])))
     return " ".join(out)

@@ -46,6 +46,7 @@ from bot.embed import Embedder
 from bot.numbers import amounts, found, number_tokens
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Query, Reply
 from bot.temporal import (
+    MONTH_FORMS,
     can_change,
     concepts,
     conflict,
@@ -75,10 +76,7 @@ NEWS_EXTRA_WORDS = 15  # words an earlier figure may add past the answer's budge
 SHORTLIST = 5  # candidates a reply lists (Reply.candidates), one per passage: what a model would judge
 DAY_ITEMS = 3  # articles a question only about a day ("What happened yesterday?") is answered from
 
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
+_MONTHS = "|".join(MONTH_FORMS)
 # A comparison ("Xiaomi's rise compared to BAIC Motor's") asks about both names (asked_subject).
 _COMPARES = re.compile(r"\b(?:compared\s+(?:to|with)|than|versus|vs\.?|relative\s+to)\s", re.IGNORECASE)
 _CORPORATE = frozenset(stem(w) for w in SHARED_NAME_WORDS)

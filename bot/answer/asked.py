@@ -46,10 +46,8 @@ _CAUSE = re.compile(
     re.IGNORECASE,
 )
 
-_MONTHS = list(MONTH_FORMS)
-_WEEKDAYS = list(WEEKDAYS)
 _DATE_WORD = re.compile(
-    r"\b(?:" + "|".join(_MONTHS + _WEEKDAYS) + r")\b|"
+    r"\b(?:" + "|".join(MONTH_FORMS + WEEKDAYS) + r")\b|"
     r"\b(?:yesterday|today|tonight|tomorrow|ago|recently|decades?|century|centuries)\b|"
     r"\b(?:last|next|this|past|previous|coming|same|that|early|late|mid)[\s-]+"
     r"(?:week|weekend|month|year|quarter|season|spring|summer|autumn|fall|winter|night|morning|evening|day)s?\b|"
@@ -105,7 +103,7 @@ _PLAIN = frozenset(
     Queen Prince Princess Pope Chief Secretary Senator Governor Mayor Judge Justice General Actor Actress
     Singer Motor Motors Group Co Corp Corporation Inc Ltd Company Holdings Plc LLC""".split()
 )
-_DATE_NAMES = frozenset(w.capitalize() for w in _MONTHS + _WEEKDAYS)
+_DATE_NAMES = frozenset(w.capitalize() for w in MONTH_FORMS + WEEKDAYS)
 
 
 def question_names(question: str) -> list[list[str]]:

@@ -68,6 +68,19 @@ def outcome(before: Record, after: Record) -> str:
     return "same score"
 
 
+def print_change_counts(changes: list[tuple[Any, ...]]) -> None:
+    """The changed answers counted per set, path and outcome; `changes` holds (set, id, outcome, path, ...)."""
+    print("| set | path of the new answer | won | lost | abstained instead | answered instead | same score |")
+    print("|---|---|---|---|---|---|---|")
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for name, _qid, how, path, *_ in changes:
+        counts.setdefault((name, path), {}).setdefault(how, 0)
+        counts[(name, path)][how] += 1
+    for (name, path), c in sorted(counts.items()):
+        print(f"| {name} | {path} | {c.get('won', 0)} | {c.get('lost', 0)} | {c.get('abstained instead', 0)} | "
+              f"{c.get('answered instead', 0)} | {c.get('same score', 0)} |")
+
+
 def row(name: str, tag: str, report: Record, records: dict[str, Record]) -> str:
     model = report["extra"].get("model") or {}
     latency = report["latency_ms"]
@@ -106,15 +119,7 @@ def main(before: str, after: str, sets: list[str]) -> None:
                 if b is not None and b["answer"] != a["answer"]:
                     changes.append((name, qid, outcome(b, a), path_of(a), a["answerable"], b["answer"][:80], a["answer"][:80]))
     print()
-    print("| set | path of the new answer | won | lost | abstained instead | answered instead | same score |")
-    print("|---|---|---|---|---|---|---|")
-    counts: dict[tuple[str, str], dict[str, int]] = {}
-    for name, _qid, how, path, *_ in changes:
-        counts.setdefault((name, path), {}).setdefault(how, 0)
-        counts[(name, path)][how] += 1
-    for (name, path), c in sorted(counts.items()):
-        print(f"| {name} | {path} | {c.get('won', 0)} | {c.get('lost', 0)} | {c.get('abstained instead', 0)} | "
-              f"{c.get('answered instead', 0)} | {c.get('same score', 0)} |")
+    print_change_counts(changes)
     seed = [c for c in changes if c[0] == "seed"]
     if seed:
         print()

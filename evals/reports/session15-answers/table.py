@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from before_after import fmt as f, load as _load, right  # noqa: E402  (the shared report helpers)
+from before_after import fmt as f, load as _load, outcome, print_change_counts, right  # noqa: E402  (the shared report helpers)
 
 
 def load(folder):
@@ -55,22 +55,11 @@ for s in sets:
         for i, a in pair["after"].items():
             b = pair["before"].get(i)
             if b and b["answer"] != a["answer"]:
-                how = ("won" if right(a) and not right(b) else "lost" if right(b) and not right(a) else
-                       "abstained instead" if a["abstained"] and not b["abstained"] else
-                       "answered instead" if b["abstained"] and not a["abstained"] else "same score")
-                changes.append((s, i, how, why(a), a["answerable"], b["answer"][:80], a["answer"][:80]))
+                changes.append((s, i, outcome(b, a), why(a), a["answerable"], b["answer"][:80], a["answer"][:80]))
 # Answers that changed: counted per set, path and outcome; the wording only for the team's own seed set
 # (the external sets' questions and articles stay out of the repository).
 print()
-print("| set | path of the new answer | won | lost | abstained instead | answered instead | same score |")
-print("|---|---|---|---|---|---|---|")
-counts = {}
-for s, _i, how, path, *_ in changes:
-    counts.setdefault((s, path), {}).setdefault(how, 0)
-    counts[(s, path)][how] += 1
-for (s, path), c in sorted(counts.items()):
-    print(f"| {s} | {path} | {c.get('won', 0)} | {c.get('lost', 0)} | {c.get('abstained instead', 0)} | "
-          f"{c.get('answered instead', 0)} | {c.get('same score', 0)} |")
+print_change_counts(changes)
 print()
 print("| seed question | change | path | answerable | before | after |")
 print("|---|---|---|---|---|---|")

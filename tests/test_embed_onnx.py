@@ -136,6 +136,25 @@ def test_batched_vectors_stay_close_to_one_at_a_time(
 
 
 @pytest.mark.slow
+def test_sessions_side_by_side_give_each_text_its_own_vector(
+    first_use: tuple[Path, list[subprocess.CompletedProcess[str]]],
+) -> None:
+    """threads > 1 runs batches on separate single-threaded sessions at once: every row gets the
+    vector one session gives that text alone, whichever session ran it and in whatever order."""
+    cache, _ = first_use
+    chunker = SentenceChunker(max_tokens=160, overlap_sentences=1)
+    article = (ROOT / "corpus" / "xiaomi-baic-ev-talks.md").read_text()
+    texts = [c.text for c in chunker.chunk("doc", article)] + SENTENCES
+    texts = texts + [t.upper() for t in texts]  # enough batches for both sessions to take several
+    one = MiniLMInt8Embedder(cache, threads=1).embed(texts)
+    side_by_side = MiniLMInt8Embedder(cache, threads=2)
+    for _ in range(3):
+        np.testing.assert_array_equal(side_by_side.embed(texts), one)
+    assert side_by_side._pool is not None  # the side-by-side path ran, not the one-session loop
+    np.testing.assert_array_equal(side_by_side.embed(texts[3:4])[0], one[3])
+
+
+@pytest.mark.slow
 def test_embed_empty_list(first_use: tuple[Path, list[subprocess.CompletedProcess[str]]]) -> None:
     cache, _ = first_use
     assert MiniLMInt8Embedder(cache).embed([]).shape == (0, 384)

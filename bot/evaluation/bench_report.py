@@ -73,7 +73,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     if "embed" in report:
         e = report["embed"]
         lines += [
-            f"## Embedders ({e['texts']} chunks, {e['wordpieces_mean']:.0f} wordpieces on average, 2 threads)",
+            f"## Embedders ({e['texts']} chunks, {e['wordpieces_mean']:.0f} wordpieces on average, 2 cores: "
+            "two torch threads, two one-thread int8 sessions)",
             "",
             "| embedder | chunks/s (best of 2) | CPU ms/chunk | speed-up | cosine vs fp32 mean / min |",
             "|---|---|---|---|---|",

@@ -158,8 +158,8 @@ class MiniLMInt8Embedder:
 
     `threads` onnxruntime sessions of one thread each run the batches side by side (a text's batch is
     never split), instead of one session splitting each small run over `threads` threads: on 2 cores
-    of an AMD EPYC (AVX2) that embedded 1.3-1.4x the chunks per second (SESSIONS' comment). One batch
-    (a question) runs on one session in the caller's thread.
+    of an AMD EPYC (AVX2) that embedded 1.3-1.4x the chunks per second (the comment under
+    BATCH_SIZE). One batch (a question) runs on one session in the caller's thread.
     """
 
     name = "minilm-int8"

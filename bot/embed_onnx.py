@@ -212,6 +212,8 @@ class MiniLMInt8Embedder:
         if not texts:
             return out
         self.warm_up()
+        sessions = self._sessions
+        assert sessions is not None  # warm_up opened them or raised
         try:
             encodings = self._tokenizer.encode_batch(list(texts))
             lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
@@ -226,13 +228,12 @@ class MiniLMInt8Embedder:
                     n = int(lengths[i])
                     ids[r, :n] = encodings[i].ids
                     mask[r, :n] = 1
-                assert self._sessions is not None
-                session = self._sessions.get()  # an idle one: each runs one batch at a time
+                session = sessions.get()  # an idle one: each runs one batch at a time
                 try:
                     feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
                     hidden = session.run(None, feed)[0]
                 finally:
-                    self._sessions.put(session)
+                    sessions.put(session)
                 weights = mask[:, :, None].astype(np.float32)
                 pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
                 norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -45,11 +45,13 @@ postgres:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
 
-# `make test` gates the local model on the whole seed set and on GATE_TEMPORAL_SAMPLE cases of the
-# temporal set spread evenly over it (docs/testing.md says how that size was measured to decide what
-# the whole set decides); the extractive answerer's whole gate runs inside pytest
+# `make test` gates the local model on GATE_SEED_SAMPLE of the seed set's 55 cases (65 turns) and on
+# GATE_TEMPORAL_SAMPLE cases of the temporal set, each spread evenly over its set (docs/testing.md says
+# how those sizes were measured to decide what the whole sets decide); the extractive answerer's whole
+# gate runs inside pytest
 # (tests/evaluation/test_gate.py). `make gate` asks every question with both answerers.
 # PYTEST_WORKERS: test files run in that many processes (pytest-xdist, a file's tests in one process).
+GATE_SEED_SAMPLE ?= 30
 GATE_TEMPORAL_SAMPLE ?= 30
 PYTEST_WORKERS ?= 2
 # mypy's incremental cache lives beside the llama.cpp wheel cache, outside the checkout, so a fresh
@@ -59,7 +61,7 @@ MYPY_CACHE ?= $(HOME)/.cache/newsbot/mypy
 
 test: install-test local postgres
 	NEWSBOT_TEST_REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
-	$(NEWSBOT) eval gate --temporal-sample $(GATE_TEMPORAL_SAMPLE)
+	$(NEWSBOT) eval gate --sample $(GATE_SEED_SAMPLE) --temporal-sample $(GATE_TEMPORAL_SAMPLE)
 	$(VENV)/bin/mypy --cache-dir $(MYPY_CACHE)
 
 gate: install-test local

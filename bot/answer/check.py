@@ -25,9 +25,10 @@ Numbers are compared by value and unit in any spelling (bot.numbers: "$1.2bn" is
 A bare answer of a few words ("Sri Lanka [1].") is judged as the question answered by it: its names
 and numbers must be in the passage, and the similarity is the question's with the answer added.
 A yes/no answer ("Yes." / "False." / "Yes, the article suggests X" to "Does the article suggest X?")
-is a verdict on the question's statement: it is kept when the passages support that statement at the
-usual bar and hold at least half its names and numbers (similarity cannot tell yes from no; the
-citation lets the reader check which it is). A bare yes or no to a question that asks to choose
+is a verdict on the question's statement: it is kept when the passages hold at least half its names
+and numbers and are about it, a "yes" when they support the statement at the usual bar, a "no" when
+they are as similar to it as a supported claim must be without stating its words (similarity cannot
+tell yes from no; the citation lets the reader check which it is). A bare yes or no to a question that asks to choose
 between two ("Is GAC privately owned or owned by the state?") answers neither and is dropped.
 
 `CheckSession` checks sentences as text streams in, so a front end can show each sentence once it
@@ -307,7 +308,10 @@ class CheckSession:
 
         Similarity cannot tell yes from no, so what is checked is that the passages are about the
         question's statement: read against all of them (a verdict weighs the evidence, not one passage),
-        it must reach the support bar, and at least half of its names and numbers must be found in them.
+        at least half of its names and numbers must be found in them, and a "yes" must reach the support
+        bar. A "no" says the statement is not so: the passages need not state its words (the lexical
+        half of the support score), only be about it (its similarity reaches the cosine bar). "No" to
+        "Does A suggest X, while B says Y?" is the answer when the passages about A and B do not say so.
         The verdict cites the passages it named that bear on the statement (or, if none does, the one
         that bears on it most): the reader sees which passages decided it.
         """
@@ -321,7 +325,8 @@ class CheckSession:
         scored = {n: self._score(statement, content, vector, (n,), premise=False) for n in everything}
         asserted = len(set(claim_names(statement))) + len(claimed_amounts(statement))
         found = 1.0 - len(joint.missing) / asserted if asserted else 1.0
-        if found < 0.5 or joint.support < self.config.support_min or joint.cosine < self.config.support_cosine_min:
+        supported = _SAYS_NO.match(claim) is not None or joint.support >= self.config.support_min
+        if found < 0.5 or not supported or joint.cosine < self.config.support_cosine_min:
             reason = "missing names or numbers" if found < 0.5 else "unsupported"
             return Verdict(claim, cited, False, reason, (), joint.cosine, joint.lexical, joint.support, joint.missing)
         keep = tuple(n for n in cited if scored[n].support >= self.config.cite_min)
@@ -520,6 +525,8 @@ _DEMONYM = re.compile(r"(?:ese|ian|ean|an|ish|i)$")
 # A sentence that is only a verdict, and a verdict leading a sentence ("Yes, the court ruled ...").
 _VERDICT = re.compile(r"^\W*(?:yes|no|true|false)\W*$", re.I)
 _VERDICT_LEAD = re.compile(r"^\W*(?:yes|no|true|false)\s*[,:;.!\-–—]\s*", re.I)
+# A verdict that says the statement is not so ("No.", "False, ...").
+_SAYS_NO = re.compile(r"^\W*(?:no|false)\b", re.I)
 # A yes/no question ("Does the article suggest ...?", "Between the two reports, was there ...?").
 
 

@@ -214,6 +214,13 @@ def test_a_yes_no_answer_is_a_verdict_kept_when_the_passages_are_about_the_state
     assert not v.kept and v.reason == "missing names or numbers"
     (v,) = checker.check("No [2].", PASSAGES, "Did the weather stay sunny and warm in Beijing all week?").verdicts
     assert not v.kept
+    # A "no" needs passages about the statement, not ones stating it: the passages name Xiaomi and are
+    # about its business, none says it stopped making phones; "yes" needs them to state it.
+    question = "Has Xiaomi stopped making phones?"
+    (no,) = checker.check("No.", PASSAGES, question).verdicts
+    (yes,) = checker.check("Yes.", PASSAGES, question).verdicts
+    assert no.kept and no.reason == "verdict on the question" and no.cites
+    assert not yes.kept and yes.reason == "unsupported"
 
 
 def test_a_miscited_paraphrase_is_reattributed_at_the_usual_bar_and_demonyms_match_places(checker: ClaimChecker) -> None:

@@ -555,6 +555,16 @@ def test_a_bare_yes_or_no_comes_with_the_sentence_that_decided_it(fake: OpenAIFa
     assert reply.text.endswith("” [1]") and reply.citations[0].chunk_id == "c-market"
 
 
+def test_an_uncited_no_about_what_the_passages_discuss_is_given_with_the_sentence_that_decided_it(
+    fake: OpenAIFake, minilm: MiniLMEmbedder
+) -> None:
+    # "No" needs passages about the statement, not ones stating it: it is given, not an abstention.
+    fake.steps = [Step(reply="No.")]
+    reply = answerer(fake, minilm).answer("Did EV Volumes stop publishing figures on China?", HITS)
+    assert not reply.abstained and reply.text.startswith("No: “") and reply.text.endswith("” [1]"), reply.text
+    assert reply.citations[0].chunk_id == "c-market"
+
+
 def test_a_choice_between_two_is_not_told_to_answer_yes_or_no() -> None:
     from bot.answer.prompting import build_messages
 

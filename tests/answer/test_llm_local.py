@@ -82,7 +82,7 @@ def assert_citations_valid(reply: Reply, passages: list[Passage]) -> None:
         assert c.quote and c.quote in by_chunk[c.chunk_id].text  # an exact quote of the cited passage
 
 
-def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_dir: Path) -> None:
+def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_dir: Path, tmp_path: Path) -> None:
     # First in this file, in a child process: a build that dies at the first prompt (the AMX int8 kernels
     # of llama-cpp-python 0.3.36 built natively by GCC 12 segfaulted in ldtilecfg) fails here by its
     # signal, instead of taking the test process down with it.
@@ -90,10 +90,26 @@ def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_di
         pytest.skip("llama-cpp-python is not installed (make local)")
     model = assemble_model(models_dir)
     probe = Path(__file__).resolve().parents[2] / "scripts" / "llama_probe.py"
-    done = subprocess.run([sys.executable, str(probe), str(model)], capture_output=True, text=True, timeout=300)
+    notes = tmp_path / "probes"
+    cmd = [sys.executable, str(probe), str(model), "--remember", str(notes)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     # A negative status is the signal that killed it (-11: SIGSEGV).
     assert done.returncode == 0, f"llama_probe.py exited {done.returncode}: {done.stderr[-2000:]}"
-    assert done.stdout.strip()
+    assert "Beijing Automotive" in done.stdout and "Celia Marsh" in done.stdout
+    # The pass is noted (scripts/build_llama.sh keeps these notes beside its wheels) and the same build,
+    # model, CPU and probe is not run again: no model loaded, no answer printed.
+    assert [n.name[:13] for n in notes.iterdir()] == ["probe-passed-"]
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "passed here before" in again.stderr and again.stdout == ""
+    # The note names what passed: another model is another combination.
+    spec = importlib.util.spec_from_file_location("llama_probe", probe)
+    assert spec is not None and spec.loader is not None
+    llama_probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(llama_probe)
+    other = tmp_path / "other.gguf"
+    other.write_bytes(b"GGUF not this model")
+    assert notes.joinpath(f"probe-passed-{llama_probe.passed_key(model)}").exists()
+    assert llama_probe.passed_key(other) != llama_probe.passed_key(model)
 
 
 def test_the_model_is_assembled_from_its_parts_and_verified(models_dir: Path, local: GenerativeAnswerer) -> None:
@@ -151,7 +167,7 @@ def test_a_fresh_process_reads_the_prompts_fixed_prefix_from_disk(local: Generat
     from bot.answer.prompting import build_messages
 
     # Each backend is a fresh llama.cpp context, as in a new `newsbot ask` process.
-    messages = build_messages("Which Reserve Bank raised its cash rate, and by how much?", hits(RBA, EMMY))
+    messages = build_messages("Which Reserve Bank raised its cash rate, and by how much?", hits(RBA))
     state = models_dir / "prompt-state"
     shutil.rmtree(state, ignore_errors=True)
 

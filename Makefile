@@ -52,7 +52,7 @@ postgres:
 # (tests/evaluation/test_gate.py). `make gate` asks every question with both answerers.
 # PYTEST_WORKERS: test files run in that many processes (pytest-xdist, a file's tests in one process).
 GATE_SEED_SAMPLE ?= 20
-GATE_TEMPORAL_SAMPLE ?= 22
+GATE_TEMPORAL_SAMPLE ?= 20
 PYTEST_WORKERS ?= 2
 # mypy's incremental cache lives beside the llama.cpp wheel cache, outside the checkout, so a fresh
 # clone re-checks only what changed (4 s instead of 72 s here); mypy validates every entry by its

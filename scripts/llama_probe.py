@@ -94,15 +94,19 @@ def main(argv: list[str]) -> int:
     if len(args) != 1:
         print("usage: python scripts/llama_probe.py MODEL.gguf [--remember FOLDER]", file=sys.stderr)
         return 2
-    note = remember / f"probe-passed-{passed_key(Path(args[0]))}" if remember else None
+    # No note for a model that is not there: the probe itself says so.
+    note = remember / f"probe-passed-{passed_key(Path(args[0]))}" if remember and Path(args[0]).is_file() else None
     if note is not None and note.exists():
         print(f"llama_probe: passed here before ({note.read_text().strip()}); not run again (delete {note} to rerun)",
               file=sys.stderr)
         return 0
     status = _probe(args[0])
     if status == 0 and note is not None:
-        note.parent.mkdir(parents=True, exist_ok=True)
-        note.write_text(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ") + "\n")
+        try:
+            note.parent.mkdir(parents=True, exist_ok=True)
+            note.write_text(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ") + "\n")
+        except OSError as exc:  # the build passed; only the note is lost, and the next set-up probes again
+            print(f"llama_probe: passed, but could not note it in {remember}: {exc}", file=sys.stderr)
     return status
 
 

@@ -142,6 +142,21 @@ def test_ask_json_is_the_documented_object(ingested: tuple[Path, subprocess.Comp
     assert markers == {c["n"] for c in obj["citations"]} == set(range(1, len(obj["citations"]) + 1))
 
 
+def test_ask_json_says_what_answered_each_part_of_a_compound_question(
+    ingested: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    data, _ = ingested
+    question = "How much did BAIC Motor's shares rise, and why were BAIC BluePark's shares halted?"
+    result = newsbot("ask", question, "--json", data=data)
+    assert result.returncode == 0, result.stderr
+    obj = json.loads(result.stdout)
+    assert [p["part"] for p in obj["check"]["parts"]] == [
+        "How much did BAIC Motor's shares rise?", "Why were BAIC BluePark's shares halted?"]
+    assert all(p["answered_by"] in ("answer", "quote") for p in obj["check"]["parts"])
+    assert "30.5%" in obj["answer"] and "trading halt" in obj["answer"]
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", obj["answer"])} == {c["n"] for c in obj["citations"]}
+
+
 def test_unanswerable_and_as_of_questions_abstain(ingested: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     data, _ = ingested
     result = newsbot("ask", "What did the Bank of Japan decide about interest rates in Osaka?", "--json", data=data)

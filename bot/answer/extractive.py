@@ -28,6 +28,7 @@ import numpy as np
 from bot.answer.base import AnswerStream, Capabilities, ChatBackend
 from bot.answer.evidence import Candidate, shortlist, with_support
 from bot.answer.orders import gives_orders
+from bot.answer.parts import complete_parts
 from bot.answer.question import (
     DEMONYM,
     SHARED_NAME_WORDS,
@@ -38,6 +39,7 @@ from bot.answer.question import (
     content_terms,
     holds_figure,
     key_terms,
+    question_parts,
     stem,
     terms,
 )
@@ -132,8 +134,24 @@ class ExtractiveAnswerer:
         return AnswerStream.whole(self.answer(query, hits))
 
     def answer(self, query: Query | str, hits: Sequence[Hit]) -> Reply:
-        """Pick the sentences that best answer the question, or abstain (`query.avoid`: quotes to skip)."""
+        """Pick the sentences that best answer the question, or abstain (`query.avoid`: quotes to skip).
+
+        A compound question ("Which plant ..., and why does it matter?") gets a quote for each part the
+        first answer leaves unanswered (bot/answer/parts.py); a news rule's answer (a list, a timeline,
+        the newest value, a disagreement) stands as it is.
+        """
         query = Query.of(query)
+        parts = question_parts(query.text)
+        if len(parts) < 2:
+            return self._answer(query, hits)
+        # The first part asked alone (the others as context: a sentence scored against every part's words
+        # answers none of them best), then a quote for each part that answer leaves unanswered.
+        first = self._answer(replace(query, text=parts[0], question=parts[0], carried=(*query.carried, *parts[1:])), hits)
+        if first.abstained or first.temporal in ("newest", "disagreement", "list", "timeline"):
+            return self._answer(query, hits)
+        return complete_parts(first, query, parts, hits, self)[0]
+
+    def _answer(self, query: Query, hits: Sequence[Hit]) -> Reply:
         question, own, carried, avoid = query.search_text, query.text, " ".join(query.carried), query.avoid
         q_terms = content_terms(without_days(own))
         if hits and not carried and only_about_a_day(own):

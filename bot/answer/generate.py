@@ -34,11 +34,12 @@ from typing import TYPE_CHECKING, Any
 from bot.answer.asked import REASON, asked_kind, gives_asked, names_phrase, unfound_names
 from bot.answer.base import Answerer, AnswerStream, Capabilities, ChatBackend, passage_budget
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict, bare_verdict
+from bot.answer.parts import complete_parts
 from bot.answer.prompting import build_messages, format_passages, group_by_article, inert
 from bot.errors import ConfigError
 from bot.settings import ANSWERERS
 from bot.schema import ABSTAIN_TEXT, Citation, Hit, Query, Reply
-from bot.answer.question import answer_type
+from bot.answer.question import answer_type, question_parts
 from bot.temporal import can_change, day, format_day, question_form, stated
 
 if TYPE_CHECKING:
@@ -131,6 +132,14 @@ class GenerativeAnswerer:
             box.append(Reply(text, True, [], {**session.report(), "unfound_names": unfound}))
             yield text
             return
+        asked = question_parts(own)  # "Which plant ..., and why ...?": each part gets an answer (bot/answer/parts.py)
+
+        def every_part(reply: Reply) -> tuple[Reply, str]:
+            """The reply with a quote for each part of a compound question it leaves unanswered, and the text added."""
+            if len(asked) < 2 or self.fallback is None or reply.temporal in _STRUCTURED:
+                return reply, ""
+            return complete_parts(reply, query, asked, ranked, self.fallback)
+
         numbers: dict[int, int] = {}
         quotes: dict[int, tuple[int, int, float]] = {}
         parts: list[str] = []
@@ -246,18 +255,24 @@ class GenerativeAnswerer:
                 yield reply.text
             elif dated and reply.text.startswith("As of"):
                 reply.temporal = "as_of"
+            if not structured:
+                reply, more = every_part(reply)
+                if more:
+                    yield f" {more}"
             done(reply)
             return
         if plan is not None and (self.fallback_on_abstain or not session.model_abstained):
-            text = inert(plan.text)
-            done(Reply(text, plan.abstained, plan.citations, checked(fallback=True), plan.temporal))
-            yield text
+            reply, _ = every_part(Reply(plan.text, plan.abstained, plan.citations, checked(fallback=True), plan.temporal))
+            reply.text = inert(reply.text)
+            done(reply)
+            yield reply.text
             return
         if self.fallback is not None and (self.fallback_on_abstain or not session.model_abstained):
             reply = self.fallback.answer(query, ranked)
-            text = inert(reply.text)  # quotes of outside text: no working mention or disguised link
-            done(Reply(text, reply.abstained, reply.citations, checked(fallback=True), reply.temporal))
-            yield text
+            reply, _ = every_part(Reply(reply.text, reply.abstained, reply.citations, checked(fallback=True), reply.temporal))
+            reply.text = inert(reply.text)  # quotes of outside text: no working mention or disguised link
+            done(reply)
+            yield reply.text
             return
         done(Reply(ABSTAIN_TEXT, True, [], checked()))
         yield ABSTAIN_TEXT

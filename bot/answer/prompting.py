@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from bot.answer.base import Message
 from bot.answer.orders import gives_orders
-from bot.answer.question import asks_either_or, asks_yes_or_no, content_terms
+from bot.answer.question import asks_either_or, asks_yes_or_no, content_terms, question_parts
 from bot.chunking import split_sentences
 from bot.schema import Hit, Passage, Query
 from bot.temporal import describe_relative, question_form
@@ -214,6 +214,10 @@ def build_messages(
     polar = " This question asks yes or no: start with Yes or No." if asks_yes_or_no(own) else ""
     if asks_either_or(own):  # "Is GAC privately owned or owned by the state?": told "Yes or No", it said "No."
         polar = " This question asks which of two it is: start with the one the passages support."
+    parts = question_parts(own)
+    if len(parts) > 1:  # "Which plant ..., and why does it matter?": the model answered the first part only
+        asked = " ".join(f"({i}) {' '.join(defuse(p).split())}" for i, p in enumerate(parts, start=1))
+        polar += f" This question asks {len(parts)} things: {asked} Answer each in its own sentence, each with its passage number."
     user = (
         f"Passages:\n\n{format_passages(passages, question, focus) if shown is None else shown}\n\n{given}"
         f"Question: {question_text}\n\n"

@@ -285,3 +285,56 @@ def asks_for_more(question: str) -> bool:
     then sentences already given are passed over even when they hold the follow-up's own words (another
     follow-up may be answered by the same sentence: "When was it founded?" after the one naming it)."""
     return _MORE.search(question) is not None
+
+
+# The start of a second question joined to the first by "and": ", and why ...", "; and when ...". With no
+# comma, a question word after "and" asks a second thing when an auxiliary follows it at once ("Who won
+# and what did they say?") or it ends the question ("... and by how much?", "... and when?"). "And who",
+# "and which", "and whose" mostly start a relative clause about the same one ("the individual ..., and
+# who is also accused ..."): never a second question here.
+_WH = r"(?:why|how|what|when|where)"
+_AUX = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|could|can|should|might|may)"
+_JOINED = re.compile(
+    rf"\s*[,;]\s*and\s+(?=(?:by\s+)?{_WH}\b)|\s+and\s+(?=(?:by\s+)?{_WH}\s+{_AUX}\b)"
+    rf"|\s+and\s+(?=(?:by\s+)?{_WH}(?:\s+(?:much|many|long|often|far))?\s*\?\s*$)",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound question asks, each ending with "?": "Which plant could Xiaomi buy a
+    stake in, and why does it matter?" -> ["Which plant could Xiaomi buy a stake in?", "Why does it
+    matter?"]; "Who won? By how much?" -> two; any other question -> [question].
+
+    A second part is a question joined by "and" that starts with why, how, what, when or where
+    ("..., and why ...", "... and by how much ...", "... and when did it ...") or a second sentence
+    ending with "?". Only questions whose every part asks for a value are split: "Was there a change
+    ...? Is the reporting consistent?" (MultiHop-RAG asks one verdict of such) stays whole. A part keeps
+    its own words only ("it" stays "it"): the answerer reads every part against the same passages.
+    """
+    text = " ".join(question.split())
+    if not text:
+        return [question]
+    # Whole questions first ("Who won? By how much?"), then "and <question word>" inside each.
+    sentences = [text[s:e].strip() for s, e in split_sentences(text)]
+    asked = [s for s in sentences if s.endswith("?")]
+    pieces = asked if len(asked) >= 2 and len(asked) == len(sentences) else [text]
+    parts: list[str] = []
+    for piece in pieces:
+        masked = _QUOTED.sub(lambda m: "x" * len(m.group(0)), piece)  # no split inside a quoted title
+        cuts = [m for m in _JOINED.finditer(masked)]
+        start = 0
+        for m in cuts:
+            parts.append(piece[start:m.start()])
+            start = m.end()
+        parts.append(piece[start:])
+    parts = [_as_question(p) for p in parts if p.strip(" ?,;")]
+    if len(parts) < 2 or any(asks_yes_or_no(p) for p in [text, *parts]):
+        return [question]
+    return parts
+
+
+def _as_question(part: str) -> str:
+    part = re.sub(r"^\W*(?:and|also|so)\s+", "", part.strip(), flags=re.IGNORECASE).strip().rstrip("?,;. ")
+    return f"{part[:1].upper()}{part[1:]}?"

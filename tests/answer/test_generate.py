@@ -86,6 +86,39 @@ def test_a_streamed_answer_is_checked_cited_and_renumbered(fake: OpenAIFake, min
     assert "Question: Which plant could Xiaomi buy into?" in user["content"]
 
 
+def test_a_two_part_question_gets_both_parts_when_the_model_answers_one(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    # The model is told the question asks two things, answers the first only (as the local model did):
+    # the second part is answered by the quote that states it, cited after the model's citation.
+    why = Passage("c-why", "d4", "Xiaomi has been looking for a partner because it has no licence to build cars "
+                  "on its own. It plans to mass-produce cars in the first half of 2024.",
+                  "https://example.com/xiaomi-licence", "Why Xiaomi needs a partner", "Mint", "2022-08-27")
+    hits = [*HITS, Hit(why, 0.7)]
+    question = "Which plant could Xiaomi buy a stake in, and why is Xiaomi looking for a partner?"
+    fake.steps = [Step(reply="Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [2].")]
+    stream = answerer(fake, minilm).stream(question, hits)
+    chunks = list(stream)
+    reply = stream.reply
+    assert "".join(chunks) == reply.text and len(chunks) == 2  # the model's sentence, then the quote
+    plant = reply.text.index("Beijing Hyundai No. 2 plant. [1]")
+    assert plant < reply.text.index("because it has no licence to build cars on its own. [2]")
+    assert [(c.n, c.chunk_id) for c in reply.citations] == [(1, "c-plant"), (2, "c-why")]
+    assert "because it has no licence" in reply.citations[1].quote
+    assert reply.check is not None and reply.check["fallback"] is False
+    assert [p["answered_by"] for p in reply.check["parts"]] == ["answer", "quote"]
+    user = fake.requests[-1].body["messages"][1]["content"]
+    assert ("This question asks 2 things: (1) Which plant could Xiaomi buy a stake in? (2) Why is Xiaomi looking "
+            "for a partner? Answer each in its own sentence") in user
+
+    # Answered whole by the model: nothing added. And a one-part question is told nothing of parts.
+    fake.steps = [Step(reply="Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [2]. Xiaomi has been "
+                             "looking for a partner because it has no licence to build cars on its own [3].")]
+    reply = answerer(fake, minilm).answer(question, hits)
+    assert reply.text.count("[") == 2 and [p["answered_by"] for p in reply.check["parts"]] == ["answer", "answer"]  # type: ignore[index]
+    fake.steps = [Step(reply="Xiaomi could buy a stake in the Beijing Hyundai No. 2 plant [2].")]
+    reply = answerer(fake, minilm).answer("Which plant could Xiaomi buy a stake in?", hits)
+    assert "parts" not in (reply.check or {}) and "things:" not in fake.requests[-1].body["messages"][1]["content"]
+
+
 def test_a_citation_of_a_passage_that_does_not_exist_never_reaches_the_user(
     fake: OpenAIFake, minilm: MiniLMEmbedder
 ) -> None:

@@ -144,7 +144,7 @@ probe() {  # $1: model; prints why it failed, returns non-zero when it did
   rc=$?
   set -e
   if [[ $rc -eq 0 ]]; then
-    grep -m1 "passed here before" <<<"$out" >&2 || true
+    if grep -m1 "passed here before" <<<"$out" >&2; then echo remembered; fi
     return 0
   fi
   if [[ $rc -gt 128 ]]; then
@@ -191,7 +191,9 @@ if ! model=$(probe_model); then
   exit 0
 fi
 if why=$(probe "$model"); then
-  echo "llama-cpp-python $BUILD build passed its probe (two checked answers with $model)" >&2
+  if [[ "$why" != remembered ]]; then
+    echo "llama-cpp-python $BUILD build passed its probe (two checked answers with $model)" >&2
+  fi
   exit 0
 fi
 if [[ "$BUILD" == safe ]]; then

@@ -58,9 +58,10 @@ def merge(first: Reply, second: Reply) -> Reply:
 def complete_parts(reply: Reply, query: Query, parts: Sequence[str], hits: Sequence[Hit],
                    quote: Answerer) -> tuple[Reply, str]:
     """`reply` with a quote for each part of a compound question it leaves unanswered, and the text
-    appended ("" when nothing was). `quote` answers one part (the extractive answerer): asked the part
-    alone, the other parts carried as context; when it quotes what the reply cites already, the reply
-    answers that part in its own words ("situated in Anhui" for "Where is it based?").
+    appended ("" when nothing was). `quote` answers one part (the extractive answerer, which abstains
+    when no passage supports an answer): asked the part alone, the other parts carried as context. Its
+    quote is added unless the reply already says it word for word ("situated in Anhui" answers "Where
+    is it based?"), or the part asks for a date, an amount or a reason the quote does not state.
     `reply.check["parts"]` records each part and what answered it: "answer", "quote" or "none".
     """
     if len(parts) < 2 or reply.abstained:
@@ -73,12 +74,12 @@ def complete_parts(reply: Reply, query: Query, parts: Sequence[str], hits: Seque
             record.append({"part": part, "answered_by": "answer"})
             continue
         found = quote.answer(replace(query, text=part, question=part, carried=(*query.carried, *others)), hits)
-        given = {(c.chunk_id, c.quote) for c in reply.citations}
-        if not found.abstained and found.citations and all((c.chunk_id, c.quote) in given for c in found.citations):
-            # The passages' best answer to this part is a sentence the reply gives already.
+        said = " ".join(reply.text.split()).lower()  # "As of ..., according to ..." holds "According to ..."
+        if not found.abstained and found.citations and all(" ".join(c.quote.split()).lower() in said for c in found.citations):
+            # The passages' best answer to this part is a sentence the reply already gives word for word.
             record.append({"part": part, "answered_by": "answer"})
             continue
-        if found.abstained or not answered(part, found.text, others):
+        if found.abstained or asked_kind(part) is not None and not gives_asked(found.text, part):
             record.append({"part": part, "answered_by": "none"})
             continue
         before = len(reply.text)

@@ -223,7 +223,7 @@ class GenerativeAnswerer:
             report = {**checked(fallback=True), "not_asked": {"kind": kind, "answer": " ".join(parts)}}
             reply = None
             if plan is not None and not plan.abstained and gives_asked(_AS_OF.sub("", plan.text), question, years=True):
-                reply = Reply(inert(plan.text), False, plan.citations, report, plan.temporal)
+                reply, _ = every_part(Reply(inert(plan.text), False, plan.citations, report, plan.temporal))
             elif kind != REASON:
                 reply = Reply(ABSTAIN_TEXT, True, [], report)
             if reply is not None:

@@ -332,6 +332,8 @@ def question_parts(question: str) -> list[str]:
     parts = [_as_question(p) for p in parts if p.strip(" ?,;")]
     if len(parts) < 2 or any(asks_yes_or_no(p) for p in [text, *parts]):
         return [question]
+    if any(not content_terms(p) for p in parts[:-1]):  # "What and where is X?": one question about X
+        return [question]
     return parts
 
 

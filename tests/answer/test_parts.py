@@ -35,6 +35,7 @@ def test_a_compound_question_is_split_into_the_questions_it_asks(question: str, 
     "Does the TechCrunch article suggest X, and does The Verge say Y?",
     'What happened to "Smith, and how he won"?',  # inside a quoted title
     "Charlie Kirk was shot this week. Where did it happen?",  # a statement, then one question
+    "What and where is the Beijing Hyundai No. 2 plant?",  # one question about one thing
 ])
 def test_other_questions_are_one_part(question: str) -> None:
     assert question_parts(question) == [question]

@@ -248,6 +248,8 @@ class Citation:
 # (one item per article), "timeline" (dated events, oldest first).
 NewsRule = Literal["as_of", "newest", "disagreement", "list", "timeline"]
 TEMPORAL_RULES: tuple[NewsRule, ...] = get_args(NewsRule)
+# The rules that shape a whole answer (the newest value with the earlier, a disagreement, a list, a timeline).
+STRUCTURED_RULES: tuple[NewsRule, ...] = ("newest", "disagreement", "list", "timeline")
 
 
 @dataclass

@@ -140,7 +140,7 @@ probe() {  # $1: model; prints why it failed, returns non-zero when it did
   local out rc
   set +e
   # --remember: a pass is noted beside the wheels, and the same build, model and CPU is not probed again.
-  out=$("$PY" "$ROOT/scripts/llama_probe.py" "$1" --remember "$CACHE_ROOT/probes" 2>&1)
+  out=$(PYTHONPATH="$ROOT" "$PY" "$ROOT/scripts/llama_probe.py" "$1" --remember "$CACHE_ROOT/probes" 2>&1)
   rc=$?
   set -e
   if [[ $rc -eq 0 ]]; then

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
@@ -42,37 +41,18 @@ QUESTIONS = (
 )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def model_sha256(model: Path) -> str:
-    """The GGUF's sha256: from the `.verified` stamp bot/answer/llm_local.py writes (sha256, size, mtime_ns)
-    while it still matches the file, otherwise hashed here (about 3 s a gigabyte)."""
-    st = model.stat()
-    try:
-        stamp = json.loads(Path(f"{model}.verified").read_text())
-        if stamp["size"] == st.st_size and stamp["mtime_ns"] == st.st_mtime_ns:
-            return str(stamp["sha256"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return _sha256(model)
-
-
 def passed_key(model: Path) -> str:
     """16 hex digits naming what a pass proves: the installed llama_cpp's shared libraries, the model's
     bytes, this CPU's flags (/proc/cpuinfo) and this probe's source."""
+    from bot.answer.llm_local import file_sha256  # the model's sha256 from its `.verified` stamp when it matches
+
     digest = hashlib.sha256()
     spec = importlib.util.find_spec("llama_cpp")
     if spec is None or spec.origin is None:
         raise SystemExit("llama_probe: llama_cpp is not installed")
     for lib in sorted((Path(spec.origin).parent / "lib").glob("*.so*")):
-        digest.update(f"{lib.name} {_sha256(lib)}\n".encode())
-    digest.update(model_sha256(model).encode())
+        digest.update(f"{lib.name} {file_sha256(lib)}\n".encode())
+    digest.update(file_sha256(model).encode())
     try:
         flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
     except OSError:

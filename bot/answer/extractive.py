@@ -46,7 +46,7 @@ from bot.answer.question import (
 from bot.chunking import split_sentences
 from bot.embed import Embedder
 from bot.numbers import amounts, found, number_tokens
-from bot.schema import ABSTAIN_TEXT, Citation, Hit, Query, Reply
+from bot.schema import ABSTAIN_TEXT, STRUCTURED_RULES, Citation, Hit, Query, Reply
 from bot.temporal import (
     MONTH_FORMS,
     can_change,
@@ -147,7 +147,7 @@ class ExtractiveAnswerer:
         # The first part asked alone (the others as context: a sentence scored against every part's words
         # answers none of them best), then a quote for each part that answer leaves unanswered.
         first = self._answer(replace(query, text=parts[0], question=parts[0], carried=(*query.carried, *parts[1:])), hits)
-        if first.abstained or first.temporal in ("newest", "disagreement", "list", "timeline"):
+        if first.abstained or first.temporal in STRUCTURED_RULES:
             return self._answer(query, hits)
         return complete_parts(first, query, parts, hits, self)[0]
 

@@ -38,7 +38,7 @@ from bot.answer.parts import complete_parts
 from bot.answer.prompting import build_messages, format_passages, group_by_article, inert
 from bot.errors import ConfigError
 from bot.settings import ANSWERERS
-from bot.schema import ABSTAIN_TEXT, Citation, Hit, Query, Reply
+from bot.schema import ABSTAIN_TEXT, STRUCTURED_RULES, Citation, Hit, Query, Reply
 from bot.answer.question import answer_type, question_parts
 from bot.temporal import can_change, day, format_day, question_form, stated
 
@@ -136,7 +136,7 @@ class GenerativeAnswerer:
 
         def every_part(reply: Reply) -> tuple[Reply, str]:
             """The reply with a quote for each part of a compound question it leaves unanswered, and the text added."""
-            if len(asked) < 2 or self.fallback is None or reply.temporal in _STRUCTURED:
+            if len(asked) < 2 or self.fallback is None or reply.temporal in STRUCTURED_RULES:
                 return reply, ""
             return complete_parts(reply, query, asked, ranked, self.fallback)
 
@@ -144,7 +144,7 @@ class GenerativeAnswerer:
         quotes: dict[int, tuple[int, int, float]] = {}
         parts: list[str] = []
         kept: list[str] = []  # the sentences as checked, before any "As of" was put in front
-        structured = plan is not None and not plan.abstained and plan.temporal in _STRUCTURED
+        structured = plan is not None and not plan.abstained and plan.temporal in STRUCTURED_RULES
         dated = not structured and not avoid and can_change(own)
         conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None
         focus = 1 if self.focus and question_form(own) != "value" else self.focus
@@ -279,7 +279,6 @@ class GenerativeAnswerer:
 
 
 _AS_OF = re.compile(r"^As of [^,]+, ")  # the dated answer's lead ("As of 3 June 2025, ..."): no answer to "when"
-_STRUCTURED = ("newest", "disagreement", "list", "timeline")
 _CONFLICTS = ("newest", "disagreement")  # the rules the prompt states only when the passages show them
 _SAYS_DISAGREE = re.compile(r"\b(?:disagree\w*|conflict\w*|contradict\w*|differ(?:s|ent)?)\b", re.IGNORECASE)
 

@@ -111,6 +111,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_sha256(path: Path) -> str:
+    """A file's sha256 (hex); for the assembled model, MODEL_SHA256 without reading it while its `.verified`
+    stamp still matches it (size and mtime). Raises OSError when the file cannot be read."""
+    if path.name == MODEL_FILE and _stamp_matches(path, path.with_name(f"{MODEL_FILE}.verified")):
+        return MODEL_SHA256
+    return _sha256(path)
+
+
 def _stamp_matches(target: Path, stamp: Path) -> bool:
     try:
         recorded = json.loads(stamp.read_text())

@@ -79,7 +79,7 @@ def complete_parts(reply: Reply, query: Query, parts: Sequence[str], hits: Seque
             # The passages' best answer to this part is a sentence the reply already gives word for word.
             record.append({"part": part, "answered_by": "answer"})
             continue
-        if found.abstained or asked_kind(part) is not None and not gives_asked(found.text, part):
+        if found.abstained or not gives_asked(found.text, part):  # True for a part of no checked kind
             record.append({"part": part, "answered_by": "none"})
             continue
         before = len(reply.text)
@@ -89,4 +89,3 @@ def complete_parts(reply: Reply, query: Query, parts: Sequence[str], hits: Seque
         record.append({"part": part, "answered_by": "quote"})
     reply = replace(reply, check={**(reply.check or {}), "parts": record})
     return reply, " ".join(added)
-

@@ -229,3 +229,72 @@ def test_it_answers_over_the_shipped_corpus(corpus_pipeline: Pipeline, local: Ge
     reply = local.answer(question, found)
     assert not reply.abstained and "27.9" in reply.text
     assert_citations_valid(reply, [h.passage for h in found])
+
+
+def test_the_model_judges_an_answer_against_the_sentence_it_cites(local: GenerativeAnswerer) -> None:
+    from bot.answer.judge import JUDGE_BAR, Judge, judge
+
+    backend = local.backend
+    assert isinstance(backend, Judge)
+    directing = "Who won the Emmy for outstanding directing for a drama series?"
+    actor, director = EMMY.text.split(". ")[0], EMMY.text.split(". ")[2]
+    wrong = judge(backend, directing, "Lee Jung-jae won the Emmy for outstanding lead actor in a drama series [1].", [actor])
+    right = judge(backend, directing, "Hwang Dong-hyuk won the Emmy for outstanding directing for a drama series [1].",
+                  [director])
+    assert wrong is not None and right is not None
+    assert wrong.score < JUDGE_BAR <= right.score and not wrong.upheld and right.upheld
+    # A question the cited sentence cannot settle (it holds too few of the question's words) is not judged.
+    assert judge(backend, "How many votes did the tram line get from the council on Tuesday?", "Seven.", [actor]) is None
+    # Judging puts the model's cache back: the same prompt again is still read from the cache.
+    question = "Which Reserve Bank raised its cash rate, and by how much?"
+    first = local.answer(question, hits(RBA))
+    judge(backend, directing, "Hwang Dong-hyuk.", [director])
+    again = local.answer(question, hits(RBA))
+    assert first.check is not None and again.check is not None
+    assert again.check["model"]["prompt_tokens"] < 10 and again.text == first.text
+
+
+def test_an_answer_the_model_does_not_stand_by_gives_way_to_the_evidence(local: GenerativeAnswerer, minilm: MiniLMEmbedder) -> None:
+    from collections.abc import Iterator, Sequence
+
+    from bot.answer.extractive import ExtractiveAnswerer
+    from bot.answer.llm_chat import ChatModelBackend
+    from openai_fake import OpenAIFake, Step
+
+    judge_model = local.backend
+
+    class Answers:
+        """The scripted answers of a chat model served over OpenAI's protocol, judged by the local model."""
+
+        name, serial = "scripted+local", True
+
+        def __init__(self, chat: ChatModelBackend) -> None:
+            self.chat = chat
+
+        def warm_up(self) -> None:
+            self.chat.warm_up()
+
+        def complete(self, messages: Sequence[dict[str, str]], *, stream: bool = False,
+                     usage: dict[str, float] | None = None) -> Iterator[str]:
+            return self.chat.complete(messages, stream=stream, usage=usage)
+
+        def yes_log_odds(self, system: str, user: str) -> float:
+            return judge_model.yes_log_odds(system, user)  # type: ignore[attr-defined]
+
+    directing = "Who won the Emmy for outstanding directing for a drama series?"
+    with OpenAIFake() as fake:
+        answerer = GenerativeAnswerer(Answers(ChatModelBackend("openai:gpt-test", base_url=fake.base_url)), minilm,
+                                      fallback=ExtractiveAnswerer())
+        fake.steps = [Step(reply="Lee Jung-jae won the Emmy for outstanding lead actor in a drama series [1].")]
+        stream = answerer.stream(directing, hits(EMMY, RBA))
+        shown = "".join(stream)
+        reply = stream.reply
+        # The checked but wrong answer is never shown: the evidence's quote naming the director is.
+        assert shown == reply.text and "Lee Jung-jae" not in shown and "Hwang Dong-hyuk" in reply.text
+        assert reply.check is not None and reply.check["fallback"] is True
+        assert reply.check["judge"]["upheld"] is False and "Lee Jung-jae" in reply.check["judge"]["answer"]
+        assert_citations_valid(reply, [EMMY, RBA])
+        fake.steps = [Step(reply="Hwang Dong-hyuk won the Emmy for outstanding directing for a drama series [1].")]
+        kept = answerer.answer(directing, hits(EMMY, RBA))
+        assert kept.text.startswith("Hwang Dong-hyuk won the Emmy") and kept.check is not None
+        assert kept.check["fallback"] is False and kept.check["judge"]["upheld"] is True

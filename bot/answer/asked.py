@@ -8,6 +8,11 @@ Two checks on a generated answer, after the claim check (`bot.answer.check`) has
   mass-produce electric vehicles [1]." is supported by its passage and is no answer to "When does
   Xiaomi want to mass-produce?". Names and other things are not judged here (the claim check holds
   their names to the passages; what a name answers cannot be told by its spelling).
+- `asked_sources`: a question asking who reported, described or estimated something ("Which news agency
+  reported the talks?", "Whose figures are the shares based on?") is answered by the source the
+  article attributes it to ("according to X", "X reported", "reported by X"): the sources attributed in
+  the passage sentence that best matches the question. An answer naming none of them ("Tesla's figures"
+  where the sentence says "according to EV Volumes") does not give what was asked.
 - `unfound_names`: the names a question asks about ("What market share did NIO have ...?") that no
   passage mentions, in its text, title or outlet. When one is missing the passages are about something
   else, and a model reading them would answer about what they do mention: the answer says which name the
@@ -28,7 +33,8 @@ import re
 from collections.abc import Sequence
 
 from bot.answer.check import strip_markers
-from bot.answer.question import DEMONYM, answer_type, asks_yes_or_no
+from bot.answer.question import DEMONYM, answer_type, asks_yes_or_no, content_terms
+from bot.chunking import split_sentences
 from bot.schema import Passage
 from bot.temporal import MONTH_FORMS, WEEKDAYS, YEAR, question_form, stated
 
@@ -69,16 +75,17 @@ def asked_kind(question: str) -> str | None:
     return kind if kind in CHECKED_KINDS else None
 
 
-def gives_asked(text: str, question: str, years: bool = False) -> bool:
+def gives_asked(text: str, question: str, years: bool = False, sources: Sequence[str] = ()) -> bool:
     """True when `text` (an answer's sentences, markers allowed) states a value of the kind `question`
     asks for that the question does not state itself, or when that kind cannot be told (`asked_kind`).
 
     With `years`, an amount must come with every year the question states: "$124.2 billion in 2021"
-    does not answer "How much was it worth in 2020?".
+    does not answer "How much was it worth in 2020?". With `sources` (`asked_sources`), a question
+    asking for a source is answered only by a text naming one of them.
     """
     kind = asked_kind(question)
     if kind is None:
-        return True
+        return not sources or any(source.lower() in text.lower() for source in sources)
     text = strip_markers(text)
     if kind == REASON:
         return _CAUSE.search(text) is not None
@@ -90,6 +97,85 @@ def gives_asked(text: str, question: str, years: bool = False) -> bool:
             not set(re.findall(r"\w+", m.group(0).lower())) <= q_words for m in _DATE_WORD.finditer(text)
         )
     return bool(stated(text, question, kind))
+
+
+# A question asking who reported, described or estimated something: the source, not the actor.
+SOURCE = "source"
+_ASKS_SOURCE = re.compile(
+    r"^\W*(?:(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:agency|agencies|outlet|outlets|newspaper|paper|publication|"
+    r"organi[sz]ation|group|firm|institute|institution|body|consultancy|website|network|broadcaster|source|"
+    r"report|study|survey|analysts?|media)\b[^?]*?\b(?:reported|reports|described|describes|estimated|"
+    r"estimates|published|publishes|cited|cites|stated|claimed|claims|ranked|ranks|forecast|forecasts|"
+    r"predicted|predicts|projected|projects|calculated|compiled)\b(?!\s+by\b)"
+    r"|whose\s+(?:figures|data|numbers|estimates|statistics|analysis|research|survey|report|calculations?)\b"
+    r"|according\s+to\s+(?:whom|which|what)\b"
+    r"|who\s+(?:reported|described|estimated|published|compiled|forecast|predicted|projected))",
+    re.IGNORECASE,
+)
+# The question's own words for asking after a source, left out when matching it to a sentence.
+_SOURCE_WORDS = re.compile(
+    r"\b(?:news|agency|agencies|outlet|outlets|newspaper|paper|publication|organi[sz]ation|group|firm|institute|"
+    r"institution|body|consultancy|website|network|broadcaster|source|report\w*|study|survey|analysts?|media|"
+    r"describ\w*|estimat\w*|publish\w*|cite[sd]?|stated|claim\w*|rank\w*|forecast\w*|predict\w*|project\w*|"
+    r"calculat\w*|compiled|whose|figures|data|numbers|statistics|analysis|research|based|according|whom)\b",
+    re.IGNORECASE,
+)
+_NAME = r"((?:the\s+)?[A-Z][\w&'’.-]*(?:\s+(?:of\s+|for\s+|de\s+|the\s+|and\s+)*[A-Z][\w&'’.-]*)*)"
+_REPORTS = r"(?:reported|reports|said|says|estimated|estimates|found|finds|described|describes|wrote|writes|stated|claimed|forecast|predicted|projected)"
+# What a news sentence attributes its statement to: "according to (figures published by) X", "X reported",
+# "..., reported X", "reported by X".
+_ATTRIBUTION = (  # the leading words in any case, the name with its capitals
+    re.compile(r"\b(?i:according\s+to\s+(?:(?:\w+\s+){0,2}?(?:figures|data|numbers|estimates|statistics|research|"
+               r"analysis|report|study|survey|calculations)\s+(?:\w+\s+)?(?:by|from|of)\s+)?)" + _NAME),
+    re.compile(_NAME + r"\s+" + _REPORTS + r"\b"),
+    re.compile(r"\b" + _REPORTS + r"\s+" + _NAME),
+    re.compile(r"\b(?i:(?:reported|published|released|compiled|estimated|described)\s+by\s+)" + _NAME),
+)
+
+
+def asks_source(question: str) -> bool:
+    """Whether a question asks who reported, described, estimated or published something ("Which news
+    agency reported the talks?", "Whose figures ...?", "According to whom ...?")."""
+    return _ASKS_SOURCE.search(question) is not None
+
+
+def attributed(sentence: str) -> list[str]:
+    """The sources a news sentence attributes what it says to, as it names them ("According to the World
+    Economic Forum, China's EV market ..." -> ["World Economic Forum"]); [] when it attributes nothing
+    to a name (a pronoun, "the report", "the company" is no name)."""
+    found: list[str] = []
+    for pattern in _ATTRIBUTION:
+        for m in pattern.finditer(sentence):
+            name = re.sub(r"^the\s+", "", m.group(1), flags=re.IGNORECASE).strip(" .,;:'’")
+            name = re.sub(r"(?:['’]s?)$", "", name)
+            words = name.split()
+            if words and words[0][:1].isupper() and any(w not in _PLAIN and w not in _DATE_NAMES for w in words):
+                found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def asked_sources(question: str, passages: Sequence[Passage]) -> list[str]:
+    """For a question asking for a source (`asks_source`), the sources attributed in the passage
+    sentence(s) that share the most of the question's other content words (at least a third of them,
+    and one); [] for any other question, or when no attributed sentence matches."""
+    if not asks_source(question):
+        return []
+    wanted = set(content_terms(_SOURCE_WORDS.sub(" ", question)))
+    if not wanted:
+        return []
+    best, sources = 0, []
+    for p in passages:
+        for start, end in split_sentences(p.text):
+            sentence = p.text[start:end]
+            names = attributed(sentence)
+            if not names:
+                continue
+            shared = len(wanted & set(content_terms(sentence)))
+            if shared > best:
+                best, sources = shared, names
+            elif shared == best and shared:
+                sources = list(dict.fromkeys([*sources, *names]))
+    return sources if best >= max(1, -(-len(wanted) // 3)) else []
 
 
 # A run of capitalised words starting a word ("Phone" in "iPhone" is none), "of"/"de"/"the" allowed

@@ -27,6 +27,7 @@ import numpy as np
 
 from bot.answer.base import AnswerStream, Capabilities, ChatBackend
 from bot.answer.evidence import Candidate, shortlist, with_support
+from bot.answer.asked import asks_source, attributed
 from bot.answer.orders import gives_orders
 from bot.answer.parts import complete_parts
 from bot.answer.question import (
@@ -186,6 +187,11 @@ class ExtractiveAnswerer:
                 return any(c.text in q for q in avoid) and (more or not asked & set(terms(c.text)))
 
             candidates.sort(key=lambda c: (stale(c), -c.evidence))
+        elif asks_source(own):
+            # "Which news agency reported ...?": the best sentence that names whom it is according to.
+            sourced = next((c for c in candidates if attributed(c.text) and self._supported(c)), None)
+            if sourced is not None:
+                candidates = [sourced, *(c for c in candidates if c is not sourced)]
         best = candidates[0]
         if not self._supported(best):
             return Reply(ABSTAIN_TEXT, True)

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.answer.asked import REASON, asked_kind, gives_asked, names_phrase, unfound_names
+from bot.answer.asked import REASON, SOURCE, asked_kind, asked_sources, gives_asked, names_phrase, unfound_names
 from bot.answer.base import Answerer, AnswerStream, Capabilities, ChatBackend, passage_budget
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict, bare_verdict
 from bot.answer.judge import Judge, judge
@@ -163,7 +163,10 @@ class GenerativeAnswerer:
                     yield chunk
 
         focus = 1 if self.focus and question_form(own) != "value" else self.focus
-        kind = asked_kind(question)  # a date or an amount: sentences wait until one states it
+        # A date, an amount, a reason, or the source a sentence attributes something to ("Which news agency
+        # reported ...?"): sentences wait until one states it.
+        sources = asked_sources(question, passages)
+        kind = asked_kind(question) or (SOURCE if sources else None)
         held = [kind is not None]
         # A bare "Yes." waits to see whether the model says more: alone, it is given with the sentence
         # that decided it ("Yes: “...” [1]"); followed by the model's own reasons, it stays bare.
@@ -193,7 +196,7 @@ class GenerativeAnswerer:
                     continue
                 if held[0]:
                     # A question asking for a date or an amount: sentences wait until one states it.
-                    if not gives_asked(" ".join(kept), question):
+                    if not gives_asked(" ".join(kept), question, sources=sources):
                         continue
                     held[0] = False
                     yield " ".join(parts)
@@ -239,9 +242,10 @@ class GenerativeAnswerer:
             # "why", whose reasons are not all worded as such: the checked sentences are given then.
             report = {**checked(fallback=True), "not_asked": {"kind": kind, "answer": " ".join(parts)}}
             reply = None
-            if plan is not None and not plan.abstained and gives_asked(_AS_OF.sub("", plan.text), question, years=True):
+            if plan is not None and not plan.abstained and gives_asked(
+                    _AS_OF.sub("", plan.text), question, years=True, sources=sources):
                 reply, _ = every_part(Reply(inert(plan.text), False, plan.citations, report, plan.temporal))
-            elif kind != REASON:
+            elif kind not in (REASON, SOURCE):
                 reply = Reply(ABSTAIN_TEXT, True, [], report)
             if reply is not None:
                 done(reply)

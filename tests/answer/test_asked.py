@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer.asked import asked_kind, gives_asked, names_phrase, question_names, unfound_names
+from bot.answer.asked import (
+    asked_kind, asked_sources, asks_source, attributed, gives_asked, names_phrase, question_names, unfound_names,
+)
 from bot.schema import Passage
 
 
@@ -106,3 +108,59 @@ def test_a_why_question_asks_for_a_reason() -> None:
     assert gives_asked("The recall aims to prevent engine fires [2].", question)
     assert not gives_asked("Ford recalled nearly 700,000 SUVs this week [1].", question)
     assert asked_kind("Why? Because.") == "reason" and asked_kind("Did Ford say why it recalled the SUVs?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Which news agency reported the talks between Xiaomi and BAIC?", True),
+        ("Which organisation described China's EV market as the largest in the world?", True),
+        ("Whose figures are the market shares based on?", True),
+        ("According to whom was the market worth $124 billion?", True),
+        ("Which research firm estimated the market's value?", True),
+        ("Who reported the talks first?", True),
+        ("Which company reported record profits?", False),  # the company that did it, not a source
+        ("According to a new report, which city is the most expensive?", False),
+        ("Who won the Emmy for lead actor?", False),
+        ("Which outlet's readers voted for the award?", False),
+        ("What organisation, reported by TechCrunch as the developer of ChatGPT, leads?", False),  # the source is given
+    ],
+)
+def test_a_question_asking_for_the_source_of_a_statement_is_told_apart(question: str, asks: bool) -> None:
+    assert asks_source(question) is asks
+
+
+@pytest.mark.parametrize(
+    ("sentence", "sources"),
+    [
+        ("According to the World Economic Forum, China's EV market was the largest in the world.", ["World Economic Forum"]),
+        ("According to figures published by EV Volumes, Tesla held the third-largest share.", ["EV Volumes"]),
+        ("BYD had a 27.9% share, according to EV Volumes.", ["EV Volumes"]),
+        ("Xiaomi is in discussions with Beijing Automotive Group Co, reported Bloomberg citing sources.", ["Bloomberg"]),
+        ("The plant's sale was reported by The Wall Street Journal on Monday.", ["Wall Street Journal"]),
+        ("Amazon said on Tuesday it would cut jobs, Reuters reported.", ["Amazon", "Reuters"]),
+        ("According to the report, the two companies are looking into options.", []),  # no name
+        ("The company said it would grow, and on Monday it did.", []),
+    ],
+)
+def test_the_source_a_sentence_attributes_its_statement_to(sentence: str, sources: list[str]) -> None:
+    assert attributed(sentence) == sources
+
+
+def test_the_source_asked_for_is_the_one_the_best_matching_sentence_names() -> None:
+    passage = Passage(
+        "c1", "d1",
+        "According to the World Economic Forum, China's EV market was the largest in the world in 2020, using "
+        "statistics from the European Automobile Manufacturers Association and EV Volumes. BYD had a 27.9% "
+        "share of the market from January to May 2022, according to EV Volumes. Tesla said it would add a shift.",
+        "https://example.com/ev", "China's EV makers", "EV Weekly", "2022-06-30",
+    )
+    assert asked_sources("Which organisation described China's EV market as the largest in the world?", [passage]) == [
+        "World Economic Forum"]
+    assert asked_sources("Whose figures put BYD's share at 27.9%?", [passage]) == ["EV Volumes"]
+    assert asked_sources("Which carmaker had a 27.9% share?", [passage]) == []  # not a question about a source
+    assert asked_sources("Which agency reported the floods in Pakistan?", [passage]) == []  # no sentence about them
+    sources = ["World Economic Forum"]
+    question = "Which organisation described China's EV market as the largest?"
+    assert not gives_asked("The European Automobile Manufacturers Association [1]", question, sources=sources)
+    assert gives_asked("The World Economic Forum described it so [1].", question, sources=sources)

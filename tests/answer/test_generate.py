@@ -639,3 +639,19 @@ def test_a_yes_followed_by_the_models_reasons_stays_bare(fake: OpenAIFake, minil
     chunks = list(stream)
     assert chunks[0] == "Yes. [1]" and "".join(chunks) == stream.reply.text
     assert stream.reply.text.startswith("Yes. [1] BYD had a 27.9% market share")
+
+
+def test_an_answer_naming_another_source_than_the_article_gives_way_to_the_quote_that_names_it(
+    fake: OpenAIFake, minilm: MiniLMEmbedder
+) -> None:
+    question = "Whose figures put BYD's share of China's EV market at 27.9%?"
+    fake.steps = [Step(reply="BYD's 27.9% market share in China is based on Tesla's figures [1].")]
+    stream = answerer(fake, minilm).stream(question, [Hit(MARKET, 0.9)])
+    chunks = list(stream)
+    reply = stream.reply
+    assert chunks == [reply.text]  # the model's sentence was held, never shown
+    assert "EV Volumes" in reply.text and "Tesla's figures" not in reply.text
+    assert reply.check is not None and reply.check["fallback"] is True and reply.check["not_asked"]["kind"] == "source"
+    fake.steps = [Step(reply="BYD's 27.9% share of China's EV market is according to EV Volumes [1].")]
+    kept = answerer(fake, minilm).answer(question, [Hit(MARKET, 0.9)])
+    assert kept.check is not None and kept.check["fallback"] is False and "EV Volumes" in kept.text

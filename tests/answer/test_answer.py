@@ -313,3 +313,16 @@ def test_the_subject_of_a_question_is_its_rarest_name_unless_it_asks_for_a_name_
     assert asked_subject(q, key_terms(q), df, "percent") is None
     q = "Who had the largest share of China's EV market, SGMW or BYD?"
     assert asked_subject(q, key_terms(q), df, "name") is None
+
+
+def test_a_question_asking_for_a_source_is_answered_by_the_sentence_that_names_it() -> None:
+    text = ("The talks between Xiaomi and BAIC about building electric cars were first reported in the spring. "
+            "Xiaomi and BAIC have met several times since, Bloomberg reported, citing people familiar. "
+            "BAIC's shares rose 30% on the news.")
+    p = Passage("t:0", "t", text, "https://example.com/talks", "Xiaomi in talks with BAIC", "Example News", "2022-08-26")
+    question = "Which news agency reported the talks between Xiaomi and BAIC?"
+    reply = ExtractiveAnswerer().answer(question, [Hit(p, 0.9)])
+    assert not reply.abstained and "Bloomberg" in reply.text
+    # Asked for what the talks are about, the sentence that best matches is quoted, with or without a source.
+    plain = ExtractiveAnswerer().answer("What are Xiaomi and BAIC in talks about?", [Hit(p, 0.9)])
+    assert plain.text.startswith("The talks between Xiaomi and BAIC about building electric cars")

@@ -1,7 +1,7 @@
 """What the judge did in one run of the local answerer: answers judged, set aside, won and lost.
 
-    python evals/reports/session22-judge/judged.py RUN_PREFIX SET...
-    python evals/reports/session22-judge/judged.py /tmp/s22/runs/after seed rtqa2025 rgb mh rtqa2022
+    python evals/reports/session22-answers/judged.py RUN_PREFIX SET...
+    python evals/reports/session22-answers/judged.py /tmp/s22/runs/after seed rtqa2025 rgb mh rtqa2022
 
 `<prefix>-<set>` is one `newsbot eval run --out` folder. An answer the judge set aside is recorded in
 `check.judge.answer` (the model's checked answer); the run without the judge would have given it (the

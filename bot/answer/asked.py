@@ -157,25 +157,39 @@ def attributed(sentence: str) -> list[str]:
 def asked_sources(question: str, passages: Sequence[Passage]) -> list[str]:
     """For a question asking for a source (`asks_source`), the sources attributed in the passage
     sentence(s) that share the most of the question's other content words (at least a third of them,
-    and one); [] for any other question, or when no attributed sentence matches."""
+    and one), leaving out sources the question itself names; [] for any other question, or when no
+    attributed sentence matches."""
+    best = _best_attributed(question, passages)
+    return list(dict.fromkeys(name for *_, names in best for name in names))
+
+
+def source_sentence(question: str, passages: Sequence[Passage]) -> tuple[int, int, int] | None:
+    """Where the sentence `asked_sources` takes its sources from is: (passage index, start, end) of the
+    first such sentence in the passages' order; None where `asked_sources` is empty."""
+    best = _best_attributed(question, passages)
+    return best[0][:3] if best else None
+
+
+def _best_attributed(question: str, passages: Sequence[Passage]) -> list[tuple[int, int, int, list[str]]]:
     if not asks_source(question):
         return []
     wanted = set(content_terms(_SOURCE_WORDS.sub(" ", question)))
     if not wanted:
         return []
-    best, sources = 0, []
-    for p in passages:
+    asked_words = {w.lower() for w in re.findall(r"[\w&.-]+", re.sub(r"['’]s\b", "", question))}
+    top, found = 0, []
+    for i, p in enumerate(passages):
         for start, end in split_sentences(p.text):
-            sentence = p.text[start:end]
-            names = attributed(sentence)
+            # A source the question names is not the one it asks for ("Which agency reported Xiaomi's talks?")
+            names = [n for n in attributed(p.text[start:end]) if not set(n.lower().split()) <= asked_words]
             if not names:
                 continue
-            shared = len(wanted & set(content_terms(sentence)))
-            if shared > best:
-                best, sources = shared, names
-            elif shared == best and shared:
-                sources = list(dict.fromkeys([*sources, *names]))
-    return sources if best >= max(1, -(-len(wanted) // 3)) else []
+            shared = len(wanted & set(content_terms(p.text[start:end])))
+            if shared > top:
+                top, found = shared, [(i, start, end, names)]
+            elif shared == top and shared:
+                found.append((i, start, end, names))
+    return found if top >= max(1, -(-len(wanted) // 3)) else []
 
 
 # A run of capitalised words starting a word ("Phone" in "iPhone" is none), "of"/"de"/"the" allowed

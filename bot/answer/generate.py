@@ -31,7 +31,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.answer.asked import REASON, SOURCE, asked_kind, asked_sources, gives_asked, names_phrase, unfound_names
+from bot.answer.asked import (
+    REASON, SOURCE, asked_kind, asked_sources, gives_asked, names_phrase, source_sentence, unfound_names,
+)
 from bot.answer.base import Answerer, AnswerStream, Capabilities, ChatBackend, passage_budget
 from bot.answer.check import CheckConfig, ClaimChecker, Verdict, bare_verdict
 from bot.answer.parts import complete_parts
@@ -215,6 +217,15 @@ class GenerativeAnswerer:
                 reply.candidates = plan.candidates  # the candidate answers the evidence weighed, for the record
             box.append(reply)
 
+        def sourced(report: dict[str, Any]) -> Reply | None:
+            """For a question asking for a source, the quote of the sentence that names it (`source_sentence`)."""
+            where = source_sentence(question, passages) if sources else None
+            if where is None:
+                return None
+            i, start, end = where
+            quote = passages[i].text[start:end]
+            return Reply(f"{inert(' '.join(quote.split()))} [1]", False, [Citation.of(1, passages[i], quote)], report)
+
         def checked(fallback: bool = False) -> dict[str, Any]:
             """The check's report, with the model's token counts and times (`usage`) where it gave them."""
             return {**session.report(fallback), "model": usage} if usage else session.report(fallback)
@@ -228,7 +239,9 @@ class GenerativeAnswerer:
             if plan is not None and not plan.abstained and gives_asked(
                     _AS_OF.sub("", plan.text), question, years=True, sources=sources):
                 reply, _ = every_part(Reply(inert(plan.text), False, plan.citations, report, plan.temporal))
-            elif kind not in (REASON, SOURCE):
+            elif kind == SOURCE:
+                reply = sourced(report)  # None: the model's checked sentences are given (below)
+            elif kind != REASON:
                 reply = Reply(ABSTAIN_TEXT, True, [], report)
             if reply is not None:
                 done(reply)
@@ -266,6 +279,11 @@ class GenerativeAnswerer:
             done(reply)
             return
         if plan is not None and (self.fallback_on_abstain or not session.model_abstained):
+            quoted = None if plan.abstained or gives_asked(plan.text, question, sources=sources) else sourced(checked(fallback=True))
+            if quoted is not None:  # the quote names no source, and a sentence the question asks about does
+                done(quoted)
+                yield quoted.text
+                return
             reply, _ = every_part(Reply(plan.text, plan.abstained, plan.citations, checked(fallback=True), plan.temporal))
             reply.text = inert(reply.text)
             done(reply)

@@ -160,6 +160,9 @@ def test_the_source_asked_for_is_the_one_the_best_matching_sentence_names() -> N
     assert asked_sources("Whose figures put BYD's share at 27.9%?", [passage]) == ["EV Volumes"]
     assert asked_sources("Which carmaker had a 27.9% share?", [passage]) == []  # not a question about a source
     assert asked_sources("Which agency reported the floods in Pakistan?", [passage]) == []  # no sentence about them
+    cuts = Passage("c2", "d2", "Amazon said on Tuesday it would cut 10,000 jobs, Reuters reported.", "https://example.com/cuts",
+                   "Amazon cuts jobs", "Wire", "2022-11-15")
+    assert asked_sources("Which agency reported Amazon's job cuts?", [cuts]) == ["Reuters"]  # not the one it names
     sources = ["World Economic Forum"]
     question = "Which organisation described China's EV market as the largest?"
     assert not gives_asked("The European Automobile Manufacturers Association [1]", question, sources=sources)

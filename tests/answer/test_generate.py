@@ -655,3 +655,20 @@ def test_an_answer_naming_another_source_than_the_article_gives_way_to_the_quote
     fake.steps = [Step(reply="BYD's 27.9% share of China's EV market is according to EV Volumes [1].")]
     kept = answerer(fake, minilm).answer(question, [Hit(MARKET, 0.9)])
     assert kept.check is not None and kept.check["fallback"] is False and "EV Volumes" in kept.text
+
+
+def test_a_source_question_the_model_cannot_answer_gets_the_sentence_naming_the_source(
+    fake: OpenAIFake, minilm: MiniLMEmbedder
+) -> None:
+    # The sentence naming the source lacks "BAIC", so the extractive answerer does not quote it.
+    text = ("According to Bloomberg, Xiaomi is considering a production partnership because it has no licence to "
+            "make cars. Xiaomi and BAIC are holding talks about making electric cars together, people familiar with "
+            "the matter said. BAIC's shares rose 30% on the news.")
+    talks = Passage("t:0", "t", text, "https://example.com/talks", "Xiaomi weighs a car partner", "Mint", "2022-08-26")
+    question = "Which news agency reported the Xiaomi and BAIC talks?"
+    assert "Bloomberg" not in ExtractiveAnswerer().answer(question, [Hit(talks, 0.9)]).text  # the best quote names none
+    fake.steps = [Step(reply="I don't know.")]
+    reply = answerer(fake, minilm).answer(question, [Hit(talks, 0.9)])
+    said = "According to Bloomberg, Xiaomi is considering a production partnership because it has no licence to make cars."
+    assert reply.text == f"{said} [1]" and [c.quote for c in reply.citations] == [said]
+    assert reply.check is not None and reply.check["fallback"] is True and reply.check["model_abstained"] is True

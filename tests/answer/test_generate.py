@@ -672,3 +672,9 @@ def test_a_source_question_the_model_cannot_answer_gets_the_sentence_naming_the_
     said = "According to Bloomberg, Xiaomi is considering a production partnership because it has no licence to make cars."
     assert reply.text == f"{said} [1]" and [c.quote for c in reply.citations] == [said]
     assert reply.check is not None and reply.check["fallback"] is True and reply.check["model_abstained"] is True
+    # A checked answer naming no source, where the quote names none either: the sentence naming it is given.
+    fake.steps = [Step(reply="Xiaomi and BAIC are holding talks about making electric cars together [1].")]
+    stream = answerer(fake, minilm).stream(question, [Hit(talks, 0.9)])
+    chunks = list(stream)
+    assert chunks == [f"{said} [1]"] and stream.reply.check is not None
+    assert stream.reply.check["not_asked"]["kind"] == "source"

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.answer.asked import asks_source, attributed
 from bot.answer.base import AnswerStream, Capabilities, ChatBackend
 from bot.answer.evidence import Candidate, shortlist, with_support
-from bot.answer.asked import asks_source, attributed
 from bot.answer.orders import gives_orders
 from bot.answer.parts import complete_parts
 from bot.answer.question import (

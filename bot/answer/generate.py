@@ -279,8 +279,10 @@ class GenerativeAnswerer:
             done(reply)
             return
         if plan is not None and (self.fallback_on_abstain or not session.model_abstained):
-            quoted = None if plan.abstained or gives_asked(plan.text, question, sources=sources) else sourced(checked(fallback=True))
-            if quoted is not None:  # the quote names no source, and a sentence the question asks about does
+            quoted = None
+            if sources and not plan.abstained and not gives_asked(plan.text, question, sources=sources):
+                quoted = sourced(checked(fallback=True))  # the quote names no source: the sentence that does
+            if quoted is not None:
                 done(quoted)
                 yield quoted.text
                 return

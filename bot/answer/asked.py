@@ -101,12 +101,13 @@ def gives_asked(text: str, question: str, years: bool = False, sources: Sequence
 
 # A question asking who reported, described or estimated something: the source, not the actor.
 SOURCE = "source"
+# What a source is called in such a question ("Which news agency ...?", "Which research firm ...?").
+_SOURCE_NOUNS = (r"agency|agencies|outlet|outlets|newspaper|paper|publication|organi[sz]ation|group|firm|institute|"
+                 r"institution|body|consultancy|website|network|broadcaster|source|report|study|survey|analysts?|media")
 _ASKS_SOURCE = re.compile(
-    r"^\W*(?:(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:agency|agencies|outlet|outlets|newspaper|paper|publication|"
-    r"organi[sz]ation|group|firm|institute|institution|body|consultancy|website|network|broadcaster|source|"
-    r"report|study|survey|analysts?|media)\b[^?]*?\b(?:reported|reports|described|describes|estimated|"
-    r"estimates|published|publishes|cited|cites|stated|claimed|claims|ranked|ranks|forecast|forecasts|"
-    r"predicted|predicts|projected|projects|calculated|compiled)\b(?!\s+by\b)"
+    r"^\W*(?:(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:" + _SOURCE_NOUNS + r")\b[^?]*?\b(?:reported|reports|described|"
+    r"describes|estimated|estimates|published|publishes|cited|cites|stated|claimed|claims|ranked|ranks|forecast|"
+    r"forecasts|predicted|predicts|projected|projects|calculated|compiled)\b(?!\s+by\b)"
     r"|whose\s+(?:figures|data|numbers|estimates|statistics|analysis|research|survey|report|calculations?)\b"
     r"|according\s+to\s+(?:whom|which|what)\b"
     r"|who\s+(?:reported|described|estimated|published|compiled|forecast|predicted|projected))",
@@ -114,10 +115,9 @@ _ASKS_SOURCE = re.compile(
 )
 # The question's own words for asking after a source, left out when matching it to a sentence.
 _SOURCE_WORDS = re.compile(
-    r"\b(?:news|agency|agencies|outlet|outlets|newspaper|paper|publication|organi[sz]ation|group|firm|institute|"
-    r"institution|body|consultancy|website|network|broadcaster|source|report\w*|study|survey|analysts?|media|"
-    r"describ\w*|estimat\w*|publish\w*|cite[sd]?|stated|claim\w*|rank\w*|forecast\w*|predict\w*|project\w*|"
-    r"calculat\w*|compiled|whose|figures|data|numbers|statistics|analysis|research|based|according|whom)\b",
+    r"\b(?:news|" + _SOURCE_NOUNS + r"|report\w*|describ\w*|estimat\w*|publish\w*|cite[sd]?|stated|claim\w*|"
+    r"rank\w*|forecast\w*|predict\w*|project\w*|calculat\w*|compiled|whose|figures|data|numbers|statistics|"
+    r"analysis|research|based|according|whom)\b",
     re.IGNORECASE,
 )
 _NAME = r"((?:the\s+)?[A-Z][\w&'’.-]*(?:\s+(?:of\s+|for\s+|de\s+|the\s+|and\s+)*[A-Z][\w&'’.-]*)*)"

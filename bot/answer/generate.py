@@ -182,7 +182,7 @@ class GenerativeAnswerer:
                 if structured:
                     continue
                 if held[0]:
-                    # A question asking for a date or an amount: sentences wait until one states it.
+                    # A question asking for a date, an amount, a reason or a source: sentences wait until one states it.
                     if not gives_asked(" ".join(kept), question, sources=sources):
                         continue
                     held[0] = False

@@ -33,7 +33,11 @@ _DIACRITICS = regex.compile(r"[\u0300-\u036f]")
 
 def fold(text: str) -> str:
     """Case and accent folded text, for matching: 'ΠΑΠΑΔΟΠΟΥΛΟΣ' and 'Παπαδόπουλος' -> 'παπαδοπουλοσ'."""
-    text = text.casefold()
+    return strip_accents(text.casefold())
+
+
+def strip_accents(text: str) -> str:
+    """The text without its accents and breathings, its case kept: 'Fabergé' -> 'Faberge'."""
     if text.isascii():
         return text
     return unicodedata.normalize("NFC", _DIACRITICS.sub("", unicodedata.normalize("NFD", text)))

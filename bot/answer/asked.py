@@ -37,6 +37,7 @@ from bot.answer.question import DEMONYM, answer_type, asks_yes_or_no, content_te
 from bot.chunking import split_sentences
 from bot.schema import Passage
 from bot.temporal import MONTH_FORMS, WEEKDAYS, YEAR, question_form, stated
+from bot.tokens import strip_accents
 
 # Kinds of value whose presence in an answer can be told from its text.
 CHECKED_KINDS = ("year", "date", "percent", "money", "number")
@@ -204,6 +205,18 @@ _PLAIN = frozenset(
     Singer Motor Motors Group Co Corp Corporation Inc Ltd Company Holdings Plc LLC""".split()
 )
 _DATE_NAMES = frozenset(w.capitalize() for w in MONTH_FORMS + WEEKDAYS)
+# Demonyms DEMONYM's endings miss ("a Greek island", "Dutch voters", "millions of Britons"): standing
+# alone, like those it matches, they qualify what is asked more often than they name what it is about;
+# inside a longer name they stay part of it ("the French Open", "the French Presidential Election").
+_DEMONYMS = frozenset(
+    """Greek Greeks French Dutch Swiss Thai Welsh Scots Czech Czechs Briton Britons Brit Brits Turk Turks
+    Swede Swedes Dane Danes Finn Finns Pole Poles Serb Serbs Croat Croats Slovak Slovaks Arab Arabs Afghan
+    Afghans Kiwi Kiwis Filipino Filipinos Filipina Pakistani Pakistanis Iraqi Iraqis Israeli Israelis Saudi
+    Saudis Qatari Qataris Emirati Emiratis Kuwaiti Yemeni Somali Somalis Bangladeshi Bangladeshis Nepali
+    Omani Kurd Kurds Sami Inuit Maori""".split()
+)
+# Where a sentence of the question ends: its stop, then any closing quote or bracket ("... of Wade.” Apparently").
+_SENTENCE_END = re.compile(r"[.?!:][\"”’)\]]*\s*$")
 
 
 def question_names(question: str) -> list[list[str]]:
@@ -218,13 +231,14 @@ def _names(question: str) -> list[tuple[str, list[str]]]:
     """`question_names`, each with its words as the question spells them ("House of Commons")."""
     names = []
     for m in _GROUP.finditer(question):
-        opens = m.start() == 0 or re.search(r"[.?!:]\s*$", question[: m.start()]) is not None
+        opens = m.start() == 0 or _SENTENCE_END.search(question[: m.start()]) is not None
         raw = m.group(0).split()
         words = [re.sub(r"['’]s$", "", w.strip(".,;:'’\"”)")).replace(".", "") for w in raw]
         keep = [
             i for i, w in enumerate(words)
             if (i > 0 or not opens) and w[:1].isupper() and w not in _PLAIN and w not in _DATE_NAMES
-            and not DEMONYM.search(w) and not (w.isupper() and len(w) <= 2)
+            and not DEMONYM.search(w) and not (w in _DEMONYMS and all(x == w or x in _PLAIN for x in words))
+            and not (w.isupper() and len(w) <= 2)
         ]
         if keep:
             shown = " ".join(raw[keep[0] : keep[-1] + 1])
@@ -236,10 +250,10 @@ def unfound_names(question: str, passages: Sequence[Passage]) -> list[str]:
     """The names `question` asks about (`question_names`) that no passage's text, title or outlet
     mentions. A name is mentioned when one of its words is, with its capital (a one-word name in any
     case), whole, without a plural's "s", or opening a longer word ("Fed" in "Federal", "Brit" in
-    "British"); an all-capitals word also in any case ("NATO"
+    "British"), accents aside ("Fabergé" in "Faberge"); an all-capitals word also in any case ("NATO"
     in "Nato") or as the initials of a run of capitalised words ("ECB": "European Central Bank", "DOJ":
     "Department of Justice"). Empty when every name is found or the question names none."""
-    text = " ".join(f"{p.text} {p.title or ''} {p.source or ''}" for p in passages).replace(".", "")
+    text = strip_accents(" ".join(f"{p.text} {p.title or ''} {p.source or ''}" for p in passages).replace(".", ""))
     initials: set[str] = set()
     for run in re.findall(r"[A-Z][\w'’&-]*(?:\s+(?:of\s+|for\s+|the\s+)*[A-Z][\w'’&-]*)+", text):
         tokens = run.split()
@@ -259,7 +273,8 @@ def unfound_names(question: str, passages: Sequence[Passage]) -> list[str]:
         flags = re.IGNORECASE if alone else 0
         return re.search(rf"\b{re.escape(stem)}{tail}", text, flags) is not None
 
-    return [shown for shown, words in _names(question) if not any(mentioned(w, len(words) == 1) for w in words)]
+    return [shown for shown, words in _names(question)
+            if not any(mentioned(strip_accents(w), len(words) == 1) for w in words)]
 
 
 def names_phrase(names: Sequence[str]) -> str:

@@ -96,6 +96,26 @@ def test_a_title_with_a_colon_is_one_name_and_a_capital_inside_a_word_is_none() 
     assert question_names("Which US national park flooded?") == []  # a two-letter abbreviation qualifies
 
 
+def test_a_demonym_qualifies_and_is_no_name_even_where_its_ending_is_irregular() -> None:
+    assert question_names("Which Greek island was hit by an earthquake on Wednesday?") == []
+    assert question_names("What percentage of Britons back Dutch plans?") == []
+    assert question_names("Which Saudi club did Cristiano Ronaldo join?") == [["Cristiano", "Ronaldo"]]
+    # Inside a longer name it is part of it: an article may write "the French presidential election".
+    assert question_names("Who won the French Presidential Election?") == [["French", "Presidential", "Election"]]
+
+
+def test_a_word_opening_a_sentence_after_a_closing_quote_is_no_name() -> None:
+    question = "Researchers decoded an error in “The Song of Wade.” Apparently, the monsters were what?"
+    assert question_names(question) == [["Song", "Wade"]]
+
+
+def test_a_name_is_found_whatever_its_accents() -> None:
+    passages = [Passage("c1", "d1", "A Faberge egg sold for $30 million at Christie's in London.", "a1")]
+    assert unfound_names("A Fabergé egg sold this week. How many were made?", passages) == []
+    passages = [Passage("c1", "d1", "The Fabergé egg, one of 50, sold on Tuesday.", "a1")]
+    assert unfound_names("How many Faberge eggs were made?", passages) == []
+
+
 def test_names_are_joined_for_a_sentence() -> None:
     assert names_phrase(["NIO"]) == "NIO"
     assert names_phrase(["NIO", "Great Wall", "NIO", "BYD"]) == "NIO, Great Wall or BYD"

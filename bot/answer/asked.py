@@ -33,7 +33,7 @@ import re
 from collections.abc import Sequence
 
 from bot.answer.check import strip_markers
-from bot.answer.question import DEMONYM, answer_type, asks_yes_or_no, content_terms
+from bot.answer.question import DEMONYM, DEMONYMS, answer_type, asks_yes_or_no, content_terms
 from bot.chunking import split_sentences
 from bot.schema import Passage
 from bot.temporal import MONTH_FORMS, WEEKDAYS, YEAR, question_form, stated
@@ -205,16 +205,6 @@ _PLAIN = frozenset(
     Singer Motor Motors Group Co Corp Corporation Inc Ltd Company Holdings Plc LLC""".split()
 )
 _DATE_NAMES = frozenset(w.capitalize() for w in MONTH_FORMS + WEEKDAYS)
-# Demonyms DEMONYM's endings miss ("a Greek island", "Dutch voters", "millions of Britons"): standing
-# alone, like those it matches, they qualify what is asked more often than they name what it is about;
-# inside a longer name they stay part of it ("the French Open", "the French Presidential Election").
-_DEMONYMS = frozenset(
-    """Greek Greeks French Dutch Swiss Thai Welsh Scots Czech Czechs Briton Britons Brit Brits Turk Turks
-    Swede Swedes Dane Danes Finn Finns Pole Poles Serb Serbs Croat Croats Slovak Slovaks Arab Arabs Afghan
-    Afghans Kiwi Kiwis Filipino Filipinos Filipina Pakistani Pakistanis Iraqi Iraqis Israeli Israelis Saudi
-    Saudis Qatari Qataris Emirati Emiratis Kuwaiti Yemeni Somali Somalis Bangladeshi Bangladeshis Nepali
-    Omani Kurd Kurds Sami Inuit Maori""".split()
-)
 # Where a sentence of the question ends: its stop, then any closing quote or bracket ("... of Wade.” Apparently").
 _SENTENCE_END = re.compile(r"[.?!:][\"”’)\]]*\s*$")
 
@@ -237,7 +227,7 @@ def _names(question: str) -> list[tuple[str, list[str]]]:
         keep = [
             i for i, w in enumerate(words)
             if (i > 0 or not opens) and w[:1].isupper() and w not in _PLAIN and w not in _DATE_NAMES
-            and not DEMONYM.search(w) and not (w in _DEMONYMS and all(x == w or x in _PLAIN for x in words))
+            and not DEMONYM.search(w) and not (w in DEMONYMS and all(x == w or x in _PLAIN for x in words))
             and not (w.isupper() and len(w) <= 2)
         ]
         if keep:

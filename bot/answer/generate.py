@@ -279,14 +279,15 @@ class GenerativeAnswerer:
             done(reply)
             return
         if plan is not None and (self.fallback_on_abstain or not session.model_abstained):
+            report = checked(fallback=True)
             quoted = None
             if sources and not plan.abstained and not gives_asked(plan.text, question, sources=sources):
-                quoted = sourced(checked(fallback=True))  # the quote names no source: the sentence that does
+                quoted = sourced(report)  # the quote names no source: the sentence that does
             if quoted is not None:
                 done(quoted)
                 yield quoted.text
                 return
-            reply, _ = every_part(Reply(plan.text, plan.abstained, plan.citations, checked(fallback=True), plan.temporal))
+            reply, _ = every_part(Reply(plan.text, plan.abstained, plan.citations, report, plan.temporal))
             reply.text = inert(reply.text)
             done(reply)
             yield reply.text

@@ -104,6 +104,16 @@ _LEGAL_FORMS = frozenset("co corp corporation inc incorporated ltd limited plc l
 SHARED_NAME_WORDS = _LEGAL_FORMS | frozenset("motor motors group holdings company companies bank".split())
 # "Chinese", "Britons", "Midwestern": a people's or a region's adjective, which a passage may put otherwise.
 DEMONYM = re.compile(r"(?:ese|ish|ian|ians|ean|eans|ans|ern)$")
+# Demonyms DEMONYM's endings miss ("a Greek island", "Dutch voters", "millions of Britons"). A question's
+# names (bot/answer/asked.py) leave one out where it stands alone, since it qualifies what is asked more
+# often than it names what it is about, and keep it inside a longer name ("the French Open").
+DEMONYMS = frozenset(
+    """Greek Greeks French Dutch Swiss Thai Welsh Scots Czech Czechs Briton Britons Brit Brits Turk Turks
+    Swede Swedes Dane Danes Finn Finns Pole Poles Serb Serbs Croat Croats Slovak Slovaks Arab Arabs Afghan
+    Afghans Kiwi Kiwis Filipino Filipinos Filipina Pakistani Pakistanis Iraqi Iraqis Israeli Israelis Saudi
+    Saudis Qatari Qataris Emirati Emiratis Kuwaiti Yemeni Somali Somalis Bangladeshi Bangladeshis Nepali
+    Omani Kurd Kurds Sami Inuit Maori""".split()
+)
 
 
 def key_terms(question: str) -> list[str]:

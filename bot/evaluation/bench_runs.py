@@ -327,8 +327,19 @@ def _w_recall_set_ef(spec: dict[str, Any]) -> dict[str, Any]:
     from bot.store import ChromaStore
 
     store = ChromaStore(_settings(spec), "recall", 384)
-    store._col().modify(configuration={"hnsw": {"ef_search": int(spec["ef_search"])}})  # bench-only peek
-    return {"ef_search": spec["ef_search"]}
+    col = store._col()  # bench-only peek
+    attempts = 8
+    for attempt in range(attempts):
+        try:
+            col.modify(configuration={"hnsw": {"ef_search": int(spec["ef_search"])}})
+            break
+        except Exception as exc:  # noqa: BLE001 - chromadb's InternalError
+            # SQLite answers "database is locked" at once, without waiting, when this write would
+            # deadlock with one Chroma's own background work holds open; the remedy is to retry.
+            if "database is locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * 2**attempt)
+    return {"ef_search": spec["ef_search"], "attempts": attempt + 1}
 
 
 def _w_recall_query(spec: dict[str, Any]) -> dict[str, Any]:

@@ -54,7 +54,9 @@ _NAME_THE = re.compile(r"^\W*(?:name|list)\s+(?:all\s+|some\s+|every\s+)?(?:of\s
 _COUNT = re.compile(rf"^\W*how\s+many\s+(?:[\w-]+\s+)?({_ENTITY})\b", re.IGNORECASE)
 _TIMELINE = re.compile(
     r"\bhow\s+(?:has|have|did)\b.*\b(?:chang\w*|evolv\w*|develop\w*|progress\w*|unfold\w*|mov\w*)\s*\??\s*$"
-    r"|\bwhat\s+(?:has\s+)?happen\w*\s+(?:with|to)\b|\btimeline\b|\bhistory of\b|\bwhat\s+is\s+the\s+latest\s+on\b",
+    # "the history of X" asks for one; "the longest speech in the history of the Oscars" does not.
+    r"|\bwhat\s+(?:has\s+)?happen\w*\s+(?:with|to)\b|\btimeline\b|(?<!\bin the )(?<!\bin its )(?<!\bin their )\bhistory of\b"
+    r"|\bwhat\s+is\s+the\s+latest\s+on\b",
     re.IGNORECASE,
 )
 # A value that can change: holders, prices, forecasts, targets, counts, statuses.

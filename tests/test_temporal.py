@@ -29,6 +29,9 @@ def _hit(doc: str, text: str, published: str, source: str = "Harbor Wire", score
     ("How many cities have brought in a congestion charge?", "count"),
     ("How has the Lindqvist rail line changed?", "timeline"),
     ("What happened with the Dunmore licence?", "timeline"),
+    ("What is the history of the Dunmore licence?", "timeline"),
+    # A superlative "in the history of" asks for one holder of a record, not for a history.
+    ("Which actor gave the longest speech in the history of the Halvern Awards?", "value"),
     ("Which company holds the Dunmore licence?", "value"),  # one holder, not a list
     ("How many stores will Quillon Foods open?", "value"),  # a figure one article states
     ("How many factories does it run?", "value"),

@@ -41,7 +41,7 @@ from bot.answer.prompting import build_messages, format_passages, group_by_artic
 from bot.errors import ConfigError
 from bot.settings import ANSWERERS
 from bot.schema import ABSTAIN_TEXT, STRUCTURED_RULES, Citation, Hit, Query, Reply
-from bot.answer.question import answer_type, question_parts
+from bot.answer.question import answer_type, content_terms, question_parts
 from bot.temporal import can_change, day, format_day, question_form, stated
 
 if TYPE_CHECKING:
@@ -261,6 +261,10 @@ class GenerativeAnswerer:
             if structured and plan is not None:
                 if follows(plan, reply):
                     reply.temporal = plan.temporal
+                elif states_newest(plan, kept, own):
+                    # The model gave the value every compared article gives, without citing each: its
+                    # answer is the rule's, in fewer words.
+                    reply.check = {**(reply.check or {}), "temporal_agrees": plan.temporal}
                 elif plan.temporal in _CONFLICTS and answers_otherwise(plan, kept, own):
                     # The rule compared other things than the model answered about (a quiz question about
                     # one event, whose articles name many people): the checked answer stands, and says so.
@@ -320,6 +324,29 @@ def follows(plan: Reply, reply: Reply) -> bool:
     if plan.temporal == "disagreement":
         return _SAYS_DISAGREE.search(reply.text) is not None
     return True
+
+
+def states_newest(plan: Reply, sentences: Sequence[str], question: str) -> bool:
+    """Whether checked sentences give a value that every sentence the "newest" rule in `plan` compared
+    states: what was asked did not change between those articles (they differ in other names), and the
+    model's answer is the rule's in fewer words, whichever passages it cites.
+
+    Values of the kind asked (`stated`: names, years, amounts) decide where the sentences state any
+    ("Monty the Giant Schnauzer won ..." where both quotes name Monty the Giant Schnauzer, one of them
+    also Madison Square Garden); otherwise every content word they add to the question must be in each
+    quote ("... diagnosed with prostate cancer" where one says "metastatic prostate cancer", the other
+    "an aggressive form of prostate cancer"). A value only the newest states (a figure revised from 15
+    to 50 million) does not qualify: the rule's answer says what it was before.
+    """
+    if plan.temporal != "newest" or not plan.citations:
+        return False
+    said = " ".join(sentences)
+    kind = answer_type(question)
+    mine = stated(said, question, kind)
+    if mine:
+        return all(mine <= stated(c.quote, question, kind) for c in plan.citations)
+    added = set(content_terms(said)) - set(content_terms(question))
+    return bool(added) and all(added <= set(content_terms(c.quote)) for c in plan.citations)
 
 
 def answers_otherwise(plan: Reply, sentences: Sequence[str], question: str) -> bool:

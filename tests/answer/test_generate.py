@@ -510,6 +510,30 @@ def test_a_model_answer_naming_only_what_the_news_rule_compared_gives_way(fake: 
     assert reply.check is not None and reply.check["temporal_fallback"] == "newest"
 
 
+SHOW = [_news("a", "Monty the Giant Schnauzer won Best in Show at the Westminster dog show in New York.", "2025-02-11", "Wire"),
+        _news("b", "Monty the Giant Schnauzer, handled by Katie Bernardin, won Best in Show at the Westminster dog show.",
+              "2025-02-12", "Wire")]
+
+
+def test_a_model_answer_giving_the_value_every_compared_article_gives_stands(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
+    # The newest rule compared the two articles because the newer names someone more (the handler); the
+    # winner asked for is the same in both. The model's short answer citing the older one is that answer.
+    question = "Which dog breed won Best in Show at the Westminster dog show this week?"
+    assert ExtractiveAnswerer().answer(question, SHOW).temporal == "newest"
+    fake.steps = [Step(reply="Monty the Giant Schnauzer won Best in Show at the Westminster dog show [1].")]
+    reply = answerer(fake, minilm).answer(question, SHOW)
+    assert reply.text == "Monty the Giant Schnauzer won Best in Show at the Westminster dog show. [1]"
+    assert [c.chunk_id for c in reply.citations] == ["c-a"]
+    assert reply.check is not None and reply.check.get("temporal_agrees") == "newest"
+    assert "temporal_fallback" not in reply.check
+    # A revised figure that only the newest article states is not such a value: the rule's answer, with
+    # what it was before, is given.
+    fake.steps = [Step(reply="Fenwick Air raised 50 million dollars [2].")]
+    reply = answerer(fake, minilm).answer("How much did Fenwick Air raise?", FENWICK)
+    assert reply.temporal == "newest" and "Earlier, on 1 August 2023" in reply.text
+    assert reply.check is not None and reply.check["temporal_fallback"] == "newest"
+
+
 def test_a_model_answer_that_gives_the_newest_and_the_earlier_is_kept(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
     fake.steps = [Step(reply="Fenwick Air raised 50 million dollars [2]. Earlier reports said 15 million dollars [1].")]
     reply = answerer(fake, minilm).answer("How much did Fenwick Air raise?", FENWICK)

@@ -42,6 +42,7 @@ from bot.errors import ConfigError
 from bot.settings import ANSWERERS
 from bot.schema import ABSTAIN_TEXT, STRUCTURED_RULES, Citation, Hit, Query, Reply
 from bot.answer.question import answer_type, content_terms, question_parts
+from bot.numbers import amounts
 from bot.temporal import can_change, day, format_day, question_form, stated
 
 if TYPE_CHECKING:
@@ -344,9 +345,23 @@ def states_newest(plan: Reply, sentences: Sequence[str], question: str) -> bool:
     kind = answer_type(question)
     mine = stated(said, question, kind)
     if mine:
-        return all(mine <= stated(c.quote, question, kind) for c in plan.citations)
+        # The newest quote's first such value is the one it reports ("appointed Tomas Reyl as chief
+        # executive, replacing Mira Okonjo"): an answer naming only the one it replaced is the older value.
+        first = _first_value(plan.citations[0].quote, question, kind)
+        return first in mine and all(mine <= stated(c.quote, question, kind) for c in plan.citations)
     added = set(content_terms(said)) - set(content_terms(question))
     return bool(added) and all(added <= set(content_terms(c.quote)) for c in plan.citations)
+
+
+def _first_value(text: str, question: str, kind: str) -> str | None:
+    """The value of the kind asked (`stated`) that a text states first, or None."""
+    found = stated(text, question, kind)
+    at = {a.token: a.start for a in reversed(amounts(text)) if a.token in found}
+    for value in found - at.keys():
+        match = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text)
+        if match:
+            at[value] = match.start()
+    return min(at, key=lambda v: at[v]) if at else None
 
 
 def answers_otherwise(plan: Reply, sentences: Sequence[str], question: str) -> bool:

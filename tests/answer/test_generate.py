@@ -515,6 +515,12 @@ SHOW = [_news("a", "Monty the Giant Schnauzer won Best in Show at the Westminste
               "2025-02-12", "Wire")]
 
 
+HARWICK = [_news("old", "Harwick Bank named Ines Varga as its chief executive, promoting her from head of lending.",
+                 "2025-02-11", "Wire"),
+           _news("new", "Harwick Bank appointed Olek Marsh as chief executive on Monday, replacing Ines Varga.",
+                 "2025-09-15", "Wire")]
+
+
 def test_a_model_answer_giving_the_value_every_compared_article_gives_stands(fake: OpenAIFake, minilm: MiniLMEmbedder) -> None:
     # The newest rule compared the two articles because the newer names someone more (the handler); the
     # winner asked for is the same in both. The model's short answer citing the older one is that answer.
@@ -531,6 +537,11 @@ def test_a_model_answer_giving_the_value_every_compared_article_gives_stands(fak
     fake.steps = [Step(reply="Fenwick Air raised 50 million dollars [2].")]
     reply = answerer(fake, minilm).answer("How much did Fenwick Air raise?", FENWICK)
     assert reply.temporal == "newest" and "Earlier, on 1 August 2023" in reply.text
+    assert reply.check is not None and reply.check["temporal_fallback"] == "newest"
+    # Nor is the one the newest article says was replaced, though both articles name her.
+    fake.steps = [Step(reply="Ines Varga [1].")]
+    reply = answerer(fake, minilm).answer("Who is the chief executive of Harwick Bank?", HARWICK)
+    assert reply.temporal == "newest" and reply.text.startswith("As of 15 September 2025, Harwick Bank appointed Olek Marsh")
     assert reply.check is not None and reply.check["temporal_fallback"] == "newest"
 
 

@@ -336,8 +336,10 @@ def states_newest(plan: Reply, sentences: Sequence[str], question: str) -> bool:
     ("Monty the Giant Schnauzer won ..." where both quotes name Monty the Giant Schnauzer, one of them
     also Madison Square Garden); otherwise every content word they add to the question must be in each
     quote ("... diagnosed with prostate cancer" where one says "metastatic prostate cancer", the other
-    "an aggressive form of prostate cancer"). A value only the newest states (a figure revised from 15
-    to 50 million) does not qualify: the rule's answer says what it was before.
+    "an aggressive form of prostate cancer"). The values must include the first one the newest quote
+    states, the one it reports: neither a figure only the newest states (revised from 15 to 50 million;
+    the rule's answer says what it was before) nor the one it says was replaced qualifies.
+    `sentences` are the checked sentences as the model wrote them; False for any rule but "newest".
     """
     if plan.temporal != "newest" or not plan.citations:
         return False

@@ -19,18 +19,20 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from bot.errors import StoreError
 from bot.settings import Settings
 from bot.state import crash_point
+
+T = TypeVar("T")
 
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 128, "max_neighbors": 16}
 
@@ -221,18 +223,17 @@ class ChromaStore:
 
     def _query(self, shard: int, query: np.ndarray, n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         col = self._col(shard)
-        attempts = 6
-        for attempt in range(attempts):
-            try:
-                with _file_lock(self._lock_path, exclusive=False):
-                    res = col.query(query_embeddings=query, n_results=n, where=where, include=["distances"])
-                break
-            except Exception as exc:  # noqa: BLE001
-                # Embedded Chroma read by one process while another ingest flushes can fail
-                # transiently ("Error finding id"); a short retry sees the flushed segment.
-                if attempt == attempts - 1:
-                    raise StoreError(f"Chroma query failed at {self.location}: {exc}") from exc
-                time.sleep(0.05 * 2**attempt)
+
+        def read() -> Any:
+            with _file_lock(self._lock_path, exclusive=False):
+                return col.query(query_embeddings=query, n_results=n, where=where, include=["distances"])
+
+        try:
+            # Embedded Chroma read by one process while another ingest flushes can fail
+            # transiently ("Error finding id"); a short retry sees the flushed segment.
+            res = retried(read, attempts=6, delay_s=0.05)
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"Chroma query failed at {self.location}: {exc}") from exc
         ids = res["ids"][0] if res["ids"] else []
         dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
         return [(str(i), 1.0 - float(d)) for i, d in zip(ids, dists)]
@@ -528,6 +529,21 @@ def _execute_in(con: sqlite3.Connection, sql: str, values: list[str]) -> list[tu
 def _doc_of(chunk_id: str, metadata: dict[str, Any]) -> str:
     doc = metadata.get("doc_id")
     return str(doc) if doc else chunk_id.rsplit(":", 1)[0]
+
+
+def retried(call: Callable[[], T], attempts: int, delay_s: float,
+            transient: Callable[[Exception], bool] = lambda exc: True) -> T:
+    """`call()`, tried up to `attempts` times while it raises an exception `transient` accepts, sleeping
+    `delay_s` seconds before the second try and twice as long before each next; the last exception,
+    or the first one `transient` rejects, is raised."""
+    for attempt in range(attempts - 1):
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many types
+            if not transient(exc):
+                raise
+            time.sleep(delay_s * 2**attempt)
+    return call()
 
 
 @contextmanager

@@ -324,22 +324,14 @@ def _w_recall_build(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _w_recall_set_ef(spec: dict[str, Any]) -> dict[str, Any]:
     """Change ef_search of the recall collection (takes effect when a new process opens it)."""
-    from bot.store import ChromaStore
+    from bot.store import ChromaStore, retried
 
-    store = ChromaStore(_settings(spec), "recall", 384)
-    col = store._col()  # bench-only peek
-    attempts = 8
-    for attempt in range(attempts):
-        try:
-            col.modify(configuration={"hnsw": {"ef_search": int(spec["ef_search"])}})
-            break
-        except Exception as exc:  # noqa: BLE001 - chromadb's InternalError
-            # SQLite answers "database is locked" at once, without waiting, when this write would
-            # deadlock with one Chroma's own background work holds open; the remedy is to retry.
-            if "database is locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * 2**attempt)
-    return {"ef_search": spec["ef_search"], "attempts": attempt + 1}
+    col = ChromaStore(_settings(spec), "recall", 384)._col()  # bench-only peek
+    # SQLite answers "database is locked" at once, without waiting, when this write would deadlock
+    # with a transaction Chroma's own background work holds open; the remedy is to retry.
+    retried(lambda: col.modify(configuration={"hnsw": {"ef_search": int(spec["ef_search"])}}), attempts=8,
+            delay_s=0.1, transient=lambda exc: "database is locked" in str(exc))
+    return {"ef_search": spec["ef_search"]}
 
 
 def _w_recall_query(spec: dict[str, Any]) -> dict[str, Any]:

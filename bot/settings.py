@@ -70,6 +70,7 @@ class Settings:
     llm: str | None = None
     llm_base_url: str | None = None
     llm_timeout_s: float = 60.0
+    llama_repack: str = "auto"
     top_k: int = 5
     candidates: int = 40
     chunk_tokens: int = 160
@@ -120,6 +121,7 @@ class Settings:
             ("answerer", "NEWSBOT_ANSWERER"),
             ("llm", "NEWSBOT_LLM"),
             ("llm_base_url", "NEWSBOT_LLM_BASE_URL"),
+            ("llama_repack", "NEWSBOT_LLAMA_REPACK"),
             ("slack_bot_token", "SLACK_BOT_TOKEN"),
             ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
             ("slack_app_token", "SLACK_APP_TOKEN"),
@@ -158,6 +160,8 @@ class Settings:
             raise ConfigError(
                 f"NEWSBOT_ANSWERER={self.answerer!r} is unknown; valid: {', '.join(ANSWERER_NAMES)}"
             )
+        if self.llama_repack not in ("auto", "on", "off"):
+            raise ConfigError(f"NEWSBOT_LLAMA_REPACK={self.llama_repack!r} must be auto, on or off")
         if (self.chroma_host is None) != (self.chroma_port is None):
             raise ConfigError("set both NEWSBOT_CHROMA_HOST and NEWSBOT_CHROMA_PORT, or neither")
         if self.embedder == "http" and not self.embeddings_url:

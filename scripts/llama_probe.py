@@ -8,11 +8,19 @@ goes on with a passage of several hundred tokens, as the bot's prompts do. The p
 session 13 answered the first question of a process right and wrote nonsense from the second on
 (evals/reports/session13-llama-build/).
 
+The questions are asked twice, with llama.cpp's weight repacking on (its default: the weights copied
+into the layout of this CPU's kernels, AMX among them) and off (the weights as stored). Repacking on
+must answer both right (it is the build's default); where off does too, the one that read the prompts faster (by a tenth or more; else on)
+is recorded beside the model (`bot.answer.llm_local.record_repack`, `llama-repack.json`), and the bot
+loads the model that way. A Zen 5 with AVX-512 read 1.45x faster with repacking off; an Intel Xeon
+with AMX 1.5x faster with it on (evals/reports/session25-repack/).
+
 A pass proves one combination: the installed llama.cpp libraries, the model's bytes, this CPU's flags
 and this probe. With `--remember FOLDER` a pass leaves a note `probe-passed-<key>` there, and the same
-combination is not run again (exit 0 at once, saying so): scripts/build_llama.sh keeps the notes beside
-its cached wheels, so a fresh checkout on a machine that probed that build before spends no half minute
-on it. Delete the note to probe again.
+combination is not run again (exit 0 at once, saying so, and recording again beside the model the
+repacking the note names): scripts/build_llama.sh keeps the notes beside its cached wheels, so a fresh
+checkout on a machine that probed that build before spends no minute on it. Delete the note to probe
+again.
 
 Usage: python scripts/llama_probe.py MODEL.gguf [--remember FOLDER]
 """
@@ -23,6 +31,7 @@ import datetime as dt
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -76,36 +85,71 @@ def main(argv: list[str]) -> int:
         return 2
     # No note for a model that is not there: the probe itself says so.
     note = remember / f"probe-passed-{passed_key(Path(args[0]))}" if remember and Path(args[0]).is_file() else None
+    models_dir = Path(args[0]).parent
     if note is not None and note.exists():
-        print(f"llama_probe: passed here before ({note.read_text().strip()}); not run again (delete {note} to rerun)",
-              file=sys.stderr)
+        said = note.read_text().strip()
+        print(f"llama_probe: passed here before ({said}); not run again (delete {note} to rerun)", file=sys.stderr)
+        chosen = re.search(r"repack=(on|off) on=([\d.]+) off=([\d.]+)", said)
+        if chosen:
+            _record(models_dir, chosen[1] == "on", {"on": float(chosen[2]), "off": float(chosen[3])})
         return 0
-    status = _probe(args[0])
-    if status == 0 and note is not None:
+    status, on = _probe(args[0], repack=True)
+    if status != 0:
+        return status
+    status, off = _probe(args[0], repack=False)  # a wrong answer this way only rules this way out
+    speeds = {"on": on, "off": off}
+    repack = status != 0 or not off >= 1.1 * on
+    print(f"llama_probe: prompt tokens/s with weight repacking on {speeds['on']:.1f}, off {speeds['off']:.1f}: "
+          f"{'on' if repack else 'off'}", file=sys.stderr)
+    _record(models_dir, repack, speeds)
+    if note is not None:
         try:
             note.parent.mkdir(parents=True, exist_ok=True)
-            note.write_text(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ") + "\n")
+            note.write_text(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+                            + f" repack={'on' if repack else 'off'} on={speeds['on']:.1f} off={speeds['off']:.1f}\n")
         except OSError as exc:  # the build passed; only the note is lost, and the next set-up probes again
             print(f"llama_probe: passed, but could not note it in {remember}: {exc}", file=sys.stderr)
-    return status
+    return 0
 
 
-def _probe(model: str) -> int:
+def _record(models_dir: Path, repack: bool, speeds: dict[str, float]) -> None:
+    from bot.answer.llm_local import record_repack
+
+    try:
+        record_repack(models_dir, repack, speeds)
+    except OSError as exc:  # the bot then loads the model as llama.cpp does by default
+        print(f"llama_probe: could not record the repacking beside the model in {models_dir}: {exc}", file=sys.stderr)
+
+
+def _probe(model: str, *, repack: bool) -> tuple[int, float]:
+    """Ask QUESTIONS with weight repacking on or off: (0, prompt tokens/s) when both answers are right,
+    (1, tokens/s so far) when one is not."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import llama_cpp
 
-    llm = llama_cpp.Llama(model_path=model, n_ctx=4096, n_threads=2, n_threads_batch=2, seed=0, verbose=False)
-    for passage, question, expected in QUESTIONS:
-        out = llm.create_chat_completion(messages=[
-            {"role": "system", "content": SYSTEM},
-            {"role": "user", "content": f"Passage [1]: {passage}\nQuestion: {question}"},
-        ], max_tokens=24, temperature=0.0)
-        text = (out["choices"][0]["message"]["content"] or "").strip()
-        print(text)
-        if expected.lower() not in text.lower():
-            print(f"llama_probe: asked {question!r}, the model answered {text!r} (expected {expected!r})", file=sys.stderr)
-            return 1
-    return 0
+    from bot.answer.llm_local import weight_repacking
+
+    with weight_repacking(repack):
+        llm = llama_cpp.Llama(model_path=model, n_ctx=4096, n_threads=2, n_threads_batch=2, seed=0, verbose=False)
+    tokens, ms = 0, 0.0
+    try:
+        for passage, question, expected in QUESTIONS:
+            llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+            out = llm.create_chat_completion(messages=[
+                {"role": "system", "content": SYSTEM},
+                {"role": "user", "content": f"Passage [1]: {passage}\nQuestion: {question}"},
+            ], max_tokens=24, temperature=0.0)
+            perf = llama_cpp.llama_perf_context(llm._ctx.ctx)
+            tokens, ms = tokens + perf.n_p_eval, ms + perf.t_p_eval_ms
+            text = (out["choices"][0]["message"]["content"] or "").strip()
+            print(text)
+            if expected.lower() not in text.lower():
+                print(f"llama_probe: with weight repacking {'on' if repack else 'off'}, asked {question!r}, the model "
+                      f"answered {text!r} (expected {expected!r})", file=sys.stderr)
+                return 1, 0.0
+    finally:
+        llm.close()
+    return 0, round(tokens / (ms / 1000), 1) if ms > 0 else 0.0
 
 
 if __name__ == "__main__":

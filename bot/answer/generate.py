@@ -389,12 +389,14 @@ def make_local_answerer(settings: Settings, embedder: Embedder) -> GenerativeAns
     The local model reads about 40 (AVX2) to 100 (AVX-512) prompt tokens a second on two cores, and the
     prompt is most of an answer's time (the report's "Model speed" table): it gets LOCAL_PASSAGES
     passages (more articles than the default top-k, so the answer is more often among them), each cut
-    to the LOCAL_FOCUS sentences that bear on the question.
+    to the LOCAL_FOCUS sentences that bear on the question. NEWSBOT_LLAMA_REPACK (`settings.llama_repack`)
+    on / off loads the weights repacked or as stored; auto (the default) as the probe recorded it.
     """
     from bot.answer.extractive import ExtractiveAnswerer
     from bot.answer.llm_local import LlamaCppBackend
 
-    return GenerativeAnswerer(LlamaCppBackend(settings.data_dir / "models"), embedder,
+    repack = {"on": True, "off": False}.get(settings.llama_repack)  # auto: None, as recorded
+    return GenerativeAnswerer(LlamaCppBackend(settings.data_dir / "models", repack=repack), embedder,
                               fallback=ExtractiveAnswerer(embedder), max_passages=LOCAL_PASSAGES, focus=LOCAL_FOCUS)
 
 

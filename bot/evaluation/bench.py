@@ -43,6 +43,7 @@ from bot.evaluation.bench_corpus import cold_questions, corpus_digest, corpus_no
 from bot.evaluation.bench_report import chart, render_markdown
 from bot.evaluation.bench_runs import share_local_model
 from bot.evaluation.chroma_server import chroma_server
+from bot.evaluation.report import cpu_info
 from bot.settings import Settings
 
 DEFAULT_OUT = Path("evals/reports/bench")
@@ -379,25 +380,10 @@ def _machine() -> dict[str, Any]:
             versions[pkg] = version(pkg)
         except Exception:  # noqa: BLE001 - a missing package is just not listed
             continue
-    return {"cpus": os.cpu_count(), **_cpu(), "platform": platform.platform(), "python": platform.python_version(),
+    return {"cpus": os.cpu_count(), **cpu_info(), "platform": platform.platform(), "python": platform.python_version(),
             "load_before": os.getloadavg(), "versions": versions}
 
 
-# CPU features that decide the speed of the int8 embedder and the local model (llama.cpp).
-CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
-
-
-def _cpu() -> dict[str, Any]:
-    """The CPU model and its vector flags (Linux /proc/cpuinfo; empty elsewhere)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return {}
-    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)  # the last CPU's
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    ident = " ".join(f"{k} {fields[k]}" for k in ("cpu family", "model", "stepping") if k in fields)
-    return {"cpu_model": fields.get("model name", "?"), "cpu_id": ident, "cpu_flags": [f for f in CPU_FLAGS if f in flags]}
 
 
 if __name__ == "__main__":

@@ -36,6 +36,24 @@ def check_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None
     }
 
 
+# CPU features that decide the speed of the int8 embedder and the local model (llama.cpp).
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def cpu_info() -> dict[str, Any]:
+    """The CPU model, its family / model / stepping and the vector flags of CPU_FLAGS it has (Linux
+    /proc/cpuinfo): {"cpu_model": str, "cpu_id": str, "cpu_flags": [str]}; {} where it cannot be read."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)  # the last CPU's
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    ident = " ".join(f"{k} {fields[k]}" for k in ("cpu family", "model", "stepping") if k in fields)
+    return {"cpu_model": fields.get("model name", "?"), "cpu_id": ident, "cpu_flags": [f for f in CPU_FLAGS if f in flags]}
+
+
 def model_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """The generative model's reading and writing speed over the run, from the counters each answer's
     `check.model` carries (llama.cpp's for the local model: prompt tokens read, not reused from the
@@ -57,6 +75,9 @@ def model_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None
         "prompt_tokens_per_s": rate("prompt_tokens", "prompt_ms"),
         "generated_tokens_mean": round(total("generated_tokens") / len(used), 1),
         "generated_tokens_per_s": rate("generated_tokens", "generation_ms"),
+        # llama.cpp's weight repacking (bot/answer/llm_local.py): on / off, or absent for other models
+        **({"weights_repacked": "on" if all(u["repacked"] for u in used) else
+            "off" if not any(u["repacked"] for u in used) else "mixed"} if all("repacked" in u for u in used) else {}),
     }
 
 
@@ -201,6 +222,8 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"pipeline {cfg.get('pipeline')}, answerer {cfg.get('answerer')}, embedder {cfg.get('embedder')}, "
         f"top_k {cfg.get('top_k')}" + (f", limit {cfg['limit']}" if cfg.get("limit") else "")
         + (f", sample {cfg['sample']} spread over the set" if cfg.get("sample") else "") + "."
+        + (f" CPU: {cpu['cpu_model']} ({cpu['cpu_id']}; {', '.join(cpu['cpu_flags']) or 'no AVX2'})."
+           if (cpu := cfg.get("cpu")) else "")
     )
     if extra.get("errors"):
         lines.append(f"{extra['errors']} questions failed with an error (scored as abstentions).")

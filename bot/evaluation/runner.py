@@ -24,7 +24,7 @@ from bot.errors import ConfigError, IndexEmptyError, NewsbotError
 from bot.evaluation import metrics
 from bot.evaluation.datasets import Dataset, EvalCase, Turn
 from bot.evaluation.naive import NaivePipeline
-from bot.evaluation.report import add_pipeline_baseline, build_report, write_outputs
+from bot.evaluation.report import add_pipeline_baseline, build_report, cpu_info, write_outputs
 from bot.schema import Answer, Article, Hit, Passage, Skipped, passage_dict
 from bot.settings import Settings
 
@@ -180,6 +180,7 @@ def run_dataset(
             "limit": limit,
             "sample": sample,
             "newsbot_version": __version__,
+            "cpu": cpu_info() or None,  # what every speed figure of the report was measured on
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "run_seconds": None,
         }

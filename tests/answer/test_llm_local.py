@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -17,7 +18,9 @@ import pytest
 
 from bot.embed import MiniLMEmbedder
 from bot.answer.generate import GenerativeAnswerer, make_generative_answerer
-from bot.answer.llm_local import MODEL_FILE, MODEL_SHA256, MODEL_SIZE, assemble_model
+from bot.answer.llm_local import (MODEL_FILE, MODEL_SHA256, MODEL_SIZE, LlamaCppBackend, assemble_model, build_key,
+                                  recorded_repack)
+from bot.errors import ConfigError
 from bot.pipeline import Pipeline
 from bot.schema import Hit, Passage, Query, Reply
 from bot.settings import Settings
@@ -99,8 +102,21 @@ def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_di
     # The pass is noted (scripts/build_llama.sh keeps these notes beside its wheels) and the same build,
     # model, CPU and probe is not run again: no model loaded, no answer printed.
     assert [n.name[:13] for n in notes.iterdir()] == ["probe-passed-"]
+    # Both ways of loading the weights answered right; the faster at reading the prompts is recorded beside
+    # the model for this build and CPU, and the note says which and how fast.
+    said = re.search(r"repack=(on|off) on=([\d.]+) off=([\d.]+)", next(notes.iterdir()).read_text())
+    assert said and float(said[2]) > 0 and float(said[3]) > 0
+    chosen = said[1] == "on"
+    assert chosen == (not float(said[3]) >= 1.1 * float(said[2]))
+    assert recorded_repack(models_dir) is chosen
+    record = json.loads((models_dir / "llama-repack.json").read_text())
+    assert record["key"] == build_key() and record["prompt_tokens_per_s"] == {"on": float(said[2]), "off": float(said[3])}
+    # Remembered: not run again (no model loaded, no answer printed), and the choice is recorded again
+    # beside the model of a fresh data dir from the note.
+    (models_dir / "llama-repack.json").unlink()
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "passed here before" in again.stderr and again.stdout == ""
+    assert recorded_repack(models_dir) is chosen
     # The note names what passed: another model is another combination.
     spec = importlib.util.spec_from_file_location("llama_probe", probe)
     assert spec is not None and spec.loader is not None
@@ -110,6 +126,32 @@ def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_di
     other.write_bytes(b"GGUF not this model")
     assert notes.joinpath(f"probe-passed-{llama_probe.passed_key(model)}").exists()
     assert llama_probe.passed_key(other) != llama_probe.passed_key(model)
+
+
+def test_the_model_loads_its_weights_as_recorded_or_as_told(models_dir: Path, local: GenerativeAnswerer,
+                                                             minilm: MiniLMEmbedder) -> None:
+    backend = local.chat
+    assert isinstance(backend, LlamaCppBackend)
+    # The answerer the bot builds loaded the weights the way the probe recorded (the test above).
+    assert backend.repack is recorded_repack(models_dir) is not None
+    assert backend._llama.model_params.use_extra_bufts is backend.repack
+    # NEWSBOT_LLAMA_REPACK=on / off wins over the record; auto (the default) follows it.
+    for value, expected in (("on", True), ("off", False), ("auto", None)):
+        settings = Settings.from_env({"NEWSBOT_LLAMA_REPACK": value}, data_dir=models_dir.parent, answerer="local")
+        made = make_generative_answerer(settings, minilm).chat
+        assert isinstance(made, LlamaCppBackend) and made.repack is expected
+    with pytest.raises(ConfigError, match="NEWSBOT_LLAMA_REPACK='fast' must be auto, on or off"):
+        Settings.from_env({"NEWSBOT_LLAMA_REPACK": "fast"})
+    # A record of another build or CPU is not followed, nor an unreadable one.
+    record = models_dir / "llama-repack.json"
+    kept = record.read_text()
+    try:
+        record.write_text(json.dumps({**json.loads(kept), "key": "0" * 16}))
+        assert recorded_repack(models_dir) is None
+        record.write_text("{not json")
+        assert recorded_repack(models_dir) is None
+    finally:
+        record.write_text(kept)
 
 
 def test_the_model_is_assembled_from_its_parts_and_verified(models_dir: Path, local: GenerativeAnswerer) -> None:

@@ -117,6 +117,18 @@ def test_the_models_reading_and_writing_speed_is_summarised(tmp_path: Path) -> N
     write_outputs(tmp_path, report, timed)
     assert "| 2 | 400.000 | 40.000 | 15.000 | 10.000 |" in (tmp_path / "report.md").read_text()
     assert build_report("mini", RECORDS, CONFIG, retrieval=True, citations=True)["extra"]["model"] is None
+    # The local model says whether its weights were repacked at load (llama.cpp's extra buffer types), and
+    # the report says it beside the speeds, with the CPU they were measured on.
+    cpu = {"cpu_model": "AMD EPYC", "cpu_id": "cpu family 26 model 2 stepping 1", "cpu_flags": ["avx2", "avx512f"]}
+    for flags, said in (((0.0, 0.0), "off"), ((1.0, 1.0), "on"), ((1.0, 0.0), "mixed")):
+        marked = [{**r, "check": {**r["check"], "model": {**r["check"]["model"], "repacked": f}}}
+                  for r, f in zip(timed[:2], flags)]
+        report = build_report("mini", marked, {**CONFIG, "cpu": cpu}, retrieval=True, citations=True)
+        assert report["extra"]["model"]["weights_repacked"] == said
+    write_outputs(tmp_path, report, marked)
+    text = (tmp_path / "report.md").read_text()
+    assert "| 2 | 400.000 | 40.000 | 15.000 | 10.000 | mixed |" in text
+    assert "CPU: AMD EPYC (cpu family 26 model 2 stepping 1; avx2, avx512f)." in text
 
 
 def test_outputs_markdown_and_chart(tmp_path: Path) -> None:

@@ -113,6 +113,9 @@ def test_realtimeqa_run_builds_a_cached_index_and_scores_baselines(tmp_path: Pat
     assert len((out / "results.jsonl").read_text().splitlines()) == 3
     md = (out / "report.md").read_text()
     assert "| guess | 0.333 |" in md and "## Retrieval" in md
+    # Every speed figure of the report says which CPU it was measured on.
+    cpu = report["config"]["cpu"]
+    assert cpu["cpu_model"] and f"CPU: {cpu['cpu_model']} ({cpu['cpu_id']};" in md.splitlines()[2]
 
     again = run_dataset(load_dataset(root, limit=2), settings, embedder=embedder, progress=False)
     assert again.report["extra"]["ingest"]["chunks_embedded"] == 0  # the cached index is reused

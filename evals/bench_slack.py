@@ -144,7 +144,10 @@ def run(events: int, workers: int, corpus: Path, answerer: str = "extractive", *
         llm: str | None = None, llm_base_url: str | None = None) -> dict[str, Any]:
     """Ingest, serve, send the burst; the measurements."""
     data = Path(tempfile.mkdtemp(prefix="bench-slack-"))
-    index = Settings(data_dir=data / "index", corpus_dir=corpus, answerer=answerer, llm=llm, llm_base_url=llm_base_url)
+    # NEWSBOT_LLAMA_REPACK as the bot reads it (a fresh data dir holds no probe record: auto loads repacked)
+    index = Settings(data_dir=data / "index", corpus_dir=corpus, answerer=answerer, llm=llm, llm_base_url=llm_base_url,
+                     llama_repack=os.environ.get("NEWSBOT_LLAMA_REPACK", "").strip() or "auto")
+    index.validate()
     pipeline = Pipeline(index)
     started = time.perf_counter()
     report = pipeline.ingest([corpus])

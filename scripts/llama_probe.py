@@ -10,9 +10,9 @@ session 13 answered the first question of a process right and wrote nonsense fro
 
 The questions are asked twice, with llama.cpp's weight repacking on (its default: the weights copied
 into the layout of this CPU's kernels, AMX among them) and off (the weights as stored). Repacking on
-must answer both right (it is the build's default); where off does too, the one that read the prompts faster (by a tenth or more; else on)
-is recorded beside the model (`bot.answer.llm_local.record_repack`, `llama-repack.json`), and the bot
-loads the model that way. A Zen 5 with AVX-512 read 1.45x faster with repacking off; an Intel Xeon
+must answer both right (it is the build's default). Where off does too, the way that read the prompts
+faster (off only when by a tenth or more) is recorded beside the model
+(`bot.answer.llm_local.record_repack`, `llama-repack.json`), and the bot loads the model that way. A Zen 5 with AVX-512 read 1.45x faster with repacking off; an Intel Xeon
 with AMX 1.5x faster with it on (evals/reports/session25-repack/).
 
 A pass proves one combination: the installed llama.cpp libraries, the model's bytes, this CPU's flags

@@ -11,14 +11,15 @@ session 13 answered the first question of a process right and wrote nonsense fro
 The questions are asked twice, with llama.cpp's weight repacking on (its default: the weights copied
 into the layout of this CPU's kernels, AMX among them) and off (the weights as stored). Repacking on
 must answer both right (it is the build's default). Where off does too, the way that read the prompts
-faster (off only when by a tenth or more) is recorded beside the model
-(`bot.answer.llm_local.record_repack`, `llama-repack.json`), and the bot loads the model that way. A Zen 5 with AVX-512 read 1.45x faster with repacking off; an Intel Xeon
+faster (off only when by a tenth or more) is recorded for this build and CPU in
+`~/.cache/newsbot/llama-repack.json` (`bot.answer.llm_local.record_repack`), and the bot loads the
+model that way. A Zen 5 with AVX-512 read 1.45x faster with repacking off; an Intel Xeon
 with AMX 1.5x faster with it on (evals/reports/session25-repack/).
 
 A pass proves one combination: the installed llama.cpp libraries, the model's bytes, this CPU's flags
 and this probe. With `--remember FOLDER` a pass leaves a note `probe-passed-<key>` there, and the same
-combination is not run again (exit 0 at once, saying so, and recording again beside the model the
-repacking the note names): scripts/build_llama.sh keeps the notes beside its cached wheels, so a fresh
+combination is not run again (exit 0 at once, saying so, and recording again the repacking the
+note names): scripts/build_llama.sh keeps the notes beside its cached wheels, so a fresh
 checkout on a machine that probed that build before spends no minute on it. Delete the note to probe
 again.
 
@@ -85,13 +86,12 @@ def main(argv: list[str]) -> int:
         return 2
     # No note for a model that is not there: the probe itself says so.
     note = remember / f"probe-passed-{passed_key(Path(args[0]))}" if remember and Path(args[0]).is_file() else None
-    models_dir = Path(args[0]).parent
     if note is not None and note.exists():
         said = note.read_text().strip()
         print(f"llama_probe: passed here before ({said}); not run again (delete {note} to rerun)", file=sys.stderr)
         chosen = re.search(r"repack=(on|off) on=([\d.]+) off=([\d.]+)", said)
         if chosen:
-            _record(models_dir, chosen[1] == "on", {"on": float(chosen[2]), "off": float(chosen[3])})
+            _record(chosen[1] == "on", {"on": float(chosen[2]), "off": float(chosen[3])})
         return 0
     status, on = _probe(args[0], repack=True)
     if status != 0:
@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
     repack = status != 0 or not off >= 1.1 * on
     print(f"llama_probe: prompt tokens/s with weight repacking on {speeds['on']:.1f}, off {speeds['off']:.1f}: "
           f"{'on' if repack else 'off'}", file=sys.stderr)
-    _record(models_dir, repack, speeds)
+    _record(repack, speeds)
     if note is not None:
         try:
             note.parent.mkdir(parents=True, exist_ok=True)
@@ -112,13 +112,13 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _record(models_dir: Path, repack: bool, speeds: dict[str, float]) -> None:
-    from bot.answer.llm_local import record_repack
+def _record(repack: bool, speeds: dict[str, float]) -> None:
+    from bot.answer.llm_local import record_repack, repack_file
 
     try:
-        record_repack(models_dir, repack, speeds)
+        record_repack(repack, speeds)
     except OSError as exc:  # the bot then loads the model as llama.cpp does by default
-        print(f"llama_probe: could not record the repacking beside the model in {models_dir}: {exc}", file=sys.stderr)
+        print(f"llama_probe: could not record the repacking in {repack_file()}: {exc}", file=sys.stderr)
 
 
 def _probe(model: str, *, repack: bool) -> tuple[int, float]:

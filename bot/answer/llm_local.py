@@ -13,8 +13,8 @@ Weight repacking: llama.cpp can copy the weights at load into layouts for its CP
 depends on the CPU: on a Zen 5 with AVX-512 and no AMX the plain layout read 160 prompt tokens/s
 against 110 repacked, on an Intel Xeon with AMX the AMX layout read 1.5x the plain one
 (evals/reports/session25-repack/, session13-llama-build/). scripts/llama_probe.py answers its questions
-both ways on the CPU it runs on and records the faster in `<models_dir>/llama-repack.json`
-(`record_repack`); the backend loads the model that way (`recorded_repack`), unless
+both ways on the CPU it runs on and records the faster in `~/.cache/newsbot/llama-repack.json`
+(`record_repack`, `repack_file`); the backend loads the model that way (`recorded_repack`), unless
 NEWSBOT_LLAMA_REPACK says on or off. Nothing recorded for this build and CPU: llama.cpp's default (on).
 """
 
@@ -167,29 +167,43 @@ def build_key() -> str:
     return hashlib.sha256(seen.encode()).hexdigest()[:16]
 
 
-def recorded_repack(models_dir: Path) -> bool | None:
+def repack_file() -> Path:
+    """Where the probe's choices live: `$XDG_CACHE_HOME/newsbot/llama-repack.json` (XDG_CACHE_HOME unset:
+    `~/.cache`), one per machine user, beside scripts/build_llama.sh's cached wheels, so every data dir
+    (the bot's, the gate's, a benchmark's) loads the model the same way on this machine."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsbot" / REPACK_FILE
+
+
+def recorded_repack(path: Path | None = None) -> bool | None:
     """Whether to repack the weights at load, as `record_repack` recorded it for this build and CPU
-    (`build_key`); None when nothing is recorded for them, or the record cannot be read."""
+    (`build_key`) in `path` (default `repack_file()`); None when nothing is recorded for them there, or
+    the file cannot be read."""
     try:
-        record = json.loads((models_dir / REPACK_FILE).read_text())
-    except (OSError, ValueError):
+        records = json.loads((path or repack_file()).read_text())
+        chosen = records[build_key()]["repack"]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not isinstance(record, dict) or record.get("key") != build_key() or not isinstance(record.get("repack"), bool):
-        return None
-    return record["repack"]
+    return chosen if isinstance(chosen, bool) else None
 
 
-def record_repack(models_dir: Path, repack: bool, prompt_tokens_per_s: dict[str, float]) -> Path:
-    """Record for this build and CPU whether to repack the weights, with the prompt-reading speeds
-    (tokens/s, keyed "on" and "off") it was chosen by; the file written (`<models_dir>/llama-repack.json`).
+def record_repack(repack: bool, prompt_tokens_per_s: dict[str, float], path: Path | None = None) -> Path:
+    """Record for this build and CPU (`build_key`) whether to repack the weights, with the prompt-reading
+    speeds (tokens/s, keyed "on" and "off") it was chosen by, in `path` (default `repack_file()`; the
+    records of other builds and CPUs there are kept); the file written.
 
     Raises OSError when it cannot be written.
     """
-    models_dir.mkdir(parents=True, exist_ok=True)
-    path = models_dir / REPACK_FILE
-    fd, tmp_name = tempfile.mkstemp(prefix=".repack-", suffix=".json", dir=models_dir)
+    path = path or repack_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        records = json.loads(path.read_text())
+        records = records if isinstance(records, dict) else {}
+    except (OSError, ValueError):
+        records = {}
+    records[build_key()] = {"repack": repack, "prompt_tokens_per_s": prompt_tokens_per_s}
+    fd, tmp_name = tempfile.mkstemp(prefix=".repack-", suffix=".json", dir=path.parent)
     with os.fdopen(fd, "w") as out:
-        json.dump({"key": build_key(), "repack": repack, "prompt_tokens_per_s": prompt_tokens_per_s}, out)
+        json.dump(records, out, indent=1)
     os.replace(tmp_name, path)
     return path
 
@@ -297,7 +311,7 @@ class LlamaCppBackend:
             except ImportError as exc:
                 raise ConfigError(f"llama-cpp-python could not be imported ({exc}): {INSTALL_HINT}") from exc
             if self.repack is None:
-                recorded = recorded_repack(self.models_dir)
+                recorded = recorded_repack()
                 self.repack = True if recorded is None else recorded
             try:
                 with weight_repacking(self.repack):

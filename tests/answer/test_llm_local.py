@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ import pytest
 from bot.embed import MiniLMEmbedder
 from bot.answer.generate import GenerativeAnswerer, make_generative_answerer
 from bot.answer.llm_local import (MODEL_FILE, MODEL_SHA256, MODEL_SIZE, LlamaCppBackend, assemble_model, build_key,
-                                  recorded_repack)
+                                  record_repack, recorded_repack, repack_file)
 from bot.errors import ConfigError
 from bot.pipeline import Pipeline
 from bot.schema import Hit, Passage, Query, Reply
@@ -64,6 +66,19 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("data") / "models"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def repack_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This module's own XDG_CACHE_HOME, so the probe's recorded repacking (and its file) are this module's."""
+    cache = tmp_path_factory.mktemp("cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    yield cache
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="module")
 def local(models_dir: Path, minilm: MiniLMEmbedder) -> GenerativeAnswerer:
     settings = Settings(data_dir=models_dir.parent, answerer="local")
@@ -85,7 +100,8 @@ def assert_citations_valid(reply: Reply, passages: list[Passage]) -> None:
         assert c.quote and c.quote in by_chunk[c.chunk_id].text  # an exact quote of the cited passage
 
 
-def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_dir: Path, tmp_path: Path) -> None:
+def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_dir: Path, tmp_path: Path,
+                                                                        repack_cache: Path) -> None:
     # First in this file, in a child process: a build that dies at the first prompt (the AMX int8 kernels
     # of llama-cpp-python 0.3.36 built natively by GCC 12 segfaulted in ldtilecfg) fails here by its
     # signal, instead of taking the test process down with it.
@@ -108,15 +124,16 @@ def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_di
     assert said and float(said[2]) > 0 and float(said[3]) > 0
     chosen = said[1] == "on"
     assert chosen == (not float(said[3]) >= 1.1 * float(said[2]))
-    assert recorded_repack(models_dir) is chosen
-    record = json.loads((models_dir / "llama-repack.json").read_text())
-    assert record["key"] == build_key() and record["prompt_tokens_per_s"] == {"on": float(said[2]), "off": float(said[3])}
+    assert recorded_repack() is chosen
+    assert repack_file() == repack_cache / "newsbot" / "llama-repack.json"
+    record = json.loads(repack_file().read_text())
+    assert record == {build_key(): {"repack": chosen, "prompt_tokens_per_s": {"on": float(said[2]), "off": float(said[3])}}}
     # Remembered: not run again (no model loaded, no answer printed), and the choice is recorded again
-    # beside the model of a fresh data dir from the note.
-    (models_dir / "llama-repack.json").unlink()
+    # from the note where the record was lost (a new user's cache).
+    repack_file().unlink()
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "passed here before" in again.stderr and again.stdout == ""
-    assert recorded_repack(models_dir) is chosen
+    assert recorded_repack() is chosen
     # The note names what passed: another model is another combination.
     spec = importlib.util.spec_from_file_location("llama_probe", probe)
     assert spec is not None and spec.loader is not None
@@ -129,11 +146,11 @@ def test_the_installed_llama_cpp_completes_a_prompt_in_its_own_process(models_di
 
 
 def test_the_model_loads_its_weights_as_recorded_or_as_told(models_dir: Path, local: GenerativeAnswerer,
-                                                             minilm: MiniLMEmbedder) -> None:
+                                                             minilm: MiniLMEmbedder, tmp_path: Path) -> None:
     backend = local.chat
     assert isinstance(backend, LlamaCppBackend)
     # The answerer the bot builds loaded the weights the way the probe recorded (the test above).
-    assert backend.repack is recorded_repack(models_dir) is not None
+    assert backend.repack is recorded_repack() is not None
     assert backend._llama.model_params.use_extra_bufts is backend.repack
     # NEWSBOT_LLAMA_REPACK=on / off wins over the record; auto (the default) follows it.
     for value, expected in (("on", True), ("off", False), ("auto", None)):
@@ -142,16 +159,15 @@ def test_the_model_loads_its_weights_as_recorded_or_as_told(models_dir: Path, lo
         assert isinstance(made, LlamaCppBackend) and made.repack is expected
     with pytest.raises(ConfigError, match="NEWSBOT_LLAMA_REPACK='fast' must be auto, on or off"):
         Settings.from_env({"NEWSBOT_LLAMA_REPACK": "fast"})
-    # A record of another build or CPU is not followed, nor an unreadable one.
-    record = models_dir / "llama-repack.json"
-    kept = record.read_text()
-    try:
-        record.write_text(json.dumps({**json.loads(kept), "key": "0" * 16}))
-        assert recorded_repack(models_dir) is None
-        record.write_text("{not json")
-        assert recorded_repack(models_dir) is None
-    finally:
-        record.write_text(kept)
+    # A record of another build or CPU is not followed, nor an unreadable one; recording this build's
+    # keeps the others'.
+    other = tmp_path / "llama-repack.json"
+    other.write_text(json.dumps({"0" * 16: {"repack": False, "prompt_tokens_per_s": {"on": 1.0, "off": 2.0}}}))
+    assert recorded_repack(other) is None
+    record_repack(True, {"on": 3.0, "off": 2.0}, other)
+    assert recorded_repack(other) is True and "0" * 16 in json.loads(other.read_text())
+    other.write_text("{not json")
+    assert recorded_repack(other) is None
 
 
 def test_the_model_is_assembled_from_its_parts_and_verified(models_dir: Path, local: GenerativeAnswerer) -> None:
